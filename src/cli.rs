@@ -1,0 +1,401 @@
+//! Command-line definitions only: every flag, environment variable and subcommand of
+//! `../shared/atoctl-contract.md`. The same definitions feed the shell completions and the
+//! man page, so help text written here is what operators read at 3 a.m.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Answer account takeovers on Ory Kratos / Hydra identity stacks, one playbook step at a time.
+///
+/// Every step that changes something looks at the live state first, shows its plan, asks for
+/// confirmation, acts, verifies the effect and records the evidence in the incident journal.
+#[derive(Debug, Parser)]
+#[command(
+    name = "atoctl",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
+#[command(after_help = AFTER_HELP)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+const AFTER_HELP: &str = "\
+Exit codes: 0 done (or nothing to do; hibp-check: not found), 1 the step failed, 2 usage error or
+refused for want of confirmation (nothing sent), 3 the identity or session does not exist,
+4 hibp-check: password found in the breach corpus, 5 incident verify: journal damaged.
+
+Typical containment:
+  export KRATOS_ADMIN_URL=http://127.0.0.1:4434
+  atoctl incident open --identity $ID --summary 'user reports a login they did not make'
+  export ATOCTL_INCIDENT=incidents/<printed path>
+  atoctl lock --identity $ID
+  atoctl disable-password --identity $ID";
+
+/// Options shared by every subcommand. A flag beats its environment variable.
+#[derive(Debug, Args, Clone)]
+pub struct GlobalArgs {
+    /// Kratos admin API base URL: the self-hosted admin port (http://127.0.0.1:4434) or
+    /// https://<slug>.projects.oryapis.com
+    #[arg(long, env = "KRATOS_ADMIN_URL", global = true, value_name = "URL")]
+    pub kratos_admin_url: Option<String>,
+
+    /// Kratos admin token, sent as `Authorization: Bearer TOKEN` (an Ory Network project API key,
+    /// ory_pat_… or ory_apikey_…). Never printed, logged or journaled.
+    #[arg(
+        long,
+        env = "KRATOS_ADMIN_TOKEN",
+        global = true,
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
+    pub kratos_token: Option<String>,
+
+    /// Ory Hydra admin API base URL (OAuth2 grants and login sessions), optional
+    #[arg(long, env = "HYDRA_ADMIN_URL", global = true, value_name = "URL")]
+    pub hydra_admin_url: Option<String>,
+
+    /// The audit database (PostgreSQL); ATOCTL_DATABASE_URL, then DATABASE_URL
+    #[arg(
+        long,
+        env = "ATOCTL_DATABASE_URL",
+        global = true,
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    pub database_url: Option<String>,
+
+    /// The incident journal to append to (JSON Lines)
+    #[arg(long, env = "ATOCTL_INCIDENT", global = true, value_name = "FILE")]
+    pub incident: Option<PathBuf>,
+
+    /// Who runs the step; default the login name
+    #[arg(long, env = "ATOCTL_OPERATOR", global = true, value_name = "NAME")]
+    pub operator: Option<String>,
+
+    /// Output format: `table` for people, `json` (one JSON document on stdout) for scripts;
+    /// pattern-scan also takes `ids`
+    #[arg(
+        short = 'o',
+        long,
+        env = "ATOCTL_OUTPUT",
+        global = true,
+        value_enum,
+        default_value_t = OutputFormat::Table,
+        value_name = "FORMAT"
+    )]
+    pub output: OutputFormat,
+
+    /// Answer yes to every confirmation
+    #[arg(short = 'y', long, global = true)]
+    pub yes: bool,
+
+    /// Print exactly what would be sent (method, URL, body with secrets redacted; SQL); send
+    /// nothing, change nothing, journal nothing
+    #[arg(long, global = true)]
+    pub dry_run: bool,
+
+    /// Per-request timeout in seconds
+    #[arg(
+        long,
+        env = "ATOCTL_TIMEOUT",
+        global = true,
+        default_value_t = 10.0,
+        value_name = "SECONDS"
+    )]
+    pub timeout: f64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// Tables and sentences for people
+    Table,
+    /// One JSON document on stdout
+    Json,
+    /// Identity ids only, one a line (pattern-scan)
+    Ids,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Open, annotate, show and verify the incident journal
+    #[command(subcommand)]
+    Incident(IncidentCommand),
+
+    /// List an identity's sessions with their devices (IP, user agent, location)
+    #[command(
+        after_help = "Example:\n  atoctl sessions --identity 5f1c…  -o json | jq '.sessions[].devices'"
+    )]
+    Sessions(SessionsArgs),
+
+    /// End every session of an identity (evidence first), one session, or many identities
+    #[command(after_help = REVOKE_HELP)]
+    Revoke(RevokeArgs),
+
+    /// Make the identity's current password unusable without touching anything else
+    #[command(after_help = DISABLE_PASSWORD_HELP)]
+    DisablePassword(IdentityArgs),
+
+    /// Set the identity inactive AND end its sessions (inactive alone logs nobody out)
+    #[command(after_help = "Example:\n  atoctl lock --identity 5f1c… --yes")]
+    Lock(IdentityArgs),
+
+    /// Set the identity active again, first ending any session that would come back to life
+    #[command(after_help = "Example:\n  atoctl unlock --identity 5f1c…")]
+    Unlock(IdentityArgs),
+
+    /// Issue an admin recovery code (default) or link for the rightful owner, shown once
+    #[command(after_help = RECOVER_HELP)]
+    Recover(RecoverArgs),
+
+    /// Print the DDL of the audit tables and the indexes atoctl's queries need
+    #[command(after_help = "Example:\n  atoctl schema | psql \"$DATABASE_URL\"")]
+    Schema,
+
+    /// List an identity's security events in a window, flagging the suspicious ones
+    AuditQuery(AuditQueryArgs),
+
+    /// Find other identities hit from the same IPs or user agents
+    PatternScan(PatternScanArgs),
+
+    /// Check a password against Have I Been Pwned without revealing it
+    HibpCheck(HibpCheckArgs),
+
+    /// Print shell completions (bash, zsh, fish, elvish, powershell)
+    #[command(after_help = "Example:\n  atoctl completions bash > /etc/bash_completion.d/atoctl")]
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+
+    /// Print the man page (roff) on stdout
+    #[command(hide = true)]
+    Man,
+}
+
+const REVOKE_HELP: &str = "\
+Kratos hard-deletes sessions and their device rows (IP, user agent): atoctl records every
+session and device in the journal before ending them, then verifies that none is left.
+
+Examples:
+  atoctl revoke --identity 5f1c…
+  atoctl revoke --session 0b7e…                    # one session, soft (kept as evidence)
+  atoctl pattern-scan --identity 5f1c… -o ids | atoctl revoke --stdin --yes --concurrency 32";
+
+const DISABLE_PASSWORD_HELP: &str = "\
+Replaces the password hash with one of a random 256-bit secret nobody ever sees (PUT with
+credentials.password.config.password, the one way that works on current Kratos and 1.3.x),
+re-sending traits, metadata and external_id exactly as read, then verifies that nothing else
+changed. It does not end sessions: run `atoctl revoke` too.
+
+Example:
+  atoctl disable-password --identity 5f1c… --yes";
+
+const RECOVER_HELP: &str = "\
+The admin API sends no e-mail: atoctl prints the code or link once, for you to hand to the
+rightful owner through a second channel (not the possibly compromised mailbox). Earlier codes
+stay valid until they expire. The identity must be active for the owner to finish recovery.
+
+Examples:
+  atoctl recover --identity 5f1c…                     # code, Kratos's default lifespan
+  atoctl recover --identity 5f1c… --method link --expires-in 1h30m";
+
+#[derive(Debug, Subcommand)]
+pub enum IncidentCommand {
+    /// Create a new journal (at --incident FILE, which must not exist, or under ./incidents/)
+    #[command(
+        after_help = "Example:\n  atoctl incident open --identity 5f1c… --summary 'login from unknown country'"
+    )]
+    Open(IncidentOpenArgs),
+    /// Check the journal's hash chain; exit 5 naming the first bad line
+    Verify,
+    /// Record a note (and the root cause, when known)
+    #[command(
+        after_help = "Example:\n  atoctl incident note --root-cause credential-stuffing --text 'password reused from breach'"
+    )]
+    Note(IncidentNoteArgs),
+    /// Show the timeline as a table, or every entry with -o json
+    Show,
+}
+
+#[derive(Debug, Args)]
+pub struct IncidentOpenArgs {
+    /// The identity the incident is about
+    #[arg(long, value_name = "UUID")]
+    pub identity: String,
+    /// One line on what happened
+    #[arg(long, value_name = "TEXT")]
+    pub summary: Option<String>,
+    /// When the user reported it (RFC 3339), default now
+    #[arg(long, value_name = "RFC3339")]
+    pub reported_at: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct IncidentNoteArgs {
+    /// The root cause, e.g. phishing, credential-stuffing, password-reuse, malware,
+    /// session-hijack, sim-swap, unknown
+    #[arg(long, value_name = "CAUSE")]
+    pub root_cause: Option<String>,
+    /// Free text
+    #[arg(long, value_name = "TEXT")]
+    pub text: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct IdentityArgs {
+    /// The Kratos identity id
+    #[arg(long, value_name = "UUID")]
+    pub identity: String,
+}
+
+#[derive(Debug, Args)]
+pub struct SessionsArgs {
+    /// The Kratos identity id
+    #[arg(long, value_name = "UUID")]
+    pub identity: String,
+    /// Only sessions that are still active
+    #[arg(long)]
+    pub active: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("target").required(true).multiple(true).args(["identity", "session", "stdin"])))]
+pub struct RevokeArgs {
+    /// End every session of this identity
+    #[arg(long, value_name = "UUID", conflicts_with = "stdin")]
+    pub identity: Option<String>,
+    /// End this one session only (soft: Kratos keeps the row and its devices)
+    #[arg(long, value_name = "SID", conflicts_with = "stdin")]
+    pub session: Option<String>,
+    /// Read identity ids from stdin, one a line (blank lines and # comments ignored)
+    #[arg(long)]
+    pub stdin: bool,
+    /// With --stdin: identities handled at once
+    #[arg(long, default_value_t = 8, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub concurrency: u32,
+    /// With --stdin: start at most this many identities per second
+    #[arg(long, value_name = "PER_SECOND")]
+    pub rate: Option<f64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RecoveryMethod {
+    /// A six-digit code the owner types into the recovery screen
+    Code,
+    /// A one-time link
+    Link,
+}
+
+#[derive(Debug, Args)]
+pub struct RecoverArgs {
+    /// The Kratos identity id
+    #[arg(long, value_name = "UUID")]
+    pub identity: String,
+    /// Recovery code or link
+    #[arg(long, value_enum, default_value_t = RecoveryMethod::Code)]
+    pub method: RecoveryMethod,
+    /// How long it stays valid: 30m, 1h, 1h30m, 7d (default: Kratos's configured lifespan)
+    #[arg(long, value_name = "DURATION")]
+    pub expires_in: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct AuditQueryArgs {
+    /// The Kratos identity id
+    #[arg(long, value_name = "UUID")]
+    pub identity: String,
+    /// The window reaches back this far from now (default 24h)
+    #[arg(long, value_name = "DURATION", conflicts_with_all = ["from", "to"])]
+    pub since: Option<String>,
+    /// Window start (RFC 3339)
+    #[arg(long, value_name = "TIME", requires = "to")]
+    pub from: Option<String>,
+    /// Window end (RFC 3339)
+    #[arg(long, value_name = "TIME", requires = "from")]
+    pub to: Option<String>,
+    /// Only these event types (repeatable)
+    #[arg(long = "event", value_name = "TYPE")]
+    pub events: Vec<String>,
+    /// How far before the window an IP must have been seen to be familiar (default 30d)
+    #[arg(long, value_name = "DURATION", default_value = "30d")]
+    pub baseline: String,
+    /// Faster than this between two located events is impossible travel (km/h)
+    #[arg(long, value_name = "KMH", default_value_t = 1000.0)]
+    pub max_speed: f64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ScanBy {
+    Ip,
+    Ua,
+    Both,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BlocklistFormat {
+    Plain,
+    Caddy,
+    Nginx,
+    Cloudflare,
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("seed").required(true).multiple(true).args(["identity", "ips"])))]
+pub struct PatternScanArgs {
+    /// The compromised identity whose new IPs seed the scan
+    #[arg(long, value_name = "UUID")]
+    pub identity: Option<String>,
+    /// A suspicious IP (repeatable)
+    #[arg(long = "ip", value_name = "IP")]
+    pub ips: Vec<String>,
+    /// The window reaches back this far from now (default 24h)
+    #[arg(long, value_name = "DURATION")]
+    pub since: Option<String>,
+    /// Match other identities by IP, user agent, or both
+    #[arg(long, value_enum, default_value_t = ScanBy::Ip)]
+    pub by: ScanBy,
+    /// Credential-stuffing view: IPs with failed logins across many identities
+    #[arg(long)]
+    pub stuffing: bool,
+    /// With --stuffing: distinct identities an IP must have failed against
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    pub min_identities: u32,
+    /// How far before the window an IP must have been seen to be familiar (default 30d)
+    #[arg(long, value_name = "DURATION", default_value = "30d")]
+    pub baseline: String,
+    /// Print the offending IPs as a block list in this format
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub blocklist: Option<BlocklistFormat>,
+}
+
+#[derive(Debug, Args)]
+pub struct HibpCheckArgs {
+    /// Read the password from stdin (one line; only the trailing \n or \r\n is removed)
+    #[arg(long, conflicts_with = "sha1")]
+    pub stdin: bool,
+    /// The password's SHA-1, in hex (either case), computed by the user
+    #[arg(long, value_name = "HEX")]
+    pub sha1: Option<String>,
+    /// Check many SHA-1 hashes from a file, one a line; results as JSON lines
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["stdin", "sha1"])]
+    pub sha1_file: Option<PathBuf>,
+    /// Search a local Pwned Passwords corpus (a sorted file or a directory of PREFIX.txt files)
+    #[arg(long, value_name = "PATH")]
+    pub offline: Option<PathBuf>,
+    /// The range API (default https://api.pwnedpasswords.com; plain http only to loopback)
+    #[arg(long, value_name = "URL")]
+    pub api_url: Option<String>,
+    /// NTLM mode: the hash is an NT hash (Active Directory)
+    #[arg(long)]
+    pub ntlm: bool,
+    /// Refused: a password is never accepted as an argument
+    #[arg(value_name = "PASSWORD", hide = true)]
+    pub password: Option<String>,
+}

@@ -1,0 +1,293 @@
+//! Resolved configuration shared by every step: endpoints, operator, output, the confirmation
+//! policy, and the incident journal.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use secrecy::SecretString;
+
+use crate::cli::{GlobalArgs, OutputFormat};
+use crate::error::{AppError, Result};
+use crate::http::{RetryPolicy, Transport};
+use crate::journal::{Entry, Journal, Outcome};
+use crate::kratos;
+
+pub struct Ctx {
+    pub args: GlobalArgs,
+    pub output: OutputFormat,
+    pub operator: String,
+    pub timeout: Duration,
+    /// Prompts can be shown and answered (stderr is a terminal and /dev/tty can be opened).
+    pub interactive: bool,
+    /// Progress bars and colour on stderr.
+    pub stderr_tty: bool,
+}
+
+impl Ctx {
+    pub fn new(args: GlobalArgs) -> Result<Ctx> {
+        if !(args.timeout.is_finite() && args.timeout > 0.0 && args.timeout <= 3600.0) {
+            return Err(AppError::usage(format!(
+                "--timeout {} is not a number of seconds between 0 and 3600",
+                args.timeout
+            )));
+        }
+        let operator = args
+            .operator
+            .clone()
+            .filter(|o| !o.trim().is_empty())
+            .or_else(login_name)
+            .unwrap_or_else(|| "unknown".into());
+        let stderr_tty = std::io::stderr().is_terminal();
+        let interactive = stderr_tty
+            && std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .open("/dev/tty")
+                .is_ok();
+        if std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) {
+            console::set_colors_enabled(false);
+            console::set_colors_enabled_stderr(false);
+        }
+        Ok(Ctx {
+            output: args.output,
+            timeout: Duration::from_secs_f64(args.timeout),
+            operator,
+            interactive,
+            stderr_tty,
+            args,
+        })
+    }
+
+    pub fn json(&self) -> bool {
+        self.output == OutputFormat::Json
+    }
+
+    /// `-o ids` is for pattern-scan only.
+    pub fn reject_ids_output(&self, command: &str) -> Result<()> {
+        if self.output == OutputFormat::Ids {
+            return Err(AppError::usage(format!(
+                "-o ids is only for pattern-scan; {command} takes table or json"
+            )));
+        }
+        Ok(())
+    }
+
+    pub fn dry_run(&self) -> bool {
+        self.args.dry_run
+    }
+
+    /// The Kratos admin base URL as given, or a placeholder for dry runs without one.
+    pub fn kratos_base_for_plan(&self) -> String {
+        self.args
+            .kratos_admin_url
+            .clone()
+            .unwrap_or_else(|| "$KRATOS_ADMIN_URL".into())
+            .trim_end_matches('/')
+            .to_string()
+    }
+
+    /// A Kratos admin client; a missing or malformed URL is a usage error.
+    pub fn kratos(&self) -> Result<kratos::Client> {
+        self.kratos_with_pool(8)
+    }
+
+    pub fn kratos_with_pool(&self, max_idle: usize) -> Result<kratos::Client> {
+        let url = self.args.kratos_admin_url.as_deref().ok_or_else(|| {
+            AppError::usage("no Kratos admin URL").with_hint(
+                "set KRATOS_ADMIN_URL or pass --kratos-admin-url, e.g. http://127.0.0.1:4434 or https://<slug>.projects.oryapis.com",
+            )
+        })?;
+        let base = check_base_url(url, "--kratos-admin-url")?;
+        let token = self
+            .args
+            .kratos_token
+            .as_deref()
+            .filter(|t| !t.is_empty())
+            .map(|t| SecretString::from(t.to_string()));
+        let http = Transport::new(
+            &base,
+            token,
+            self.timeout,
+            RetryPolicy::from_env(),
+            notice,
+            max_idle,
+        )
+        .map_err(AppError::failed)?;
+        Ok(kratos::Client::new(http))
+    }
+
+    /// Refuses a change without a terminal and without `--yes`: exit 2, before anything is sent.
+    pub fn ensure_may_change(&self, what: &str) -> Result<()> {
+        if self.args.yes || self.interactive {
+            return Ok(());
+        }
+        Err(AppError::usage(format!(
+            "refusing to {what} without confirmation: there is no terminal to ask on; nothing was sent"
+        ))
+        .with_hint("pass --yes to confirm, or --dry-run to see the requests"))
+    }
+
+    /// Asks on the terminal unless `--yes`; a "no" is exit 2.
+    pub fn confirm(&self, question: &str) -> Result<()> {
+        if self.args.yes {
+            return Ok(());
+        }
+        if !self.interactive {
+            return self.ensure_may_change(question);
+        }
+        let answer = dialoguer::Confirm::new()
+            .with_prompt(question)
+            .default(false)
+            .interact_on(&console::Term::stderr())
+            .map_err(|e| AppError::usage(format!("no answer to the confirmation: {e}")))?;
+        if answer {
+            Ok(())
+        } else {
+            Err(AppError::usage("not confirmed; nothing was changed"))
+        }
+    }
+
+    /// The journal for a step that changes something: the one given, or a new one under
+    /// `./incidents/` (its path said on stderr).
+    pub fn journal_for_change(&self, identity: Option<&str>, step: &str) -> Result<Journal> {
+        match &self.args.incident {
+            Some(path) if path.exists() => Journal::open(path, &self.operator),
+            Some(path) => {
+                let j = self.create_journal(path, identity, step, None, None)?;
+                eprintln!(
+                    "atoctl: created incident journal {} (incident {})",
+                    path.display(),
+                    j.incident()
+                );
+                Ok(j)
+            }
+            None => {
+                let id = new_incident_id();
+                let path = PathBuf::from("incidents").join(format!("{id}.jsonl"));
+                let j = self.create_journal_with_id(&path, &id, identity, step, None, None)?;
+                eprintln!(
+                    "atoctl: no --incident given: opened incident journal {} (export ATOCTL_INCIDENT={} to keep using it)",
+                    path.display(),
+                    path.display()
+                );
+                Ok(j)
+            }
+        }
+    }
+
+    /// The journal of a read-only step: only when one is set.
+    pub fn journal_if_set(&self, identity: Option<&str>, step: &str) -> Result<Option<Journal>> {
+        match &self.args.incident {
+            None => Ok(None),
+            Some(_) if self.dry_run() => Ok(None),
+            Some(_) => self.journal_for_change(identity, step).map(Some),
+        }
+    }
+
+    pub fn create_journal(
+        &self,
+        path: &Path,
+        identity: Option<&str>,
+        by: &str,
+        summary: Option<&str>,
+        reported_at: Option<&str>,
+    ) -> Result<Journal> {
+        let id = new_incident_id();
+        self.create_journal_with_id(path, &id, identity, by, summary, reported_at)
+    }
+
+    fn create_journal_with_id(
+        &self,
+        path: &Path,
+        id: &str,
+        identity: Option<&str>,
+        by: &str,
+        summary: Option<&str>,
+        reported_at: Option<&str>,
+    ) -> Result<Journal> {
+        let mut open = Entry::new("incident.open", identity, Outcome::Ok);
+        open.put("atoctl_version", env!("CARGO_PKG_VERSION"));
+        open.put("opened_by", by);
+        if let Some(s) = summary {
+            open.put("summary", s);
+        }
+        if let Some(r) = reported_at {
+            open.put("reported_at", r);
+        }
+        if let Some(u) = &self.args.kratos_admin_url {
+            open.put("kratos_admin_url", redact_url(u));
+        }
+        Journal::create(path, id, &self.operator, open)
+    }
+}
+
+/// Prints a transport notice (retry, rate limit) on stderr.
+pub fn notice(msg: &str) {
+    eprintln!("atoctl: {msg}");
+}
+
+/// `ato-YYYYMMDD-HHMMSS-xxxxxx`: sortable, readable, unique enough with 24 random bits.
+pub fn new_incident_id() -> String {
+    let now = jiff::Timestamp::now();
+    let r: u32 = rand::random::<u32>() & 0x00ff_ffff;
+    format!("ato-{}-{r:06x}", now.strftime("%Y%m%d-%H%M%S"))
+}
+
+fn login_name() -> Option<String> {
+    ["USER", "LOGNAME", "USERNAME"]
+        .iter()
+        .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
+}
+
+/// Checks an admin base URL: http or https, a host, no credentials, no query.
+pub fn check_base_url(url: &str, flag: &str) -> Result<String> {
+    let parsed = reqwest::Url::parse(url).map_err(|e| {
+        AppError::usage(format!("{flag} {url:?} is not a URL: {e}"))
+            .with_hint("write it like http://127.0.0.1:4434 or https://<slug>.projects.oryapis.com")
+    })?;
+    if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
+        return Err(AppError::usage(format!(
+            "{flag} {} must be an http:// or https:// URL with a host",
+            redact_url(url)
+        )));
+    }
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err(AppError::usage(format!(
+            "{flag} must not carry credentials; give the token with --kratos-token / KRATOS_ADMIN_TOKEN"
+        )));
+    }
+    if parsed.query().is_some() || parsed.fragment().is_some() {
+        return Err(AppError::usage(format!(
+            "{flag} {} must not have a query or fragment",
+            redact_url(url)
+        )));
+    }
+    Ok(url.trim_end_matches('/').to_string())
+}
+
+/// A URL without any user:password part, for messages and the journal.
+pub fn redact_url(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(mut u) => {
+            if !u.username().is_empty() || u.password().is_some() {
+                let _ = u.set_username("");
+                let _ = u.set_password(None);
+            }
+            u.to_string().trim_end_matches('/').to_string()
+        }
+        Err(_) => "(not a URL)".into(),
+    }
+}
+
+/// Validates a UUID argument (exit 2 with the flag's name on failure); returns it lowercased.
+pub fn parse_uuid(value: &str, flag: &str) -> Result<String> {
+    uuid::Uuid::parse_str(value.trim())
+        .map(|u| u.hyphenated().to_string())
+        .map_err(|_| {
+            AppError::usage(format!(
+                "{flag} {:?} is not a UUID (like 5f1c2a9e-0b7e-4c3d-9a51-2f6d8e4b1c07)",
+                crate::error::one_line(value)
+            ))
+        })
+}

@@ -1,0 +1,449 @@
+//! The incident journal: JSON Lines, append-only, hash-chained.
+//!
+//! Every line carries `seq`, `ts`, `incident`, `operator`, `step`, `identity`, `outcome` and
+//! `prev` (lowercase hex SHA-256 of the previous line's exact bytes, 64 zeros on the first),
+//! followed by the step's evidence. Several atoctl processes may append at once: an append takes
+//! an exclusive lock on the file, reads the last line to continue the chain, writes all of its
+//! lines with one `write` and fsyncs before the lock is released, so a reader never sees half an
+//! entry and no two writers ever chain to the same line.
+//!
+//! Secrets never belong here. Steps do not put them in, and [`redact`] removes any value under a
+//! key that names one (passwords, hashes, recovery codes and links, tokens) as a second line of
+//! defence.
+
+mod verify;
+mod writer;
+
+use std::fs::{File, OpenOptions};
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+
+use crate::error::{AppError, Exit, Result};
+
+pub use verify::{VerifyReport, verify_file};
+pub use writer::JournalWriter;
+
+/// `prev` of the first line.
+pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// The fields every line has; evidence keys may not reuse them.
+pub const CORE_FIELDS: [&str; 8] = [
+    "seq", "ts", "incident", "operator", "step", "identity", "outcome", "prev",
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    Ok,
+    Failed,
+    Skipped,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Ok => "ok",
+            Outcome::Failed => "failed",
+            Outcome::Skipped => "skipped",
+        }
+    }
+}
+
+/// What a step hands to the journal; the journal adds seq, ts, incident, operator and prev.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub step: String,
+    pub identity: Option<String>,
+    pub outcome: Outcome,
+    pub evidence: Map<String, Value>,
+}
+
+impl Entry {
+    pub fn new(step: &str, identity: Option<&str>, outcome: Outcome) -> Self {
+        Entry {
+            step: step.to_string(),
+            identity: identity.map(str::to_string),
+            outcome,
+            evidence: Map::new(),
+        }
+    }
+
+    /// Adds one piece of evidence (builder style).
+    pub fn with(mut self, key: &str, value: impl Serialize) -> Self {
+        self.put(key, value);
+        self
+    }
+
+    pub fn put(&mut self, key: &str, value: impl Serialize) {
+        let v = serde_json::to_value(value).unwrap_or(Value::Null);
+        self.evidence.insert(key.to_string(), v);
+    }
+}
+
+/// One line as written.
+#[derive(Serialize)]
+struct Line<'a> {
+    seq: u64,
+    ts: String,
+    incident: &'a str,
+    operator: &'a str,
+    step: &'a str,
+    identity: Option<&'a str>,
+    outcome: Outcome,
+    prev: String,
+    #[serde(flatten)]
+    evidence: &'a Map<String, Value>,
+}
+
+/// A line as read back.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Record {
+    pub seq: u64,
+    pub ts: String,
+    pub incident: String,
+    pub operator: String,
+    pub step: String,
+    pub identity: Option<String>,
+    pub outcome: Outcome,
+    pub prev: String,
+    #[serde(flatten)]
+    pub evidence: Map<String, Value>,
+}
+
+/// An open journal: its path, the incident id of its first line, and who appends.
+#[derive(Debug, Clone)]
+pub struct Journal {
+    path: PathBuf,
+    incident: String,
+    operator: String,
+}
+
+impl Journal {
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn incident(&self) -> &str {
+        &self.incident
+    }
+
+    /// Creates a new journal whose first line is `open` (step `incident.open`). Fails if the
+    /// file exists.
+    pub fn create(path: &Path, incident: &str, operator: &str, open: Entry) -> Result<Journal> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| AppError::failed(format!("cannot create {}: {e}", dir.display())))?;
+        }
+        let file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(path)
+            .map_err(|e| match e.kind() {
+                std::io::ErrorKind::AlreadyExists => AppError::usage(format!(
+                    "journal {} exists already; an incident is opened once",
+                    path.display()
+                )),
+                _ => AppError::failed(format!("cannot create journal {}: {e}", path.display())),
+            })?;
+        let journal = Journal {
+            path: path.to_path_buf(),
+            incident: incident.to_string(),
+            operator: operator.to_string(),
+        };
+        file.lock()
+            .map_err(|e| AppError::failed(format!("cannot lock {}: {e}", path.display())))?;
+        let bytes = journal.render(&[open], 0, GENESIS.to_string())?;
+        write_synced(&file, &bytes, path)?;
+        sync_dir(path);
+        Ok(journal)
+    }
+
+    /// Opens an existing journal, checking that its first line is an `incident.open` entry.
+    pub fn open(path: &Path, operator: &str) -> Result<Journal> {
+        let file = File::open(path).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => AppError::usage(format!(
+                "journal {} does not exist (create it with `atoctl incident open`)",
+                path.display()
+            )),
+            _ => AppError::failed(format!("cannot read journal {}: {e}", path.display())),
+        })?;
+        let mut first = Vec::new();
+        BufReader::new(file)
+            .take(1 << 20)
+            .read_until(b'\n', &mut first)
+            .map_err(|e| {
+                AppError::failed(format!("cannot read journal {}: {e}", path.display()))
+            })?;
+        let not_journal = || {
+            AppError::usage(format!(
+                "{} is not an atoctl incident journal (its first line is not an incident.open entry)",
+                path.display()
+            ))
+        };
+        if first.last() != Some(&b'\n') {
+            return Err(not_journal());
+        }
+        first.pop();
+        let rec: Record = serde_json::from_slice(&first).map_err(|_| not_journal())?;
+        if rec.seq != 0 || rec.step != "incident.open" || rec.prev != GENESIS {
+            return Err(not_journal());
+        }
+        Ok(Journal {
+            path: path.to_path_buf(),
+            incident: rec.incident,
+            operator: operator.to_string(),
+        })
+    }
+
+    /// Appends entries under an exclusive lock with one write and one fsync; returns their seqs.
+    pub fn append(&self, entries: &[Entry]) -> Result<Vec<u64>> {
+        if entries.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut file = OpenOptions::new()
+            .read(true)
+            .append(true)
+            .open(&self.path)
+            .map_err(|e| {
+                AppError::failed(format!("cannot open journal {}: {e}", self.path.display()))
+            })?;
+        file.lock().map_err(|e| {
+            AppError::failed(format!("cannot lock journal {}: {e}", self.path.display()))
+        })?;
+        let (next_seq, prev) = read_tail(&mut file, &self.path)?;
+        let bytes = self.render(entries, next_seq, prev)?;
+        write_synced(&file, &bytes, &self.path)?;
+        Ok((next_seq..next_seq + entries.len() as u64).collect())
+        // the lock is released when `file` is dropped
+    }
+
+    /// Renders entries as chained lines starting at `seq`, after the line hashing to `prev`.
+    fn render(&self, entries: &[Entry], mut seq: u64, mut prev: String) -> Result<Vec<u8>> {
+        let mut out = Vec::with_capacity(entries.len() * 512);
+        for entry in entries {
+            let mut evidence = entry.evidence.clone();
+            for key in CORE_FIELDS {
+                if let Some(v) = evidence.remove(key) {
+                    evidence.insert(format!("evidence_{key}"), v);
+                }
+            }
+            let mut ev = Value::Object(evidence);
+            redact(&mut ev);
+            let Value::Object(evidence) = ev else {
+                unreachable!("redact keeps an object an object")
+            };
+            let line = Line {
+                seq,
+                ts: now_rfc3339(),
+                incident: &self.incident,
+                operator: &self.operator,
+                step: &entry.step,
+                identity: entry.identity.as_deref(),
+                outcome: entry.outcome,
+                prev: prev.clone(),
+                evidence: &evidence,
+            };
+            let bytes = serde_json::to_vec(&line)
+                .map_err(|e| AppError::failed(format!("cannot encode journal entry: {e}")))?;
+            prev = sha256_hex(&bytes);
+            out.extend_from_slice(&bytes);
+            out.push(b'\n');
+            seq += 1;
+        }
+        Ok(out)
+    }
+}
+
+/// Reads every record of a journal (for `incident show` and `report`).
+pub fn read_records(path: &Path) -> Result<Vec<Record>> {
+    let data = std::fs::read(path)
+        .map_err(|e| AppError::usage(format!("cannot read journal {}: {e}", path.display())))?;
+    let mut out = Vec::new();
+    for (i, line) in data.split(|b| *b == b'\n').enumerate() {
+        if line.is_empty() {
+            continue;
+        }
+        let rec: Record = serde_json::from_slice(line).map_err(|e| {
+            AppError::new(
+                Exit::Damaged,
+                format!(
+                    "{} line {}: not a journal entry: {e}",
+                    path.display(),
+                    i + 1
+                ),
+            )
+        })?;
+        out.push(rec);
+    }
+    Ok(out)
+}
+
+/// The next seq and the hash of the last line, read from the end of the file.
+fn read_tail(file: &mut File, path: &Path) -> Result<(u64, String)> {
+    let io = |e: std::io::Error| AppError::failed(format!("cannot read {}: {e}", path.display()));
+    let len = file.seek(SeekFrom::End(0)).map_err(io)?;
+    if len == 0 {
+        return Err(AppError::usage(format!(
+            "{} is empty: it is not an atoctl incident journal",
+            path.display()
+        )));
+    }
+    // Read backwards in growing chunks until the line before the last newline is whole.
+    let mut chunk = 4096u64;
+    loop {
+        let start = len.saturating_sub(chunk);
+        file.seek(SeekFrom::Start(start)).map_err(io)?;
+        let mut buf = Vec::with_capacity((len - start) as usize);
+        Read::by_ref(file)
+            .take(len - start)
+            .read_to_end(&mut buf)
+            .map_err(io)?;
+        if buf.last() != Some(&b'\n') {
+            return Err(AppError::new(
+                Exit::Damaged,
+                format!(
+                    "{}: the last line is incomplete (an interrupted write?); run `atoctl incident verify`",
+                    path.display()
+                ),
+            ));
+        }
+        let body = &buf[..buf.len() - 1];
+        let line_start = match body.iter().rposition(|b| *b == b'\n') {
+            Some(p) => p + 1,
+            None if start == 0 => 0,
+            None => {
+                chunk *= 4;
+                continue;
+            }
+        };
+        let last = &body[line_start..];
+        #[derive(Deserialize)]
+        struct Seq {
+            seq: u64,
+        }
+        let seq: Seq = serde_json::from_slice(last).map_err(|_| {
+            AppError::new(
+                Exit::Damaged,
+                format!(
+                    "{}: the last line is not a journal entry; run `atoctl incident verify`",
+                    path.display()
+                ),
+            )
+        })?;
+        return Ok((seq.seq + 1, sha256_hex(last)));
+    }
+}
+
+fn write_synced(mut file: &File, bytes: &[u8], path: &Path) -> Result<()> {
+    file.write_all(bytes)
+        .and_then(|_| file.sync_data())
+        .map_err(|e| AppError::failed(format!("cannot write journal {}: {e}", path.display())))
+}
+
+/// Makes a new file's directory entry durable too (best effort).
+fn sync_dir(path: &Path) {
+    if let Some(dir) = path.parent() {
+        let dir = if dir.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            dir
+        };
+        if let Ok(d) = File::open(dir) {
+            let _ = d.sync_all();
+        }
+    }
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+pub fn now_rfc3339() -> String {
+    format!("{:.6}", jiff::Timestamp::now())
+}
+
+/// Keys whose values are secrets wherever they appear in evidence.
+const SECRET_KEYS: [&str; 20] = [
+    "password",
+    "hashed_password",
+    "new_password",
+    "recovery_code",
+    "recovery_codes",
+    "recovery_link",
+    "token",
+    "tokenized",
+    "session_token",
+    "logout_token",
+    "access_token",
+    "refresh_token",
+    "id_token",
+    "initial_id_token",
+    "initial_access_token",
+    "initial_refresh_token",
+    "totp_url",
+    "secret",
+    "authorization",
+    "api_key",
+];
+
+/// Replaces every value under a secret-naming key with `"[redacted]"`, recursively.
+pub fn redact(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            for (k, v) in map.iter_mut() {
+                if SECRET_KEYS.contains(&k.to_ascii_lowercase().as_str()) && !v.is_null() {
+                    *v = Value::String("[redacted]".into());
+                } else {
+                    redact(v);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(redact),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redact_removes_nested_secrets_and_keeps_the_rest() {
+        let mut v = serde_json::json!({
+            "sessions": [{"id": "s1", "tokenized": "eyJ…", "devices": [{"ip_address": "1.2.3.4"}]}],
+            "config": {"hashed_password": "$argon2id$…"},
+            "recovery_code": "123456",
+            "method": "code"
+        });
+        redact(&mut v);
+        let s = v.to_string();
+        assert!(!s.contains("eyJ"));
+        assert!(!s.contains("argon2id"));
+        assert!(!s.contains("123456"));
+        assert!(s.contains("1.2.3.4"));
+        assert!(s.contains("\"method\":\"code\""));
+    }
+
+    #[test]
+    fn evidence_cannot_overwrite_core_fields() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j.jsonl");
+        let j = Journal::create(
+            &path,
+            "ato-x",
+            "alice",
+            Entry::new("incident.open", None, Outcome::Ok),
+        )
+        .unwrap();
+        j.append(&[Entry::new("note", None, Outcome::Ok).with("seq", 99)])
+            .unwrap();
+        let recs = read_records(&path).unwrap();
+        assert_eq!(recs[1].seq, 1);
+        assert_eq!(recs[1].evidence["evidence_seq"], 99);
+        assert!(verify_file(&path).is_ok());
+    }
+}

@@ -1,0 +1,15 @@
+//! Parse, run, map errors to the contract's exit codes: nothing else.
+
+use clap::Parser;
+
+fn main() {
+    let cli = atoctl::cli::Cli::parse();
+    let code = match atoctl::run(cli) {
+        Ok(exit) => exit.code(),
+        Err(e) => {
+            eprintln!("{}", e.line());
+            e.exit.code()
+        }
+    };
+    std::process::exit(code);
+}

@@ -1,0 +1,60 @@
+//! Printing results: tables for people, one JSON document for scripts. Results go to stdout;
+//! progress, warnings and prompts go to stderr.
+
+use std::io::Write;
+
+use comfy_table::{ContentArrangement, Table, presets};
+use serde::Serialize;
+
+use crate::error::{AppError, Result};
+
+/// A borderless table with a header row, like kubectl's: easy to read and to grep.
+pub fn table<I, S>(header: I) -> Table
+where
+    I: IntoIterator<Item = S>,
+    S: Into<comfy_table::Cell>,
+{
+    let mut t = Table::new();
+    t.load_style(presets::NOTHING)
+        .set_content_arrangement(if std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+            ContentArrangement::Dynamic
+        } else {
+            ContentArrangement::Disabled
+        })
+        .set_header(header);
+    t
+}
+
+/// Prints a JSON document on stdout.
+pub fn print_json(value: &impl Serialize) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer_pretty(&mut out, value)
+        .map_err(|e| AppError::failed(format!("cannot write JSON: {e}")))?;
+    writeln!(out).map_err(AppError::from)
+}
+
+/// Prints a line on stdout.
+pub fn line(s: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{s}");
+}
+
+/// Shortens a long string (user agents) to `max` characters with an ellipsis.
+pub fn shorten(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_string();
+    }
+    let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
+
+/// Prints a warning on stderr.
+pub fn warn(msg: &str) {
+    eprintln!("atoctl: warning: {msg}");
+}
+
+/// Prints progress or a notice on stderr.
+pub fn note(msg: &str) {
+    eprintln!("atoctl: {msg}");
+}

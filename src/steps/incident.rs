@@ -1,0 +1,210 @@
+//! `incident open | verify | note | show`.
+
+use std::path::PathBuf;
+
+use serde_json::{Value, json};
+
+use crate::cli::{IncidentCommand, IncidentNoteArgs, IncidentOpenArgs};
+use crate::context::{Ctx, new_incident_id, parse_uuid};
+use crate::error::{AppError, Exit, Result};
+use crate::journal::{self, Entry, Outcome, Record};
+use crate::output;
+
+pub fn run(ctx: &Ctx, cmd: &IncidentCommand) -> Result<Exit> {
+    ctx.reject_ids_output("incident")?;
+    match cmd {
+        IncidentCommand::Open(a) => open(ctx, a),
+        IncidentCommand::Verify => verify(ctx),
+        IncidentCommand::Note(a) => note(ctx, a),
+        IncidentCommand::Show => show(ctx),
+    }
+}
+
+fn journal_path(ctx: &Ctx) -> Result<PathBuf> {
+    ctx.args.incident.clone().ok_or_else(|| {
+        AppError::usage("no incident journal given")
+            .with_hint("pass --incident FILE or set ATOCTL_INCIDENT")
+    })
+}
+
+fn open(ctx: &Ctx, a: &IncidentOpenArgs) -> Result<Exit> {
+    let identity = parse_uuid(&a.identity, "--identity")?;
+    let reported_at = match &a.reported_at {
+        Some(r) => Some(
+            r.parse::<jiff::Timestamp>()
+                .map_err(|_| {
+                    AppError::usage(format!(
+                        "--reported-at {:?} is not an RFC 3339 time (like 2026-11-25T08:15:00Z)",
+                        crate::error::one_line(r)
+                    ))
+                })?
+                .to_string(),
+        ),
+        None => None,
+    };
+    if ctx.dry_run() {
+        output::line("dry run: would create a new incident journal; nothing written");
+        return Ok(Exit::Ok);
+    }
+    let path = match &ctx.args.incident {
+        Some(p) => p.clone(),
+        None => PathBuf::from("incidents").join(format!("{}.jsonl", new_incident_id())),
+    };
+    if path.exists() {
+        return Err(AppError::usage(format!(
+            "journal {} exists already; an incident is opened once",
+            path.display()
+        ))
+        .with_hint("append to it with --incident, or choose a new file"));
+    }
+    let j = ctx.create_journal(
+        &path,
+        Some(&identity),
+        "incident open",
+        a.summary.as_deref(),
+        reported_at.as_deref(),
+    )?;
+    if ctx.json() {
+        output::print_json(&json!({
+            "path": path.display().to_string(),
+            "incident": j.incident(),
+            "identity": identity,
+        }))?;
+    } else {
+        output::line(&path.display().to_string());
+        eprintln!(
+            "atoctl: opened incident {}; export ATOCTL_INCIDENT={} for the next steps",
+            j.incident(),
+            path.display()
+        );
+    }
+    Ok(Exit::Ok)
+}
+
+fn verify(ctx: &Ctx) -> Result<Exit> {
+    let path = journal_path(ctx)?;
+    match journal::verify_file(&path) {
+        Ok(r) => {
+            if ctx.json() {
+                output::print_json(&json!({
+                    "ok": true,
+                    "path": path.display().to_string(),
+                    "entries": r.entries,
+                    "incident": r.incident,
+                    "head": r.head,
+                }))?;
+            } else {
+                output::line(&format!(
+                    "ok: {} entries of incident {}, hash chain intact (head {})",
+                    r.entries, r.incident, r.head
+                ));
+            }
+            Ok(Exit::Ok)
+        }
+        Err(Ok(d)) => {
+            if ctx.json() {
+                output::print_json(&json!({
+                    "ok": false,
+                    "path": path.display().to_string(),
+                    "line": d.line,
+                    "reason": d.reason,
+                }))?;
+            }
+            Err(AppError::new(
+                Exit::Damaged,
+                format!(
+                    "{} is damaged: line {}: {}",
+                    path.display(),
+                    d.line,
+                    d.reason
+                ),
+            ))
+        }
+        Err(Err(e)) => Err(e),
+    }
+}
+
+fn note(ctx: &Ctx, a: &IncidentNoteArgs) -> Result<Exit> {
+    if a.root_cause.is_none() && a.text.is_none() {
+        return Err(AppError::usage("a note needs --text, --root-cause or both"));
+    }
+    let path = journal_path(ctx)?;
+    if ctx.dry_run() {
+        output::line("dry run: would append a note; nothing written");
+        return Ok(Exit::Ok);
+    }
+    let j = journal::Journal::open(&path, &ctx.operator)?;
+    let mut e = Entry::new("note", None, Outcome::Ok);
+    if let Some(rc) = &a.root_cause {
+        e.put("root_cause", rc.trim());
+    }
+    if let Some(t) = &a.text {
+        e.put("text", t);
+    }
+    let seq = j.append(&[e])?;
+    if ctx.json() {
+        output::print_json(&json!({"seq": seq.first(), "incident": j.incident()}))?;
+    } else {
+        output::line(&format!(
+            "noted as entry {} of incident {}",
+            seq.first().copied().unwrap_or_default(),
+            j.incident()
+        ));
+    }
+    Ok(Exit::Ok)
+}
+
+fn show(ctx: &Ctx) -> Result<Exit> {
+    let path = journal_path(ctx)?;
+    // Read the entries first; warn (do not fail) when the chain is broken, so the timeline
+    // stays readable during an incident.
+    let records = journal::read_records(&path)?;
+    if let Err(Ok(d)) = journal::verify_file(&path) {
+        output::warn(&format!(
+            "the journal does not verify: line {}: {}",
+            d.line, d.reason
+        ));
+    }
+    if ctx.json() {
+        return output::print_json(&json!({
+            "path": path.display().to_string(),
+            "incident": records.first().map(|r| r.incident.clone()),
+            "entries": records,
+        }))
+        .map(|_| Exit::Ok);
+    }
+    let mut t = output::table([
+        "SEQ", "TIME", "OPERATOR", "STEP", "IDENTITY", "OUTCOME", "SUMMARY",
+    ]);
+    for r in &records {
+        t.add_row(vec![
+            r.seq.to_string(),
+            r.ts.get(..19).unwrap_or(&r.ts).replace('T', " "),
+            r.operator.clone(),
+            r.step.clone(),
+            r.identity.clone().unwrap_or_else(|| "-".into()),
+            r.outcome.as_str().to_string(),
+            summary(r),
+        ]);
+    }
+    output::line(&t.to_string());
+    Ok(Exit::Ok)
+}
+
+/// One line about an entry for the timeline: its `summary` evidence when it has one.
+fn summary(r: &Record) -> String {
+    let s = |k: &str| {
+        r.evidence
+            .get(k)
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    };
+    let text = s("summary")
+        .or_else(|| match (s("root_cause"), s("text")) {
+            (Some(rc), Some(t)) => Some(format!("root cause: {rc}; {t}")),
+            (Some(rc), None) => Some(format!("root cause: {rc}")),
+            (None, t) => t,
+        })
+        .unwrap_or_default();
+    output::shorten(&crate::error::one_line(&text), 80)
+}

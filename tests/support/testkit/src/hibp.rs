@@ -1,0 +1,1 @@
+//! The Pwned Passwords range API double (being written).

@@ -1,0 +1,1 @@
+//! The Kratos/Hydra admin API double (being written).
