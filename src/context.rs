@@ -117,6 +117,39 @@ impl Ctx {
         Ok(kratos::Client::new(http))
     }
 
+    /// The Hydra admin client, when `--hydra-admin-url` is set. It uses the Kratos token: on
+    /// Ory Network the same project key serves both.
+    pub fn hydra(&self) -> Result<Option<crate::hydra::Client>> {
+        let Some(url) = self.args.hydra_admin_url.as_deref() else {
+            return Ok(None);
+        };
+        let base = check_base_url(url, "--hydra-admin-url")?;
+        let token = self
+            .args
+            .kratos_token
+            .as_deref()
+            .filter(|t| !t.is_empty())
+            .map(|t| SecretString::from(t.to_string()));
+        let http = Transport::new(
+            &base,
+            token,
+            self.timeout,
+            RetryPolicy::from_env(),
+            notice,
+            8,
+        )
+        .map_err(AppError::failed)?;
+        Ok(Some(crate::hydra::Client::new(http)))
+    }
+
+    /// The Hydra base URL for plans.
+    pub fn hydra_base_for_plan(&self) -> Option<String> {
+        self.args
+            .hydra_admin_url
+            .as_ref()
+            .map(|u| u.trim_end_matches('/').to_string())
+    }
+
     /// Refuses a change without a terminal and without `--yes`: exit 2, before anything is sent.
     pub fn ensure_may_change(&self, what: &str) -> Result<()> {
         if self.args.yes || self.interactive {

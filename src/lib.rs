@@ -8,6 +8,7 @@ pub mod context;
 pub mod duration;
 pub mod error;
 pub mod http;
+pub mod hydra;
 pub mod journal;
 pub mod kratos;
 pub mod output;

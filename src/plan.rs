@@ -50,6 +50,25 @@ impl Plan {
         self
     }
 
+    /// A request to the Hydra admin API (only planned when `--hydra-admin-url` is set).
+    pub fn hydra_request(
+        &mut self,
+        ctx: &Ctx,
+        method: &'static str,
+        path: &str,
+        purpose: &str,
+    ) -> &mut Self {
+        if let Some(base) = ctx.hydra_base_for_plan() {
+            self.requests.push(Planned {
+                method,
+                url: format!("{base}{path}"),
+                body: None,
+                purpose: purpose.into(),
+            });
+        }
+        self
+    }
+
     pub fn note(&mut self, n: &str) -> &mut Self {
         self.notes.push(n.into());
         self

@@ -149,7 +149,7 @@ pub async fn run(ctx: &Ctx, a: &IdentityArgs) -> Result<Exit> {
                 .with("password_state", state),
         ])
         .await?;
-        return finish(
+        return super::finish(
             ctx,
             &label,
             &id,
@@ -243,7 +243,7 @@ pub async fn run(ctx: &Ctx, a: &IdentityArgs) -> Result<Exit> {
             "sessions are not ended by this: run `atoctl revoke --identity` too; the owner sets a new password through `atoctl recover`",
         );
     }
-    finish(
+    super::finish(
         ctx,
         &label,
         &id,
@@ -305,22 +305,4 @@ pub fn changed_fields(before: &Identity, after: &Identity) -> Vec<String> {
         }
     }
     changed
-}
-
-fn finish(
-    ctx: &Ctx,
-    label: &str,
-    id: &str,
-    result: &str,
-    text: &str,
-    journal: &str,
-) -> Result<Exit> {
-    if ctx.json() {
-        output::print_json(
-            &json!({"identity": id, "result": result, "message": text, "journal": journal}),
-        )?;
-    } else {
-        output::line(&format!("{label}: {text}"));
-    }
-    Ok(Exit::Ok)
 }

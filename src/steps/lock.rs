@@ -6,16 +6,14 @@
 //! ends the sessions, and `unlock` ends any session that would revive before it sets the
 //! state back, then checks that none did.
 
-use serde_json::json;
 
-use super::revoke::end_all;
+use super::revoke::{end_all, plan_hydra, revoke_hydra};
 use super::{Recorder, list_sessions, look_identity, who};
 use crate::cli::IdentityArgs;
 use crate::context::{Ctx, parse_uuid};
 use crate::error::{AppError, Exit, Result};
 use crate::journal::{Entry, Outcome};
-use crate::kratos::{self, KratosError, paths};
-use crate::output;
+use crate::kratos::{self, paths};
 use crate::plan::Plan;
 
 pub async fn lock(ctx: &Ctx, a: &IdentityArgs) -> Result<Exit> {
@@ -65,16 +63,18 @@ pub async fn lock(ctx: &Ctx, a: &IdentityArgs) -> Result<Exit> {
             None,
             "verify: no session left that unlocking would revive",
         );
+        plan_hydra(ctx, &mut p, &id);
         p.print(ctx)?;
         return Ok(Exit::Ok);
     }
     ctx.ensure_may_change("lock the identity")?;
     let k = ctx.kratos()?;
+    let h = ctx.hydra()?;
     let before = look_identity(&k, &id).await?;
     let label = who(Some(&before), &id);
     let listing = list_sessions(&k, &id, None).await?;
     let was_active = before.is_active();
-    if !was_active && listing.sessions.is_empty() {
+    if !was_active && listing.sessions.is_empty() && h.is_none() {
         let rec = Recorder::open(ctx, Some(&id), "lock")?;
         rec.record(vec![
             Entry::new("lock", Some(&id), Outcome::Skipped)
@@ -82,7 +82,7 @@ pub async fn lock(ctx: &Ctx, a: &IdentityArgs) -> Result<Exit> {
                 .with("state_before", before.state_str()),
         ])
         .await?;
-        return finish(
+        return super::finish(
             ctx,
             &label,
             &id,
@@ -137,42 +137,49 @@ pub async fn lock(ctx: &Ctx, a: &IdentityArgs) -> Result<Exit> {
     // Verify from a fresh read, not from the PATCH answer.
     let after = look_identity(&k, &id).await?;
     let live = list_sessions(&k, &id, Some(true)).await?;
-    let verified = !after.is_active() && live.complete && live.sessions.is_empty();
-    let mut e = Entry::new(
-        "lock",
-        Some(&id),
-        if verified {
-            Outcome::Ok
-        } else {
-            Outcome::Failed
-        },
-    )
-    .with(
-        "summary",
-        format!(
-            "state {} → {}; {} session(s) ended",
-            before.state_str(),
-            after.state_str(),
-            ended.as_ref().map(|d| d.ended.len()).unwrap_or(0)
-        ),
-    )
-    .with("state_before", before.state_str())
-    .with("state_after", after.state_str())
-    .with("state_changed_at", after.extra.get("state_changed_at"))
-    .with("verified", verified);
+    let mut e = Entry::new("lock", Some(&id), Outcome::Ok);
+    let hydra = revoke_hydra(h.as_ref(), &id, &mut e).await;
+    let verified = !after.is_active()
+        && live.complete
+        && live.sessions.is_empty()
+        && matches!(hydra, Ok(true));
+    e.outcome = if verified {
+        Outcome::Ok
+    } else {
+        Outcome::Failed
+    };
+    let mut e = e
+        .with(
+            "summary",
+            format!(
+                "state {} → {}; {} session(s) ended",
+                before.state_str(),
+                after.state_str(),
+                ended.as_ref().map(|d| d.ended.len()).unwrap_or(0)
+            ),
+        )
+        .with("state_before", before.state_str())
+        .with("state_after", after.state_str())
+        .with("state_changed_at", after.extra.get("state_changed_at"))
+        .with("verified", verified);
     match &ended {
         Some(d) => d.put_evidence(&mut e),
         None => e.put("sessions_ended", 0),
     }
     rec.record(vec![e]).await?;
+    if let Err(m) = hydra {
+        return Err(AppError::failed(format!(
+            "{label} is locked and its sessions ended, but {m}"
+        )));
+    }
     if !verified {
         return Err(AppError::failed(format!(
-            "after locking, {label} is {} with {} session(s) Kratos still counts as live",
+            "after locking, {label} is {} with {} session(s) Kratos still counts as live (or Hydra consents left)",
             after.state_str(),
             live.sessions.len()
         )));
     }
-    finish(
+    super::finish(
         ctx,
         &label,
         &id,
@@ -247,7 +254,7 @@ pub async fn unlock(ctx: &Ctx, a: &IdentityArgs) -> Result<Exit> {
                 .with("state_before", before.state_str()),
         ])
         .await?;
-        return finish(
+        return super::finish(
             ctx,
             &label,
             &id,
@@ -348,7 +355,7 @@ pub async fn unlock(ctx: &Ctx, a: &IdentityArgs) -> Result<Exit> {
         ))
         .with_hint("run `atoctl revoke --identity` now"));
     }
-    finish(
+    super::finish(
         ctx,
         &label,
         &id,
@@ -356,27 +363,4 @@ pub async fn unlock(ctx: &Ctx, a: &IdentityArgs) -> Result<Exit> {
         "unlocked: active again, and no old session came back",
         &rec.path,
     )
-}
-
-fn finish(
-    ctx: &Ctx,
-    label: &str,
-    id: &str,
-    result: &str,
-    text: &str,
-    journal: &str,
-) -> Result<Exit> {
-    if ctx.json() {
-        output::print_json(
-            &json!({"identity": id, "result": result, "message": text, "journal": journal}),
-        )?;
-    } else {
-        output::line(&format!("{label}: {text}"));
-    }
-    Ok(Exit::Ok)
-}
-
-/// Used by callers that need the Kratos error of a state change as an app error.
-pub fn state_error(e: KratosError, id: &str) -> AppError {
-    super::identity_error(e, id)
 }

@@ -21,6 +21,41 @@ use crate::journal::{Entry, JournalWriter, Outcome};
 use crate::kratos::{self, Identity, KratosError, SessionListing};
 use crate::output;
 
+/// Prints a step's result: one sentence for people, or one JSON document with `identity`,
+/// `result`, `message`, `journal` and any `extra` fields.
+pub fn finish(
+    ctx: &Ctx,
+    label: &str,
+    id: &str,
+    result: &str,
+    text: &str,
+    journal: &str,
+) -> Result<crate::error::Exit> {
+    finish_with(ctx, label, id, result, text, journal, json!({}))
+}
+
+pub fn finish_with(
+    ctx: &Ctx,
+    label: &str,
+    id: &str,
+    result: &str,
+    text: &str,
+    journal: &str,
+    extra: Value,
+) -> Result<crate::error::Exit> {
+    if ctx.json() {
+        let mut doc =
+            json!({"identity": id, "result": result, "message": text, "journal": journal});
+        if let (Some(d), Value::Object(x)) = (doc.as_object_mut(), extra) {
+            d.extend(x);
+        }
+        output::print_json(&doc)?;
+    } else {
+        output::line(&format!("{label}: {text}"));
+    }
+    Ok(crate::error::Exit::Ok)
+}
+
 /// Reads the identity; 404 means it does not exist (exit 3).
 pub async fn look_identity(k: &kratos::Client, id: &str) -> Result<Identity> {
     k.get_identity(id).await.map_err(|e| identity_error(e, id))

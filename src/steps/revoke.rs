@@ -23,6 +23,7 @@ use super::{
 use crate::cli::RevokeArgs;
 use crate::context::{Ctx, parse_uuid};
 use crate::error::{AppError, Exit, Result};
+use crate::hydra;
 use crate::journal::{Entry, Outcome};
 use crate::kratos::{self, DeleteSessions, KratosError, SessionListing, paths};
 use crate::output;
@@ -71,6 +72,56 @@ fn plan_identity(ctx: &Ctx, p: &mut Plan, id: &str) {
         None,
         "verify that no active session remains",
     );
+    plan_hydra(ctx, p, id);
+}
+
+/// The Hydra part of a revocation, planned only when `--hydra-admin-url` is set.
+pub fn plan_hydra(ctx: &Ctx, p: &mut Plan, id: &str) {
+    p.hydra_request(
+        ctx,
+        "GET",
+        &hydra::consent_list_path(id),
+        "snapshot the OAuth2 consents (client, scopes)",
+    )
+    .hydra_request(
+        ctx,
+        "DELETE",
+        &hydra::consent_revoke_path(id),
+        "revoke every OAuth2 consent and with it its access and refresh tokens",
+    )
+    .hydra_request(
+        ctx,
+        "DELETE",
+        &hydra::login_revoke_path(id),
+        "forget remembered OAuth2 logins",
+    )
+    .hydra_request(
+        ctx,
+        "GET",
+        &hydra::consent_list_path(id),
+        "verify that no consent is left",
+    );
+}
+
+/// Revokes the subject's Hydra consents and logins when Hydra is configured; puts the
+/// evidence into `e` and says whether it held.
+pub async fn revoke_hydra(
+    h: Option<&hydra::Client>,
+    id: &str,
+    e: &mut Entry,
+) -> std::result::Result<bool, String> {
+    let Some(h) = h else { return Ok(true) };
+    match h.revoke_subject(id).await {
+        Ok(r) => {
+            e.put("hydra", r.evidence());
+            Ok(r.verified)
+        }
+        Err(err) => {
+            let msg = format!("Hydra: {err}");
+            e.put("hydra", json!({"error": msg}));
+            Err(msg)
+        }
+    }
 }
 
 /// What happened to one identity.
@@ -159,22 +210,24 @@ async fn one_identity(ctx: &Ctx, raw: &str) -> Result<Exit> {
     }
     ctx.ensure_may_change("end sessions")?;
     let k = ctx.kratos()?;
+    let h = ctx.hydra()?;
     let (listing, label) = look(&k, &id).await?;
-    if listing.sessions.is_empty() {
+    if listing.sessions.is_empty() && h.is_none() {
         let rec = Recorder::open(ctx, Some(&id), "revoke")?;
         let e = Entry::new("revoke", Some(&id), Outcome::Skipped)
             .with("summary", "no sessions to end")
             .with("sessions_ended", 0);
         rec.record(vec![e]).await?;
-        report_one(
+        super::finish_with(
             ctx,
             &label,
             &id,
             "skipped",
-            0,
             "no sessions: nothing to end",
             &rec.path,
+            json!({"sessions_ended": 0}),
         )?;
+        hydra_reminder(ctx);
         return Ok(Exit::Ok);
     }
     if !listing.complete {
@@ -184,91 +237,112 @@ async fn one_identity(ctx: &Ctx, raw: &str) -> Result<Exit> {
             listing.sessions.len()
         ));
     }
-    if !ctx.json() && ctx.interactive {
+    if !ctx.json() && ctx.interactive && !listing.sessions.is_empty() {
         eprintln!("{}", super::sessions_table(&listing));
     }
     ctx.confirm(&format!(
-        "End all {} session(s) of {label}? (recorded in the journal first)",
-        listing.sessions.len()
+        "End all {} session(s) of {label}{}? (recorded in the journal first)",
+        listing.sessions.len(),
+        if h.is_some() {
+            " and revoke its OAuth2 consents and tokens in Hydra"
+        } else {
+            ""
+        }
     ))?;
     let rec = Recorder::open(ctx, Some(&id), "revoke")?;
-    let done = end_all(&k, &rec, &id, &listing, "before revoke").await;
-    let done = match done {
-        Ok(d) => d,
-        Err(err) => {
-            let e = Entry::new("revoke", Some(&id), Outcome::Failed)
-                .with("summary", format!("revoke failed: {}", err.message))
-                .with("error", &err.message);
-            let _ = rec.record(vec![e]).await;
-            return Err(err);
+    let done = if listing.sessions.is_empty() {
+        None
+    } else {
+        match end_all(&k, &rec, &id, &listing, "before revoke").await {
+            Ok(d) => Some(d),
+            Err(err) => {
+                let e = Entry::new("revoke", Some(&id), Outcome::Failed)
+                    .with("summary", format!("revoke failed: {}", err.message))
+                    .with("error", &err.message);
+                let _ = rec.record(vec![e]).await;
+                return Err(err);
+            }
         }
     };
-    let outcome = if done.verified {
+    let kratos_ok = done.as_ref().is_none_or(|d| d.verified);
+    let ended = done.as_ref().map(|d| d.ended.len()).unwrap_or(0);
+    let mut e = Entry::new("revoke", Some(&id), Outcome::Ok);
+    match &done {
+        Some(d) => d.put_evidence(&mut e),
+        None => e.put("sessions_ended", 0),
+    }
+    let hydra = revoke_hydra(h.as_ref(), &id, &mut e).await;
+    let hydra_ok = matches!(hydra, Ok(true));
+    e.outcome = if kratos_ok && hydra_ok {
         Outcome::Ok
     } else {
         Outcome::Failed
     };
-    let mut e = Entry::new("revoke", Some(&id), outcome).with(
+    let still = done
+        .as_ref()
+        .map(|d| d.still_active.clone())
+        .unwrap_or_default();
+    e.put(
         "summary",
-        if done.verified {
-            format!(
-                "ended {} session(s); none active afterwards",
-                done.ended.len()
-            )
-        } else {
-            format!(
-                "ended {} session(s) but {} active session(s) remain",
-                done.ended.len(),
-                done.still_active.len()
-            )
+        match (kratos_ok, &hydra) {
+            (true, Ok(true)) => format!(
+                "ended {ended} session(s); none active afterwards{}",
+                if h.is_some() {
+                    "; OAuth2 consents and tokens revoked"
+                } else {
+                    ""
+                }
+            ),
+            (false, _) => format!(
+                "ended {ended} session(s) but {} active session(s) remain",
+                still.len()
+            ),
+            (true, Ok(false)) => format!("ended {ended} session(s); Hydra still lists consents"),
+            (true, Err(m)) => format!("ended {ended} session(s); {m}"),
         },
     );
-    done.put_evidence(&mut e);
     rec.record(vec![e]).await?;
-    hydra_reminder(ctx);
-    if !done.verified {
+    if h.is_none() {
+        hydra_reminder(ctx);
+    }
+    if !kratos_ok {
         return Err(AppError::failed(format!(
             "sessions of {label} were deleted but the check afterwards still shows {} active session(s): {}",
-            done.still_active.len(),
-            done.still_active.join(", ")
+            still.len(),
+            still.join(", ")
         ))
         .with_hint("an attacker may have logged in again: lock the identity (atoctl lock) and revoke again"));
     }
-    report_one(
+    match hydra {
+        Err(m) => {
+            return Err(AppError::failed(format!(
+                "Kratos sessions of {label} ended, but {m}"
+            )));
+        }
+        Ok(false) => {
+            return Err(AppError::failed(format!(
+                "Kratos sessions of {label} ended, but Hydra still lists OAuth2 consents after revoking them"
+            )));
+        }
+        Ok(true) => {}
+    }
+    super::finish_with(
         ctx,
         &label,
         &id,
         "ok",
-        done.ended.len(),
         &format!(
-            "ended {} session(s); verified none is active",
-            done.ended.len()
+            "ended {ended} session(s); verified none is active{}",
+            if h.is_some() {
+                "; OAuth2 consents, tokens and remembered logins revoked in Hydra"
+            } else {
+                ""
+            }
         ),
         &rec.path,
+        json!({"sessions_ended": ended}),
     )?;
     Ok(Exit::Ok)
-}
-
-fn report_one(
-    ctx: &Ctx,
-    label: &str,
-    id: &str,
-    result: &str,
-    ended: usize,
-    text: &str,
-    journal: &str,
-) -> Result<()> {
-    if ctx.json() {
-        output::print_json(&json!({
-            "identity": id,
-            "result": result,
-            "sessions_ended": ended,
-            "journal": journal,
-        }))
-    } else {
-        output::line(&format!("{label}: {text}"));
-        Ok(())
-    }
 }
 
 /// Kratos sessions are not the only access: say what else outlives the revocation.
@@ -359,14 +433,14 @@ async fn one_session(ctx: &Ctx, raw_sid: &str, raw_identity: Option<&str>) -> Re
             .with("summary", format!("session {sid} was not active"))
             .with("session", listing.sessions[0].evidence());
         rec.record(vec![e]).await?;
-        report_one(
+        super::finish_with(
             ctx,
             &owner,
             &owner,
             "skipped",
-            0,
             &format!("session {sid} is not active: nothing to end"),
             &rec.path,
+            json!({"sessions_ended": 0}),
         )?;
         return Ok(Exit::Ok);
     }
@@ -409,14 +483,14 @@ async fn one_session(ctx: &Ctx, raw_sid: &str, raw_identity: Option<&str>) -> Re
             "session {sid} is still active after DELETE /admin/sessions/{sid}"
         )));
     }
-    report_one(
+    super::finish_with(
         ctx,
         &owner,
         &owner,
         "ok",
-        1,
         &format!("session {sid} disabled (kept in Kratos as evidence)"),
         &rec.path,
+        json!({"sessions_ended": 1}),
     )?;
     hydra_reminder(ctx);
     Ok(Exit::Ok)
@@ -499,6 +573,7 @@ async fn bulk(ctx: &Ctx, a: &RevokeArgs) -> Result<Exit> {
     }
     ctx.ensure_may_change("end sessions")?;
     let k = ctx.kratos_with_pool(a.concurrency as usize)?;
+    let h = ctx.hydra()?;
     ctx.confirm(&format!(
         "End every session of {} identities ({} at a time)?",
         ids.len(),
@@ -530,13 +605,14 @@ async fn bulk(ctx: &Ctx, a: &RevokeArgs) -> Result<Exit> {
     let mut failed_ids: Vec<(String, String)> = Vec::new();
     let mut stream = futures::stream::iter(ids.into_iter().map(|id| {
         let k = k.clone();
+        let h = h.clone();
         let rec = rec.clone();
         let pacer = pacer.clone();
         async move {
             if let Some(p) = pacer {
                 p.lock().await.tick().await;
             }
-            revoke_for_bulk(&k, &rec, &id).await
+            revoke_for_bulk(&k, h.as_ref(), &rec, &id).await
         }
     }))
     .buffer_unordered(a.concurrency as usize);
@@ -665,8 +741,14 @@ impl Counts {
     }
 }
 
-/// One identity of a bulk run: look, snapshot, delete, verify, record. Never fails the batch.
-async fn revoke_for_bulk(k: &kratos::Client, rec: &Recorder, id: &str) -> Revoked {
+/// One identity of a bulk run: look, snapshot, delete, verify, (Hydra), record. Never fails
+/// the batch.
+async fn revoke_for_bulk(
+    k: &kratos::Client,
+    h: Option<&hydra::Client>,
+    rec: &Recorder,
+    id: &str,
+) -> Revoked {
     let r = |result, n, detail: Option<String>| Revoked {
         identity: id.to_string(),
         result,
@@ -677,53 +759,60 @@ async fn revoke_for_bulk(k: &kratos::Client, rec: &Recorder, id: &str) -> Revoke
         Ok(l) => l,
         Err(e) => return failed(rec, id, r("failed", 0, Some(e.line_plain()))).await,
     };
-    if listing.sessions.is_empty() {
-        return match k.get_identity(id).await {
-            Ok(_) => {
-                let e = Entry::new("revoke", Some(id), Outcome::Skipped)
-                    .with("summary", "no sessions to end")
-                    .with("sessions_ended", 0);
-                match rec.record(vec![e]).await {
-                    Ok(()) => r("skipped", 0, Some("no sessions".into())),
-                    Err(e) => r("failed", 0, Some(e.line_plain())),
-                }
-            }
-            Err(e) => {
-                let err = identity_error(e, id);
-                let kind = if err.exit == Exit::NotFound {
-                    "not_found"
-                } else {
-                    "failed"
-                };
-                failed(rec, id, r(kind, 0, Some(err.line_plain()))).await
-            }
-        };
-    }
-    match end_all(k, rec, id, &listing, "before revoke").await {
-        Ok(done) => {
-            let outcome = if done.verified {
-                Outcome::Ok
+    let done = if listing.sessions.is_empty() {
+        if let Err(e) = k.get_identity(id).await {
+            let err = identity_error(e, id);
+            let kind = if err.exit == Exit::NotFound {
+                "not_found"
             } else {
-                Outcome::Failed
+                "failed"
             };
-            let mut e = Entry::new("revoke", Some(id), outcome)
-                .with("summary", format!("ended {} session(s)", done.ended.len()));
-            done.put_evidence(&mut e);
-            let recorded = rec.record(vec![e]).await;
-            match (done.verified, recorded) {
-                (true, Ok(())) => r("ok", done.ended.len(), None),
-                (false, _) => r(
-                    "failed",
-                    done.ended.len(),
-                    Some(format!(
-                        "{} session(s) still active after the delete",
-                        done.still_active.len()
-                    )),
-                ),
-                (true, Err(e)) => r("failed", done.ended.len(), Some(e.line_plain())),
-            }
+            return failed(rec, id, r(kind, 0, Some(err.line_plain()))).await;
         }
-        Err(e) => failed(rec, id, r("failed", 0, Some(e.line_plain()))).await,
+        None
+    } else {
+        match end_all(k, rec, id, &listing, "before revoke").await {
+            Ok(d) => Some(d),
+            Err(e) => return failed(rec, id, r("failed", 0, Some(e.line_plain()))).await,
+        }
+    };
+    let ended = done.as_ref().map(|d| d.ended.len()).unwrap_or(0);
+    let kratos_ok = done.as_ref().is_none_or(|d| d.verified);
+    let mut e = Entry::new("revoke", Some(id), Outcome::Ok);
+    match &done {
+        Some(d) => d.put_evidence(&mut e),
+        None => e.put("sessions_ended", 0),
+    }
+    let hydra = revoke_hydra(h, id, &mut e).await;
+    let (result, detail) = match (&done, kratos_ok, &hydra) {
+        (_, false, _) => (
+            "failed",
+            Some(format!(
+                "{} session(s) still active after the delete",
+                done.as_ref().map(|d| d.still_active.len()).unwrap_or(0)
+            )),
+        ),
+        (_, true, Err(m)) => ("failed", Some(m.clone())),
+        (_, true, Ok(false)) => ("failed", Some("Hydra still lists OAuth2 consents".into())),
+        (None, true, Ok(true)) if h.is_none() => ("skipped", Some("no sessions".into())),
+        (None, true, Ok(true)) => ("ok", Some("no sessions; OAuth2 consents revoked".into())),
+        (Some(_), true, Ok(true)) => ("ok", None),
+    };
+    e.outcome = match result {
+        "ok" => Outcome::Ok,
+        "skipped" => Outcome::Skipped,
+        _ => Outcome::Failed,
+    };
+    e.put(
+        "summary",
+        match &detail {
+            Some(d) => format!("ended {ended} session(s): {d}"),
+            None => format!("ended {ended} session(s)"),
+        },
+    );
+    match rec.record(vec![e]).await {
+        Ok(()) => r(result, ended, detail),
+        Err(err) => r("failed", ended, Some(err.line_plain())),
     }
 }
 

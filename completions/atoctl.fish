@@ -1,0 +1,365 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_atoctl_global_optspecs
+    string join \n kratos-admin-url= kratos-token= hydra-admin-url= database-url= incident= operator= o/output= y/yes dry-run timeout= h/help V/version
+end
+
+function __fish_atoctl_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_atoctl_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_atoctl_using_subcommand
+    set -l cmd (__fish_atoctl_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c atoctl -n "__fish_atoctl_needs_command" -l kratos-admin-url -d 'Kratos admin API base URL: the self-hosted admin port (http://127.0.0.1:4434) or https://<slug>.projects.oryapis.com' -r
+complete -c atoctl -n "__fish_atoctl_needs_command" -l kratos-token -d 'Kratos admin token, sent as `Authorization: Bearer TOKEN` (an Ory Network project API key, ory_pat_… or ory_apikey_…). Never printed, logged or journaled' -r
+complete -c atoctl -n "__fish_atoctl_needs_command" -l hydra-admin-url -d 'Ory Hydra admin API base URL (OAuth2 grants and login sessions), optional' -r
+complete -c atoctl -n "__fish_atoctl_needs_command" -l database-url -d 'The audit database (PostgreSQL); ATOCTL_DATABASE_URL, then DATABASE_URL' -r
+complete -c atoctl -n "__fish_atoctl_needs_command" -l incident -d 'The incident journal to append to (JSON Lines)' -r -F
+complete -c atoctl -n "__fish_atoctl_needs_command" -l operator -d 'Who runs the step; default the login name' -r
+complete -c atoctl -n "__fish_atoctl_needs_command" -s o -l output -d 'Output format: `table` for people, `json` (one JSON document on stdout) for scripts; pattern-scan also takes `ids`' -r -f -a "table\t'Tables and sentences for people'
+json\t'One JSON document on stdout'
+ids\t'Identity ids only, one a line (pattern-scan)'"
+complete -c atoctl -n "__fish_atoctl_needs_command" -l timeout -d 'Per-request timeout in seconds' -r
+complete -c atoctl -n "__fish_atoctl_needs_command" -s y -l yes -d 'Answer yes to every confirmation'
+complete -c atoctl -n "__fish_atoctl_needs_command" -l dry-run -d 'Print exactly what would be sent (method, URL, body with secrets redacted; SQL); send nothing, change nothing, journal nothing'
+complete -c atoctl -n "__fish_atoctl_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c atoctl -n "__fish_atoctl_needs_command" -s V -l version -d 'Print version'
+complete -c atoctl -n "__fish_atoctl_needs_command" -f -a "incident" -d 'Open, annotate, show and verify the incident journal'
+complete -c atoctl -n "__fish_atoctl_needs_command" -f -a "sessions" -d 'List an identity\'s sessions with their devices (IP, user agent, location)'
+complete -c atoctl -n "__fish_atoctl_needs_command" -f -a "revoke" -d 'End every session of an identity (evidence first), one session, or many identities'
+complete -c atoctl -n "__fish_atoctl_needs_command" -f -a "disable-password" -d 'Make the identity\'s current password unusable without touching anything else'
+complete -c atoctl -n "__fish_atoctl_needs_command" -f -a "lock" -d 'Set the identity inactive AND end its sessions (inactive alone logs nobody out)'
+complete -c atoctl -n "__fish_atoctl_needs_command" -f -a "unlock" -d 'Set the identity active again, first ending any session that would come back to life'
+complete -c atoctl -n "__fish_atoctl_needs_command" -f -a "recover" -d 'Issue an admin recovery code (default) or link for the rightful owner, shown once'
+complete -c atoctl -n "__fish_atoctl_needs_command" -f -a "schema" -d 'Print the DDL of the audit tables and the indexes atoctl\'s queries need'
+complete -c atoctl -n "__fish_atoctl_needs_command" -f -a "audit-query" -d 'List an identity\'s security events in a window, flagging the suspicious ones'
+complete -c atoctl -n "__fish_atoctl_needs_command" -f -a "pattern-scan" -d 'Find other identities hit from the same IPs or user agents'
+complete -c atoctl -n "__fish_atoctl_needs_command" -f -a "hibp-check" -d 'Check a password against Have I Been Pwned without revealing it'
+complete -c atoctl -n "__fish_atoctl_needs_command" -f -a "completions" -d 'Print shell completions (bash, zsh, fish, elvish, powershell)'
+complete -c atoctl -n "__fish_atoctl_needs_command" -f -a "man" -d 'Print the man page (roff) on stdout'
+complete -c atoctl -n "__fish_atoctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and not __fish_seen_subcommand_from open verify note show help" -l kratos-admin-url -d 'Kratos admin API base URL: the self-hosted admin port (http://127.0.0.1:4434) or https://<slug>.projects.oryapis.com' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and not __fish_seen_subcommand_from open verify note show help" -l kratos-token -d 'Kratos admin token, sent as `Authorization: Bearer TOKEN` (an Ory Network project API key, ory_pat_… or ory_apikey_…). Never printed, logged or journaled' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and not __fish_seen_subcommand_from open verify note show help" -l hydra-admin-url -d 'Ory Hydra admin API base URL (OAuth2 grants and login sessions), optional' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and not __fish_seen_subcommand_from open verify note show help" -l database-url -d 'The audit database (PostgreSQL); ATOCTL_DATABASE_URL, then DATABASE_URL' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and not __fish_seen_subcommand_from open verify note show help" -l incident -d 'The incident journal to append to (JSON Lines)' -r -F
+complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and not __fish_seen_subcommand_from open verify note show help" -l operator -d 'Who runs the step; default the login name' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and not __fish_seen_subcommand_from open verify note show help" -s o -l output -d 'Output format: `table` for people, `json` (one JSON document on stdout) for scripts; pattern-scan also takes `ids`' -r -f -a "table\t'Tables and sentences for people'
+json\t'One JSON document on stdout'
+ids\t'Identity ids only, one a line (pattern-scan)'"
+complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and not __fish_seen_subcommand_from open verify note show help" -l timeout -d 'Per-request timeout in seconds' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and not __fish_seen_subcommand_from open verify note show help" -s y -l yes -d 'Answer yes to every confirmation'
+complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and not __fish_seen_subcommand_from open verify note show help" -l dry-run -d 'Print exactly what would be sent (method, URL, body with secrets redacted; SQL); send nothing, change nothing, journal nothing'
+complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and not __fish_seen_subcommand_from open verify note show help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and not __fish_seen_subcommand_from open verify note show help" -s V -l version -d 'Print version'
+complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and not __fish_seen_subcommand_from open verify note show help" -f -a "open" -d 'Create a new journal (at --incident FILE, which must not exist, or under ./incidents/)'
+complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and not __fish_seen_subcommand_from open verify note show help" -f -a "verify" -d 'Check the journal\'s hash chain; exit 5 naming the first bad line'
+complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and not __fish_seen_subcommand_from open verify note show help" -f -a "note" -d 'Record a note (and the root cause, when known)'
+complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and not __fish_seen_subcommand_from open verify note show help" -f -a "show" -d 'Show the timeline as a table, or every entry with -o json'
+complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and not __fish_seen_subcommand_from open verify note show help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from open" -l identity -d 'The identity the incident is about' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from open" -l summary -d 'One line on what happened' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from open" -l reported-at -d 'When the user reported it (RFC 3339), default now' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from open" -l kratos-admin-url -d 'Kratos admin API base URL: the self-hosted admin port (http://127.0.0.1:4434) or https://<slug>.projects.oryapis.com' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from open" -l kratos-token -d 'Kratos admin token, sent as `Authorization: Bearer TOKEN` (an Ory Network project API key, ory_pat_… or ory_apikey_…). Never printed, logged or journaled' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from open" -l hydra-admin-url -d 'Ory Hydra admin API base URL (OAuth2 grants and login sessions), optional' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from open" -l database-url -d 'The audit database (PostgreSQL); ATOCTL_DATABASE_URL, then DATABASE_URL' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from open" -l incident -d 'The incident journal to append to (JSON Lines)' -r -F
+complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from open" -l operator -d 'Who runs the step; default the login name' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from open" -s o -l output -d 'Output format: `table` for people, `json` (one JSON document on stdout) for scripts; pattern-scan also takes `ids`' -r -f -a "table\t'Tables and sentences for people'
+json\t'One JSON document on stdout'
+ids\t'Identity ids only, one a line (pattern-scan)'"
+complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from open" -l timeout -d 'Per-request timeout in seconds' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from open" -s y -l yes -d 'Answer yes to every confirmation'
+complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from open" -l dry-run -d 'Print exactly what would be sent (method, URL, body with secrets redacted; SQL); send nothing, change nothing, journal nothing'
+complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from open" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from open" -s V -l version -d 'Print version'
+complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from verify" -l kratos-admin-url -d 'Kratos admin API base URL: the self-hosted admin port (http://127.0.0.1:4434) or https://<slug>.projects.oryapis.com' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from verify" -l kratos-token -d 'Kratos admin token, sent as `Authorization: Bearer TOKEN` (an Ory Network project API key, ory_pat_… or ory_apikey_…). Never printed, logged or journaled' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from verify" -l hydra-admin-url -d 'Ory Hydra admin API base URL (OAuth2 grants and login sessions), optional' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from verify" -l database-url -d 'The audit database (PostgreSQL); ATOCTL_DATABASE_URL, then DATABASE_URL' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from verify" -l incident -d 'The incident journal to append to (JSON Lines)' -r -F
+complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from verify" -l operator -d 'Who runs the step; default the login name' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from verify" -s o -l output -d 'Output format: `table` for people, `json` (one JSON document on stdout) for scripts; pattern-scan also takes `ids`' -r -f -a "table\t'Tables and sentences for people'
+json\t'One JSON document on stdout'
+ids\t'Identity ids only, one a line (pattern-scan)'"
+complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from verify" -l timeout -d 'Per-request timeout in seconds' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from verify" -s y -l yes -d 'Answer yes to every confirmation'
+complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from verify" -l dry-run -d 'Print exactly what would be sent (method, URL, body with secrets redacted; SQL); send nothing, change nothing, journal nothing'
+complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from verify" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from verify" -s V -l version -d 'Print version'
+complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from note" -l root-cause -d 'The root cause, e.g. phishing, credential-stuffing, password-reuse, malware, session-hijack, sim-swap, unknown' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from note" -l text -d 'Free text' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from note" -l kratos-admin-url -d 'Kratos admin API base URL: the self-hosted admin port (http://127.0.0.1:4434) or https://<slug>.projects.oryapis.com' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from note" -l kratos-token -d 'Kratos admin token, sent as `Authorization: Bearer TOKEN` (an Ory Network project API key, ory_pat_… or ory_apikey_…). Never printed, logged or journaled' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from note" -l hydra-admin-url -d 'Ory Hydra admin API base URL (OAuth2 grants and login sessions), optional' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from note" -l database-url -d 'The audit database (PostgreSQL); ATOCTL_DATABASE_URL, then DATABASE_URL' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from note" -l incident -d 'The incident journal to append to (JSON Lines)' -r -F
+complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from note" -l operator -d 'Who runs the step; default the login name' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from note" -s o -l output -d 'Output format: `table` for people, `json` (one JSON document on stdout) for scripts; pattern-scan also takes `ids`' -r -f -a "table\t'Tables and sentences for people'
+json\t'One JSON document on stdout'
+ids\t'Identity ids only, one a line (pattern-scan)'"
+complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from note" -l timeout -d 'Per-request timeout in seconds' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from note" -s y -l yes -d 'Answer yes to every confirmation'
+complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from note" -l dry-run -d 'Print exactly what would be sent (method, URL, body with secrets redacted; SQL); send nothing, change nothing, journal nothing'
+complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from note" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from note" -s V -l version -d 'Print version'
+complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from show" -l kratos-admin-url -d 'Kratos admin API base URL: the self-hosted admin port (http://127.0.0.1:4434) or https://<slug>.projects.oryapis.com' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from show" -l kratos-token -d 'Kratos admin token, sent as `Authorization: Bearer TOKEN` (an Ory Network project API key, ory_pat_… or ory_apikey_…). Never printed, logged or journaled' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from show" -l hydra-admin-url -d 'Ory Hydra admin API base URL (OAuth2 grants and login sessions), optional' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from show" -l database-url -d 'The audit database (PostgreSQL); ATOCTL_DATABASE_URL, then DATABASE_URL' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from show" -l incident -d 'The incident journal to append to (JSON Lines)' -r -F
+complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from show" -l operator -d 'Who runs the step; default the login name' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from show" -s o -l output -d 'Output format: `table` for people, `json` (one JSON document on stdout) for scripts; pattern-scan also takes `ids`' -r -f -a "table\t'Tables and sentences for people'
+json\t'One JSON document on stdout'
+ids\t'Identity ids only, one a line (pattern-scan)'"
+complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from show" -l timeout -d 'Per-request timeout in seconds' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from show" -s y -l yes -d 'Answer yes to every confirmation'
+complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from show" -l dry-run -d 'Print exactly what would be sent (method, URL, body with secrets redacted; SQL); send nothing, change nothing, journal nothing'
+complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
+complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from help" -f -a "open" -d 'Create a new journal (at --incident FILE, which must not exist, or under ./incidents/)'
+complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from help" -f -a "verify" -d 'Check the journal\'s hash chain; exit 5 naming the first bad line'
+complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from help" -f -a "note" -d 'Record a note (and the root cause, when known)'
+complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show the timeline as a table, or every entry with -o json'
+complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c atoctl -n "__fish_atoctl_using_subcommand sessions" -l identity -d 'The Kratos identity id' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand sessions" -l kratos-admin-url -d 'Kratos admin API base URL: the self-hosted admin port (http://127.0.0.1:4434) or https://<slug>.projects.oryapis.com' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand sessions" -l kratos-token -d 'Kratos admin token, sent as `Authorization: Bearer TOKEN` (an Ory Network project API key, ory_pat_… or ory_apikey_…). Never printed, logged or journaled' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand sessions" -l hydra-admin-url -d 'Ory Hydra admin API base URL (OAuth2 grants and login sessions), optional' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand sessions" -l database-url -d 'The audit database (PostgreSQL); ATOCTL_DATABASE_URL, then DATABASE_URL' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand sessions" -l incident -d 'The incident journal to append to (JSON Lines)' -r -F
+complete -c atoctl -n "__fish_atoctl_using_subcommand sessions" -l operator -d 'Who runs the step; default the login name' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand sessions" -s o -l output -d 'Output format: `table` for people, `json` (one JSON document on stdout) for scripts; pattern-scan also takes `ids`' -r -f -a "table\t'Tables and sentences for people'
+json\t'One JSON document on stdout'
+ids\t'Identity ids only, one a line (pattern-scan)'"
+complete -c atoctl -n "__fish_atoctl_using_subcommand sessions" -l timeout -d 'Per-request timeout in seconds' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand sessions" -l active -d 'Only sessions that are still active'
+complete -c atoctl -n "__fish_atoctl_using_subcommand sessions" -s y -l yes -d 'Answer yes to every confirmation'
+complete -c atoctl -n "__fish_atoctl_using_subcommand sessions" -l dry-run -d 'Print exactly what would be sent (method, URL, body with secrets redacted; SQL); send nothing, change nothing, journal nothing'
+complete -c atoctl -n "__fish_atoctl_using_subcommand sessions" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c atoctl -n "__fish_atoctl_using_subcommand sessions" -s V -l version -d 'Print version'
+complete -c atoctl -n "__fish_atoctl_using_subcommand revoke" -l identity -d 'End every session of this identity' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand revoke" -l session -d 'End this one session only (soft: Kratos keeps the row and its devices)' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand revoke" -l concurrency -d 'With --stdin: identities handled at once' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand revoke" -l rate -d 'With --stdin: start at most this many identities per second' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand revoke" -l kratos-admin-url -d 'Kratos admin API base URL: the self-hosted admin port (http://127.0.0.1:4434) or https://<slug>.projects.oryapis.com' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand revoke" -l kratos-token -d 'Kratos admin token, sent as `Authorization: Bearer TOKEN` (an Ory Network project API key, ory_pat_… or ory_apikey_…). Never printed, logged or journaled' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand revoke" -l hydra-admin-url -d 'Ory Hydra admin API base URL (OAuth2 grants and login sessions), optional' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand revoke" -l database-url -d 'The audit database (PostgreSQL); ATOCTL_DATABASE_URL, then DATABASE_URL' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand revoke" -l incident -d 'The incident journal to append to (JSON Lines)' -r -F
+complete -c atoctl -n "__fish_atoctl_using_subcommand revoke" -l operator -d 'Who runs the step; default the login name' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand revoke" -s o -l output -d 'Output format: `table` for people, `json` (one JSON document on stdout) for scripts; pattern-scan also takes `ids`' -r -f -a "table\t'Tables and sentences for people'
+json\t'One JSON document on stdout'
+ids\t'Identity ids only, one a line (pattern-scan)'"
+complete -c atoctl -n "__fish_atoctl_using_subcommand revoke" -l timeout -d 'Per-request timeout in seconds' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand revoke" -l stdin -d 'Read identity ids from stdin, one a line (blank lines and # comments ignored)'
+complete -c atoctl -n "__fish_atoctl_using_subcommand revoke" -s y -l yes -d 'Answer yes to every confirmation'
+complete -c atoctl -n "__fish_atoctl_using_subcommand revoke" -l dry-run -d 'Print exactly what would be sent (method, URL, body with secrets redacted; SQL); send nothing, change nothing, journal nothing'
+complete -c atoctl -n "__fish_atoctl_using_subcommand revoke" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c atoctl -n "__fish_atoctl_using_subcommand revoke" -s V -l version -d 'Print version'
+complete -c atoctl -n "__fish_atoctl_using_subcommand disable-password" -l identity -d 'The Kratos identity id' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand disable-password" -l kratos-admin-url -d 'Kratos admin API base URL: the self-hosted admin port (http://127.0.0.1:4434) or https://<slug>.projects.oryapis.com' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand disable-password" -l kratos-token -d 'Kratos admin token, sent as `Authorization: Bearer TOKEN` (an Ory Network project API key, ory_pat_… or ory_apikey_…). Never printed, logged or journaled' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand disable-password" -l hydra-admin-url -d 'Ory Hydra admin API base URL (OAuth2 grants and login sessions), optional' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand disable-password" -l database-url -d 'The audit database (PostgreSQL); ATOCTL_DATABASE_URL, then DATABASE_URL' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand disable-password" -l incident -d 'The incident journal to append to (JSON Lines)' -r -F
+complete -c atoctl -n "__fish_atoctl_using_subcommand disable-password" -l operator -d 'Who runs the step; default the login name' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand disable-password" -s o -l output -d 'Output format: `table` for people, `json` (one JSON document on stdout) for scripts; pattern-scan also takes `ids`' -r -f -a "table\t'Tables and sentences for people'
+json\t'One JSON document on stdout'
+ids\t'Identity ids only, one a line (pattern-scan)'"
+complete -c atoctl -n "__fish_atoctl_using_subcommand disable-password" -l timeout -d 'Per-request timeout in seconds' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand disable-password" -s y -l yes -d 'Answer yes to every confirmation'
+complete -c atoctl -n "__fish_atoctl_using_subcommand disable-password" -l dry-run -d 'Print exactly what would be sent (method, URL, body with secrets redacted; SQL); send nothing, change nothing, journal nothing'
+complete -c atoctl -n "__fish_atoctl_using_subcommand disable-password" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c atoctl -n "__fish_atoctl_using_subcommand disable-password" -s V -l version -d 'Print version'
+complete -c atoctl -n "__fish_atoctl_using_subcommand lock" -l identity -d 'The Kratos identity id' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand lock" -l kratos-admin-url -d 'Kratos admin API base URL: the self-hosted admin port (http://127.0.0.1:4434) or https://<slug>.projects.oryapis.com' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand lock" -l kratos-token -d 'Kratos admin token, sent as `Authorization: Bearer TOKEN` (an Ory Network project API key, ory_pat_… or ory_apikey_…). Never printed, logged or journaled' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand lock" -l hydra-admin-url -d 'Ory Hydra admin API base URL (OAuth2 grants and login sessions), optional' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand lock" -l database-url -d 'The audit database (PostgreSQL); ATOCTL_DATABASE_URL, then DATABASE_URL' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand lock" -l incident -d 'The incident journal to append to (JSON Lines)' -r -F
+complete -c atoctl -n "__fish_atoctl_using_subcommand lock" -l operator -d 'Who runs the step; default the login name' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand lock" -s o -l output -d 'Output format: `table` for people, `json` (one JSON document on stdout) for scripts; pattern-scan also takes `ids`' -r -f -a "table\t'Tables and sentences for people'
+json\t'One JSON document on stdout'
+ids\t'Identity ids only, one a line (pattern-scan)'"
+complete -c atoctl -n "__fish_atoctl_using_subcommand lock" -l timeout -d 'Per-request timeout in seconds' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand lock" -s y -l yes -d 'Answer yes to every confirmation'
+complete -c atoctl -n "__fish_atoctl_using_subcommand lock" -l dry-run -d 'Print exactly what would be sent (method, URL, body with secrets redacted; SQL); send nothing, change nothing, journal nothing'
+complete -c atoctl -n "__fish_atoctl_using_subcommand lock" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c atoctl -n "__fish_atoctl_using_subcommand lock" -s V -l version -d 'Print version'
+complete -c atoctl -n "__fish_atoctl_using_subcommand unlock" -l identity -d 'The Kratos identity id' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand unlock" -l kratos-admin-url -d 'Kratos admin API base URL: the self-hosted admin port (http://127.0.0.1:4434) or https://<slug>.projects.oryapis.com' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand unlock" -l kratos-token -d 'Kratos admin token, sent as `Authorization: Bearer TOKEN` (an Ory Network project API key, ory_pat_… or ory_apikey_…). Never printed, logged or journaled' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand unlock" -l hydra-admin-url -d 'Ory Hydra admin API base URL (OAuth2 grants and login sessions), optional' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand unlock" -l database-url -d 'The audit database (PostgreSQL); ATOCTL_DATABASE_URL, then DATABASE_URL' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand unlock" -l incident -d 'The incident journal to append to (JSON Lines)' -r -F
+complete -c atoctl -n "__fish_atoctl_using_subcommand unlock" -l operator -d 'Who runs the step; default the login name' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand unlock" -s o -l output -d 'Output format: `table` for people, `json` (one JSON document on stdout) for scripts; pattern-scan also takes `ids`' -r -f -a "table\t'Tables and sentences for people'
+json\t'One JSON document on stdout'
+ids\t'Identity ids only, one a line (pattern-scan)'"
+complete -c atoctl -n "__fish_atoctl_using_subcommand unlock" -l timeout -d 'Per-request timeout in seconds' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand unlock" -s y -l yes -d 'Answer yes to every confirmation'
+complete -c atoctl -n "__fish_atoctl_using_subcommand unlock" -l dry-run -d 'Print exactly what would be sent (method, URL, body with secrets redacted; SQL); send nothing, change nothing, journal nothing'
+complete -c atoctl -n "__fish_atoctl_using_subcommand unlock" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c atoctl -n "__fish_atoctl_using_subcommand unlock" -s V -l version -d 'Print version'
+complete -c atoctl -n "__fish_atoctl_using_subcommand recover" -l identity -d 'The Kratos identity id' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand recover" -l method -d 'Recovery code or link' -r -f -a "code\t'A six-digit code the owner types into the recovery screen'
+link\t'A one-time link'"
+complete -c atoctl -n "__fish_atoctl_using_subcommand recover" -l expires-in -d 'How long it stays valid: 30m, 1h, 1h30m, 7d (default: Kratos\'s configured lifespan)' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand recover" -l kratos-admin-url -d 'Kratos admin API base URL: the self-hosted admin port (http://127.0.0.1:4434) or https://<slug>.projects.oryapis.com' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand recover" -l kratos-token -d 'Kratos admin token, sent as `Authorization: Bearer TOKEN` (an Ory Network project API key, ory_pat_… or ory_apikey_…). Never printed, logged or journaled' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand recover" -l hydra-admin-url -d 'Ory Hydra admin API base URL (OAuth2 grants and login sessions), optional' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand recover" -l database-url -d 'The audit database (PostgreSQL); ATOCTL_DATABASE_URL, then DATABASE_URL' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand recover" -l incident -d 'The incident journal to append to (JSON Lines)' -r -F
+complete -c atoctl -n "__fish_atoctl_using_subcommand recover" -l operator -d 'Who runs the step; default the login name' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand recover" -s o -l output -d 'Output format: `table` for people, `json` (one JSON document on stdout) for scripts; pattern-scan also takes `ids`' -r -f -a "table\t'Tables and sentences for people'
+json\t'One JSON document on stdout'
+ids\t'Identity ids only, one a line (pattern-scan)'"
+complete -c atoctl -n "__fish_atoctl_using_subcommand recover" -l timeout -d 'Per-request timeout in seconds' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand recover" -s y -l yes -d 'Answer yes to every confirmation'
+complete -c atoctl -n "__fish_atoctl_using_subcommand recover" -l dry-run -d 'Print exactly what would be sent (method, URL, body with secrets redacted; SQL); send nothing, change nothing, journal nothing'
+complete -c atoctl -n "__fish_atoctl_using_subcommand recover" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c atoctl -n "__fish_atoctl_using_subcommand recover" -s V -l version -d 'Print version'
+complete -c atoctl -n "__fish_atoctl_using_subcommand schema" -l kratos-admin-url -d 'Kratos admin API base URL: the self-hosted admin port (http://127.0.0.1:4434) or https://<slug>.projects.oryapis.com' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand schema" -l kratos-token -d 'Kratos admin token, sent as `Authorization: Bearer TOKEN` (an Ory Network project API key, ory_pat_… or ory_apikey_…). Never printed, logged or journaled' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand schema" -l hydra-admin-url -d 'Ory Hydra admin API base URL (OAuth2 grants and login sessions), optional' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand schema" -l database-url -d 'The audit database (PostgreSQL); ATOCTL_DATABASE_URL, then DATABASE_URL' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand schema" -l incident -d 'The incident journal to append to (JSON Lines)' -r -F
+complete -c atoctl -n "__fish_atoctl_using_subcommand schema" -l operator -d 'Who runs the step; default the login name' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand schema" -s o -l output -d 'Output format: `table` for people, `json` (one JSON document on stdout) for scripts; pattern-scan also takes `ids`' -r -f -a "table\t'Tables and sentences for people'
+json\t'One JSON document on stdout'
+ids\t'Identity ids only, one a line (pattern-scan)'"
+complete -c atoctl -n "__fish_atoctl_using_subcommand schema" -l timeout -d 'Per-request timeout in seconds' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand schema" -s y -l yes -d 'Answer yes to every confirmation'
+complete -c atoctl -n "__fish_atoctl_using_subcommand schema" -l dry-run -d 'Print exactly what would be sent (method, URL, body with secrets redacted; SQL); send nothing, change nothing, journal nothing'
+complete -c atoctl -n "__fish_atoctl_using_subcommand schema" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c atoctl -n "__fish_atoctl_using_subcommand schema" -s V -l version -d 'Print version'
+complete -c atoctl -n "__fish_atoctl_using_subcommand audit-query" -l identity -d 'The Kratos identity id' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand audit-query" -l since -d 'The window reaches back this far from now (default 24h)' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand audit-query" -l from -d 'Window start (RFC 3339)' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand audit-query" -l to -d 'Window end (RFC 3339)' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand audit-query" -l event -d 'Only these event types (repeatable)' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand audit-query" -l baseline -d 'How far before the window an IP must have been seen to be familiar (default 30d)' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand audit-query" -l max-speed -d 'Faster than this between two located events is impossible travel (km/h)' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand audit-query" -l kratos-admin-url -d 'Kratos admin API base URL: the self-hosted admin port (http://127.0.0.1:4434) or https://<slug>.projects.oryapis.com' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand audit-query" -l kratos-token -d 'Kratos admin token, sent as `Authorization: Bearer TOKEN` (an Ory Network project API key, ory_pat_… or ory_apikey_…). Never printed, logged or journaled' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand audit-query" -l hydra-admin-url -d 'Ory Hydra admin API base URL (OAuth2 grants and login sessions), optional' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand audit-query" -l database-url -d 'The audit database (PostgreSQL); ATOCTL_DATABASE_URL, then DATABASE_URL' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand audit-query" -l incident -d 'The incident journal to append to (JSON Lines)' -r -F
+complete -c atoctl -n "__fish_atoctl_using_subcommand audit-query" -l operator -d 'Who runs the step; default the login name' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand audit-query" -s o -l output -d 'Output format: `table` for people, `json` (one JSON document on stdout) for scripts; pattern-scan also takes `ids`' -r -f -a "table\t'Tables and sentences for people'
+json\t'One JSON document on stdout'
+ids\t'Identity ids only, one a line (pattern-scan)'"
+complete -c atoctl -n "__fish_atoctl_using_subcommand audit-query" -l timeout -d 'Per-request timeout in seconds' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand audit-query" -s y -l yes -d 'Answer yes to every confirmation'
+complete -c atoctl -n "__fish_atoctl_using_subcommand audit-query" -l dry-run -d 'Print exactly what would be sent (method, URL, body with secrets redacted; SQL); send nothing, change nothing, journal nothing'
+complete -c atoctl -n "__fish_atoctl_using_subcommand audit-query" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c atoctl -n "__fish_atoctl_using_subcommand audit-query" -s V -l version -d 'Print version'
+complete -c atoctl -n "__fish_atoctl_using_subcommand pattern-scan" -l identity -d 'The compromised identity whose new IPs seed the scan' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand pattern-scan" -l ip -d 'A suspicious IP (repeatable)' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand pattern-scan" -l since -d 'The window reaches back this far from now (default 24h)' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand pattern-scan" -l by -d 'Match other identities by IP, user agent, or both' -r -f -a "ip\t''
+ua\t''
+both\t''"
+complete -c atoctl -n "__fish_atoctl_using_subcommand pattern-scan" -l min-identities -d 'With --stuffing: distinct identities an IP must have failed against' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand pattern-scan" -l baseline -d 'How far before the window an IP must have been seen to be familiar (default 30d)' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand pattern-scan" -l blocklist -d 'Print the offending IPs as a block list in this format' -r -f -a "plain\t''
+caddy\t''
+nginx\t''
+cloudflare\t''"
+complete -c atoctl -n "__fish_atoctl_using_subcommand pattern-scan" -l kratos-admin-url -d 'Kratos admin API base URL: the self-hosted admin port (http://127.0.0.1:4434) or https://<slug>.projects.oryapis.com' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand pattern-scan" -l kratos-token -d 'Kratos admin token, sent as `Authorization: Bearer TOKEN` (an Ory Network project API key, ory_pat_… or ory_apikey_…). Never printed, logged or journaled' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand pattern-scan" -l hydra-admin-url -d 'Ory Hydra admin API base URL (OAuth2 grants and login sessions), optional' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand pattern-scan" -l database-url -d 'The audit database (PostgreSQL); ATOCTL_DATABASE_URL, then DATABASE_URL' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand pattern-scan" -l incident -d 'The incident journal to append to (JSON Lines)' -r -F
+complete -c atoctl -n "__fish_atoctl_using_subcommand pattern-scan" -l operator -d 'Who runs the step; default the login name' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand pattern-scan" -s o -l output -d 'Output format: `table` for people, `json` (one JSON document on stdout) for scripts; pattern-scan also takes `ids`' -r -f -a "table\t'Tables and sentences for people'
+json\t'One JSON document on stdout'
+ids\t'Identity ids only, one a line (pattern-scan)'"
+complete -c atoctl -n "__fish_atoctl_using_subcommand pattern-scan" -l timeout -d 'Per-request timeout in seconds' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand pattern-scan" -l stuffing -d 'Credential-stuffing view: IPs with failed logins across many identities'
+complete -c atoctl -n "__fish_atoctl_using_subcommand pattern-scan" -s y -l yes -d 'Answer yes to every confirmation'
+complete -c atoctl -n "__fish_atoctl_using_subcommand pattern-scan" -l dry-run -d 'Print exactly what would be sent (method, URL, body with secrets redacted; SQL); send nothing, change nothing, journal nothing'
+complete -c atoctl -n "__fish_atoctl_using_subcommand pattern-scan" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c atoctl -n "__fish_atoctl_using_subcommand pattern-scan" -s V -l version -d 'Print version'
+complete -c atoctl -n "__fish_atoctl_using_subcommand hibp-check" -l sha1 -d 'The password\'s SHA-1, in hex (either case), computed by the user' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand hibp-check" -l sha1-file -d 'Check many SHA-1 hashes from a file, one a line; results as JSON lines' -r -F
+complete -c atoctl -n "__fish_atoctl_using_subcommand hibp-check" -l offline -d 'Search a local Pwned Passwords corpus (a sorted file or a directory of PREFIX.txt files)' -r -F
+complete -c atoctl -n "__fish_atoctl_using_subcommand hibp-check" -l api-url -d 'The range API (default https://api.pwnedpasswords.com; plain http only to loopback)' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand hibp-check" -l kratos-admin-url -d 'Kratos admin API base URL: the self-hosted admin port (http://127.0.0.1:4434) or https://<slug>.projects.oryapis.com' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand hibp-check" -l kratos-token -d 'Kratos admin token, sent as `Authorization: Bearer TOKEN` (an Ory Network project API key, ory_pat_… or ory_apikey_…). Never printed, logged or journaled' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand hibp-check" -l hydra-admin-url -d 'Ory Hydra admin API base URL (OAuth2 grants and login sessions), optional' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand hibp-check" -l database-url -d 'The audit database (PostgreSQL); ATOCTL_DATABASE_URL, then DATABASE_URL' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand hibp-check" -l incident -d 'The incident journal to append to (JSON Lines)' -r -F
+complete -c atoctl -n "__fish_atoctl_using_subcommand hibp-check" -l operator -d 'Who runs the step; default the login name' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand hibp-check" -s o -l output -d 'Output format: `table` for people, `json` (one JSON document on stdout) for scripts; pattern-scan also takes `ids`' -r -f -a "table\t'Tables and sentences for people'
+json\t'One JSON document on stdout'
+ids\t'Identity ids only, one a line (pattern-scan)'"
+complete -c atoctl -n "__fish_atoctl_using_subcommand hibp-check" -l timeout -d 'Per-request timeout in seconds' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand hibp-check" -l stdin -d 'Read the password from stdin (one line; only the trailing \\n or \\r\\n is removed)'
+complete -c atoctl -n "__fish_atoctl_using_subcommand hibp-check" -l ntlm -d 'NTLM mode: the hash is an NT hash (Active Directory)'
+complete -c atoctl -n "__fish_atoctl_using_subcommand hibp-check" -s y -l yes -d 'Answer yes to every confirmation'
+complete -c atoctl -n "__fish_atoctl_using_subcommand hibp-check" -l dry-run -d 'Print exactly what would be sent (method, URL, body with secrets redacted; SQL); send nothing, change nothing, journal nothing'
+complete -c atoctl -n "__fish_atoctl_using_subcommand hibp-check" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c atoctl -n "__fish_atoctl_using_subcommand hibp-check" -s V -l version -d 'Print version'
+complete -c atoctl -n "__fish_atoctl_using_subcommand completions" -l kratos-admin-url -d 'Kratos admin API base URL: the self-hosted admin port (http://127.0.0.1:4434) or https://<slug>.projects.oryapis.com' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand completions" -l kratos-token -d 'Kratos admin token, sent as `Authorization: Bearer TOKEN` (an Ory Network project API key, ory_pat_… or ory_apikey_…). Never printed, logged or journaled' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand completions" -l hydra-admin-url -d 'Ory Hydra admin API base URL (OAuth2 grants and login sessions), optional' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand completions" -l database-url -d 'The audit database (PostgreSQL); ATOCTL_DATABASE_URL, then DATABASE_URL' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand completions" -l incident -d 'The incident journal to append to (JSON Lines)' -r -F
+complete -c atoctl -n "__fish_atoctl_using_subcommand completions" -l operator -d 'Who runs the step; default the login name' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand completions" -s o -l output -d 'Output format: `table` for people, `json` (one JSON document on stdout) for scripts; pattern-scan also takes `ids`' -r -f -a "table\t'Tables and sentences for people'
+json\t'One JSON document on stdout'
+ids\t'Identity ids only, one a line (pattern-scan)'"
+complete -c atoctl -n "__fish_atoctl_using_subcommand completions" -l timeout -d 'Per-request timeout in seconds' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand completions" -s y -l yes -d 'Answer yes to every confirmation'
+complete -c atoctl -n "__fish_atoctl_using_subcommand completions" -l dry-run -d 'Print exactly what would be sent (method, URL, body with secrets redacted; SQL); send nothing, change nothing, journal nothing'
+complete -c atoctl -n "__fish_atoctl_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c atoctl -n "__fish_atoctl_using_subcommand completions" -s V -l version -d 'Print version'
+complete -c atoctl -n "__fish_atoctl_using_subcommand man" -l kratos-admin-url -d 'Kratos admin API base URL: the self-hosted admin port (http://127.0.0.1:4434) or https://<slug>.projects.oryapis.com' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand man" -l kratos-token -d 'Kratos admin token, sent as `Authorization: Bearer TOKEN` (an Ory Network project API key, ory_pat_… or ory_apikey_…). Never printed, logged or journaled' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand man" -l hydra-admin-url -d 'Ory Hydra admin API base URL (OAuth2 grants and login sessions), optional' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand man" -l database-url -d 'The audit database (PostgreSQL); ATOCTL_DATABASE_URL, then DATABASE_URL' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand man" -l incident -d 'The incident journal to append to (JSON Lines)' -r -F
+complete -c atoctl -n "__fish_atoctl_using_subcommand man" -l operator -d 'Who runs the step; default the login name' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand man" -s o -l output -d 'Output format: `table` for people, `json` (one JSON document on stdout) for scripts; pattern-scan also takes `ids`' -r -f -a "table\t'Tables and sentences for people'
+json\t'One JSON document on stdout'
+ids\t'Identity ids only, one a line (pattern-scan)'"
+complete -c atoctl -n "__fish_atoctl_using_subcommand man" -l timeout -d 'Per-request timeout in seconds' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand man" -s y -l yes -d 'Answer yes to every confirmation'
+complete -c atoctl -n "__fish_atoctl_using_subcommand man" -l dry-run -d 'Print exactly what would be sent (method, URL, body with secrets redacted; SQL); send nothing, change nothing, journal nothing'
+complete -c atoctl -n "__fish_atoctl_using_subcommand man" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c atoctl -n "__fish_atoctl_using_subcommand man" -s V -l version -d 'Print version'
+complete -c atoctl -n "__fish_atoctl_using_subcommand help; and not __fish_seen_subcommand_from incident sessions revoke disable-password lock unlock recover schema audit-query pattern-scan hibp-check completions man help" -f -a "incident" -d 'Open, annotate, show and verify the incident journal'
+complete -c atoctl -n "__fish_atoctl_using_subcommand help; and not __fish_seen_subcommand_from incident sessions revoke disable-password lock unlock recover schema audit-query pattern-scan hibp-check completions man help" -f -a "sessions" -d 'List an identity\'s sessions with their devices (IP, user agent, location)'
+complete -c atoctl -n "__fish_atoctl_using_subcommand help; and not __fish_seen_subcommand_from incident sessions revoke disable-password lock unlock recover schema audit-query pattern-scan hibp-check completions man help" -f -a "revoke" -d 'End every session of an identity (evidence first), one session, or many identities'
+complete -c atoctl -n "__fish_atoctl_using_subcommand help; and not __fish_seen_subcommand_from incident sessions revoke disable-password lock unlock recover schema audit-query pattern-scan hibp-check completions man help" -f -a "disable-password" -d 'Make the identity\'s current password unusable without touching anything else'
+complete -c atoctl -n "__fish_atoctl_using_subcommand help; and not __fish_seen_subcommand_from incident sessions revoke disable-password lock unlock recover schema audit-query pattern-scan hibp-check completions man help" -f -a "lock" -d 'Set the identity inactive AND end its sessions (inactive alone logs nobody out)'
+complete -c atoctl -n "__fish_atoctl_using_subcommand help; and not __fish_seen_subcommand_from incident sessions revoke disable-password lock unlock recover schema audit-query pattern-scan hibp-check completions man help" -f -a "unlock" -d 'Set the identity active again, first ending any session that would come back to life'
+complete -c atoctl -n "__fish_atoctl_using_subcommand help; and not __fish_seen_subcommand_from incident sessions revoke disable-password lock unlock recover schema audit-query pattern-scan hibp-check completions man help" -f -a "recover" -d 'Issue an admin recovery code (default) or link for the rightful owner, shown once'
+complete -c atoctl -n "__fish_atoctl_using_subcommand help; and not __fish_seen_subcommand_from incident sessions revoke disable-password lock unlock recover schema audit-query pattern-scan hibp-check completions man help" -f -a "schema" -d 'Print the DDL of the audit tables and the indexes atoctl\'s queries need'
+complete -c atoctl -n "__fish_atoctl_using_subcommand help; and not __fish_seen_subcommand_from incident sessions revoke disable-password lock unlock recover schema audit-query pattern-scan hibp-check completions man help" -f -a "audit-query" -d 'List an identity\'s security events in a window, flagging the suspicious ones'
+complete -c atoctl -n "__fish_atoctl_using_subcommand help; and not __fish_seen_subcommand_from incident sessions revoke disable-password lock unlock recover schema audit-query pattern-scan hibp-check completions man help" -f -a "pattern-scan" -d 'Find other identities hit from the same IPs or user agents'
+complete -c atoctl -n "__fish_atoctl_using_subcommand help; and not __fish_seen_subcommand_from incident sessions revoke disable-password lock unlock recover schema audit-query pattern-scan hibp-check completions man help" -f -a "hibp-check" -d 'Check a password against Have I Been Pwned without revealing it'
+complete -c atoctl -n "__fish_atoctl_using_subcommand help; and not __fish_seen_subcommand_from incident sessions revoke disable-password lock unlock recover schema audit-query pattern-scan hibp-check completions man help" -f -a "completions" -d 'Print shell completions (bash, zsh, fish, elvish, powershell)'
+complete -c atoctl -n "__fish_atoctl_using_subcommand help; and not __fish_seen_subcommand_from incident sessions revoke disable-password lock unlock recover schema audit-query pattern-scan hibp-check completions man help" -f -a "man" -d 'Print the man page (roff) on stdout'
+complete -c atoctl -n "__fish_atoctl_using_subcommand help; and not __fish_seen_subcommand_from incident sessions revoke disable-password lock unlock recover schema audit-query pattern-scan hibp-check completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c atoctl -n "__fish_atoctl_using_subcommand help; and __fish_seen_subcommand_from incident" -f -a "open" -d 'Create a new journal (at --incident FILE, which must not exist, or under ./incidents/)'
+complete -c atoctl -n "__fish_atoctl_using_subcommand help; and __fish_seen_subcommand_from incident" -f -a "verify" -d 'Check the journal\'s hash chain; exit 5 naming the first bad line'
+complete -c atoctl -n "__fish_atoctl_using_subcommand help; and __fish_seen_subcommand_from incident" -f -a "note" -d 'Record a note (and the root cause, when known)'
+complete -c atoctl -n "__fish_atoctl_using_subcommand help; and __fish_seen_subcommand_from incident" -f -a "show" -d 'Show the timeline as a table, or every entry with -o json'
