@@ -286,7 +286,7 @@ async fn list_sessions_basics() {
         .get(&format!("/admin/identities/{id}/sessions?active=yes"))
         .await;
     assert_herodot(&r, 400);
-    assert_eq!(r.reason(), "could not parse parameter active");
+    assert_eq!(r.message(), "could not parse parameter active");
 
     // Malformed id: 400 on session routes; unknown identity: 200 [] (§0, §3).
     assert_herodot(&api.get("/admin/identities/garbage/sessions").await, 400);
@@ -388,6 +388,25 @@ async fn following_next_returns_the_first_page_twice() {
         ))
         .await;
     assert_eq!(ids(&r.json()), all[2..4]);
+    // Links are relative to the request URL and keep its other parameters (x.PaginationHeader).
+    let r = api
+        .get(&format!(
+            "/admin/identities/{id}/sessions?active=1&page_size=2"
+        ))
+        .await;
+    assert_eq!(ids(&r.json()), all[0..2]);
+    let link = r.header("link").unwrap();
+    assert!(
+        link.starts_with(&format!(
+            "</admin/identities/{id}/sessions?active=1&page=1&page_size=2&page_token="
+        )),
+        "{link}"
+    );
+    assert!(link.contains("rel=\"next\"") && link.contains("rel=\"last\""));
+    assert!(
+        !link.contains("rel=\"first\""),
+        "the first page has no rel=first: {link}"
+    );
     // page_size is capped at 1000.
     let r = api
         .get(&format!("/admin/identities/{id}/sessions?page_size=5000"))
@@ -1181,7 +1200,7 @@ async fn recovery_code_and_link() {
         .await;
     assert_herodot(&r, 400);
     assert_eq!(r.reason(), "The requested identity id does not exist.");
-    for bad in ["7d", "-1h", "soon"] {
+    for bad in ["7d", "soon", "1 h"] {
         let r = api
             .json(
                 "POST",
@@ -1190,11 +1209,18 @@ async fn recovery_code_and_link() {
             )
             .await;
         assert_herodot(&r, 400);
-        assert!(
-            r.reason()
-                .starts_with("Unable to parse \"expires_in\" as a duration string")
-        );
+        assert!(r.reason().starts_with("Unable to parse \"expires_in\""));
     }
+    // Go's ParseDuration accepts a sign: a negative lifespan is refused as not in the future.
+    let r = api
+        .json(
+            "POST",
+            "/admin/recovery/code",
+            &json!({"identity_id": id, "expires_in": "-1h"}),
+        )
+        .await;
+    assert_herodot(&r, 400);
+    assert!(r.reason().contains("must result to a future time"));
     let r = api
         .json(
             "POST",
@@ -1221,8 +1247,13 @@ async fn recovery_code_and_link() {
         .status,
         201
     );
+    // No schema: a missing identity_id is the nil UUID, which is not found.
     assert_herodot(
         &api.json("POST", "/admin/recovery/code", &json!({})).await,
+        404,
+    );
+    assert_herodot(
+        &api.json("POST", "/admin/recovery/link", &json!({})).await,
         400,
     );
     assert_herodot(

@@ -681,36 +681,43 @@ pub(crate) fn is_known_hash_format(h: &str) -> bool {
     PREFIXES.iter().any(|p| h.starts_with(p))
 }
 
-/// Go's `time.ParseDuration` for the strings the recovery endpoints accept:
-/// `^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$` (reference §9). `None` when it does not match.
+/// Go's `time.ParseDuration`, which the recovery endpoints use for `expires_in` (§9): an
+/// optional sign, then `number unit` pairs (`ns|us|µs|ms|s|m|h`, fractions allowed); `"0"`
+/// alone is zero. `None` when Go would fail to parse it ("7d", "soon", "").
 pub(crate) fn parse_go_duration(s: &str) -> Option<SignedDuration> {
-    if s.is_empty() {
+    let (neg, mut rest) = match s.as_bytes().first() {
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
+        _ => (false, s),
+    };
+    if rest == "0" {
+        return Some(SignedDuration::ZERO);
+    }
+    if rest.is_empty() {
         return None;
     }
     let mut total_nanos: f64 = 0.0;
-    let mut rest = s;
     while !rest.is_empty() {
         let int_len = rest.bytes().take_while(u8::is_ascii_digit).count();
-        if int_len == 0 {
-            return None;
-        }
         let mut num_len = int_len;
+        let mut frac_len = 0;
         if rest[int_len..].starts_with('.') {
-            let frac = rest[int_len + 1..]
+            frac_len = rest[int_len + 1..]
                 .bytes()
                 .take_while(u8::is_ascii_digit)
                 .count();
-            if frac == 0 {
-                return None;
-            }
-            num_len = int_len + 1 + frac;
+            num_len = int_len + 1 + frac_len;
         }
-        let number: f64 = rest[..num_len].parse().ok()?;
+        if int_len == 0 && frac_len == 0 {
+            return None;
+        }
+        let number: f64 = format!("0{}", &rest[..num_len]).parse().ok()?;
         rest = &rest[num_len..];
         let (unit_nanos, unit_len) = [
             ("ns", 1.0, 2),
             ("us", 1e3, 2),
             ("µs", 1e3, "µs".len()),
+            ("μs", 1e3, "μs".len()),
             ("ms", 1e6, 2),
             ("s", 1e9, 1),
             ("m", 60e9, 1),
@@ -725,7 +732,8 @@ pub(crate) fn parse_go_duration(s: &str) -> Option<SignedDuration> {
     if !total_nanos.is_finite() || total_nanos > 9.2e18 {
         return None;
     }
-    Some(SignedDuration::from_nanos(total_nanos as i64))
+    let d = SignedDuration::from_nanos(total_nanos as i64);
+    Some(if neg { -d } else { d })
 }
 
 #[cfg(test)]
@@ -756,10 +764,22 @@ mod tests {
         );
         assert_eq!(parse_go_duration("0s"), Some(SignedDuration::ZERO));
         assert_eq!(parse_go_duration("7d"), None);
-        assert_eq!(parse_go_duration("-1h"), None);
+        assert_eq!(
+            parse_go_duration("-1h"),
+            Some(-SignedDuration::from_hours(1))
+        );
+        assert_eq!(parse_go_duration("0"), Some(SignedDuration::ZERO));
+        assert_eq!(
+            parse_go_duration(".5s"),
+            Some(SignedDuration::from_millis(500))
+        );
         assert_eq!(parse_go_duration("h"), None);
         assert_eq!(parse_go_duration("1"), None);
         assert_eq!(parse_go_duration(""), None);
-        assert_eq!(parse_go_duration("1.h"), None);
+        assert_eq!(
+            parse_go_duration("1.h"),
+            Some(SignedDuration::from_hours(1))
+        );
+        assert_eq!(parse_go_duration("."), None);
     }
 }

@@ -19,7 +19,7 @@ struct Body {
     obj: Map<String, Value>,
 }
 
-fn parse_body(ctx: &Ctx<'_>) -> Result<Body, Reply> {
+fn parse_body(ctx: &Ctx<'_>, link: bool) -> Result<Body, Reply> {
     ctx.require_json()?;
     let v: Value = serde_json::from_slice(ctx.body).map_err(|e| {
         let d = if e.is_eof() {
@@ -34,45 +34,41 @@ fn parse_body(ctx: &Ctx<'_>) -> Result<Body, Reply> {
             "Unable to decode JSON payload: expected an object",
         ));
     };
+    // No schema validation: a missing `identity_id` decodes to the nil UUID, which is then
+    // simply not found (404 on the code endpoint, 400 on the link endpoint).
     let identity_id = match obj.get("identity_id") {
-        None | Some(Value::Null) => {
-            return Err(bad_request("identity_id is required"));
-        }
+        None | Some(Value::Null) => Uuid::nil(),
         Some(Value::String(s)) => Uuid::parse_str(s).map_err(|_| {
-            herodot(
-                400,
-                Some(&format!("uuid: incorrect UUID format in string \"{s}\"")),
-                Some("Unable to decode JSON payload: identity_id is not a valid UUID"),
-            )
+            bad_request(&format!(
+                "Unable to decode JSON payload: uuid: incorrect UUID format in string \"{s}\""
+            ))
         })?,
         Some(_) => {
             return Err(bad_request(
-                "Unable to decode JSON payload: identity_id must be a string",
+                "Unable to decode JSON payload: json: cannot unmarshal into Go struct field .identity_id of type uuid.UUID",
             ));
         }
     };
-    if identity_id.is_nil() {
-        return Err(bad_request("identity_id is required"));
-    }
     let expires_in = match obj.get("expires_in") {
         None | Some(Value::Null) => SignedDuration::from_hours(1),
         Some(Value::String(s)) if s.is_empty() => SignedDuration::from_hours(1),
         Some(Value::String(s)) => {
             let Some(d) = parse_go_duration(s) else {
                 return Err(bad_request(&format!(
-                    "Unable to parse \"expires_in\" as a duration string: time: invalid duration \"{s}\""
+                    "Unable to parse \"expires_in\" whose format should match \"[0-9]+(ns|us|ms|s|m|h)\" but did not: {s}"
                 )));
             };
             if d <= SignedDuration::ZERO {
                 return Err(bad_request(&format!(
-                    "Value from \"expires_in\" must result to a future time: {s}"
+                    "Value from \"expires_in\" must {future} a future time: {s}",
+                    future = if link { "be result to" } else { "result to" }
                 )));
             }
             d
         }
         Some(_) => {
             return Err(bad_request(
-                "Unable to parse \"expires_in\" as a duration string: not a string",
+                "Unable to decode JSON payload: json: cannot unmarshal into Go struct field .expires_in of type string",
             ));
         }
     };
@@ -89,22 +85,30 @@ pub(crate) fn code(ctx: &Ctx<'_>) -> Reply {
     if !ctx.shared.config.recovery_code_enabled {
         return herodot(404, None, Some(DISABLED));
     }
-    let body = match parse_body(ctx) {
+    let body = match parse_body(ctx, false) {
         Ok(b) => b,
         Err(r) => return r,
     };
     match body.obj.get("flow_type") {
         None | Some(Value::Null) => {}
-        Some(Value::String(s)) if s == "browser" || s == "api" || s.is_empty() => {}
+        Some(Value::String(s)) if s == "browser" || s == "api" => {}
         Some(other) => {
             return bad_request(&format!(
-                "flow_type must be one of \"browser\" or \"api\", got {other}"
+                "Value from \"flow_type\" is not valid: {}",
+                match other {
+                    Value::String(s) => format!("{s:?}"),
+                    v => v.to_string(),
+                }
             ));
         }
     }
     let mut db = ctx.shared.db();
     if !db.identities.contains_key(&body.identity_id) {
-        return herodot(404, None, Some("could not find identity"));
+        return herodot(
+            404,
+            Some("Unable to locate the resource"),
+            Some("could not find identity"),
+        );
     }
     let flow = Uuid::new_v4();
     let code = format!("{:06}", rand::random_range(0..1_000_000u32));
@@ -124,7 +128,7 @@ pub(crate) fn link(ctx: &Ctx<'_>) -> Reply {
     if !ctx.shared.config.recovery_link_enabled {
         return herodot(404, None, Some(DISABLED));
     }
-    let body = match parse_body(ctx) {
+    let body = match parse_body(ctx, true) {
         Ok(b) => b,
         Err(r) => return r,
     };

@@ -258,6 +258,8 @@ pub(crate) fn hydra_error(code: u16, error: &str, description: &str) -> Reply {
 pub(crate) struct Ctx<'a> {
     pub shared: &'a Shared,
     pub method: &'a Method,
+    /// Canonical path (with `/admin`).
+    pub path: &'a str,
     pub query: Vec<(String, String)>,
     pub headers: &'a HeaderMap,
     pub body: &'a [u8],
@@ -433,8 +435,8 @@ impl Route {
             Route::IdentitySessions(_) => &["GET", "DELETE"],
             Route::IdentityCredential(..) => &["DELETE"],
             Route::Sessions => match flavour {
-                Flavour::Current => &["POST"],
-                Flavour::V1_3 => &[],
+                Flavour::Current => &["GET", "POST"],
+                Flavour::V1_3 => &["GET"],
             },
             Route::Session(_) => &["GET", "DELETE"],
             Route::RecoveryCode | Route::RecoveryLink => &["POST"],
@@ -604,6 +606,7 @@ async fn pipeline(
     let ctx = Ctx {
         shared,
         method: &parts.method,
+        path,
         query: parse_query(parts.uri.query()),
         headers: &parts.headers,
         body,
@@ -693,6 +696,10 @@ fn dispatch(ctx: &Ctx<'_>, route: &Route) -> Reply {
     if allowed.is_empty() {
         return herodot(404, None, None);
     }
+    // `POST /admin/sessions` was added after v26.2.0: 1.3.x does not know it (§4).
+    if matches!(route, Route::Sessions) && method == "POST" && ctx.flavour() == Flavour::V1_3 {
+        return herodot(404, None, None);
+    }
     if !allowed.contains(&method) {
         return herodot(405, None, None).header("allow", allowed.join(", "));
     }
@@ -705,6 +712,7 @@ fn dispatch(ctx: &Ctx<'_>, route: &Route) -> Reply {
         (Route::IdentityCredential(id, t), _) => super::identities::delete_credential(ctx, id, t),
         (Route::IdentitySessions(id), "GET") => super::sessions::list_identity_sessions(ctx, id),
         (Route::IdentitySessions(id), _) => super::sessions::delete_identity_sessions(ctx, id),
+        (Route::Sessions, "GET") => super::sessions::list_all(ctx),
         (Route::Sessions, _) => super::sessions::manage(ctx),
         (Route::Session(id), "GET") => super::sessions::get(ctx, id),
         (Route::Session(id), _) => super::sessions::disable(ctx, id),

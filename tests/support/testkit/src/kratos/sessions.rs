@@ -15,21 +15,36 @@ fn parse_session_uuid(s: &str) -> Result<Uuid, Reply> {
         } else {
             format!("uuid: incorrect UUID format in string \"{s}\"")
         };
-        herodot(400, Some(&msg), Some("could not parse UUID"))
+        // `herodot.ErrBadRequest.WithError(err.Error()).WithDebug("could not parse UUID")`:
+        // the debug text is stripped outside debug mode.
+        herodot(400, Some(&msg), None)
     })
+}
+
+/// Go's `strconv.ParseBool`.
+fn parse_go_bool(v: &str) -> Option<bool> {
+    match v {
+        "1" | "t" | "T" | "TRUE" | "true" | "True" => Some(true),
+        "0" | "f" | "F" | "FALSE" | "false" | "False" => Some(false),
+        _ => None,
+    }
 }
 
 const DEFAULT_PAGE_SIZE: u64 = 250;
 const MAX_PAGE_SIZE: u64 = 1000;
 
+/// `page_size`/`per_page` as `tokenpagination`/`pagepagination` parse them: unparseable or
+/// absent → 250, capped at 1000, anything below 1 → 1.
 fn page_size(v: Option<&str>) -> u64 {
-    match v.and_then(|s| s.trim().parse::<i64>().ok()) {
-        Some(n) if n > 0 => (n as u64).min(MAX_PAGE_SIZE),
-        _ => DEFAULT_PAGE_SIZE,
+    match v.and_then(|s| s.parse::<i64>().ok()) {
+        Some(n) => n.clamp(1, MAX_PAGE_SIZE as i64) as u64,
+        None => DEFAULT_PAGE_SIZE,
     }
 }
 
-/// `base64url({"offset":"N","v":2})`, padded (`tokenpagination.Encode`).
+/// `base64url({"offset":"N","v":2})` (`tokenpagination.Encode`). Padded, as atoctl's brief
+/// for this double asks; ory/x itself encodes without padding (`RawURLEncoding`), and the
+/// decoder below accepts both.
 pub(crate) fn encode_token(offset: u64) -> String {
     base64::engine::general_purpose::URL_SAFE.encode(format!(r#"{{"offset":"{offset}","v":2}}"#))
 }
@@ -73,17 +88,27 @@ fn parse_pagination(ctx: &Ctx<'_>) -> (u64, u64) {
 }
 
 /// `pagination.HeaderWithFormatter` with the `migrationpagination` formatter (§3): each
-/// link carries `page`, `page_size`, `page_token` and `per_page`. Quirks kept on purpose:
+/// link carries `page`, `page_size`, `page_token` and `per_page`, merged into the request's
+/// own URL (`x.PaginationHeader(w, *r.URL, …)`), so the links are **relative**
+/// (`</admin/identities/…/sessions?…>`) and keep the request's other parameters (`active`).
+/// Quirks kept on purpose:
 /// - total ≤ page size: only `rel="first"`;
 /// - total == 0: `first`, `next` **and** `prev`, so "follow next until it is gone" never ends.
-fn link_header(base: &str, total: u64, page: u64, size: u64) -> String {
+fn link_header(path: &str, other: &[(String, String)], total: u64, page: u64, size: u64) -> String {
     let link = |rel: &str, limit: u64, offset: u64| {
         let limit = limit.max(1);
-        format!(
-            "<{base}?page={}&page_size={limit}&page_token={}&per_page={limit}>; rel=\"{rel}\"",
-            offset / limit,
-            query_escape(&encode_token(offset)),
-        )
+        let mut q: Vec<(String, String)> = other.to_vec();
+        q.push(("page".into(), (offset / limit).to_string()));
+        q.push(("page_size".into(), limit.to_string()));
+        q.push(("page_token".into(), encode_token(offset)));
+        q.push(("per_page".into(), limit.to_string()));
+        // Go's `url.Values.Encode` sorts by key.
+        q.sort_by(|a, b| a.0.cmp(&b.0));
+        let q: Vec<String> = q
+            .iter()
+            .map(|(k, v)| format!("{}={}", query_escape(k), query_escape(v)))
+            .collect();
+        format!("<{path}?{}>; rel=\"{rel}\"", q.join("&"))
     };
     let offset = page * size;
     let last_offset = if total.is_multiple_of(size) {
@@ -96,11 +121,13 @@ fn link_header(base: &str, total: u64, page: u64, size: u64) -> String {
             return [
                 link("first", size, 0),
                 link("next", size, (page + 1) * size),
+                // ory/x computes offset -page_size here; clamped to 0.
                 link("prev", size, page.saturating_sub(1) * size),
             ]
             .join(",");
         }
         if total <= size {
+            // `f(u, "first", total, 0)`: the limit is the total here.
             return link("first", total, 0);
         }
         return [
@@ -133,11 +160,12 @@ pub(crate) fn list_identity_sessions(ctx: &Ctx<'_>, id: &str) -> Reply {
         Ok(u) => u,
         Err(r) => return r,
     };
-    let active = match ctx.q("active") {
-        None => None,
-        Some("true") => Some(true),
-        Some("false") => Some(false),
-        Some(_) => return bad_request("could not parse parameter active"),
+    let active = match ctx.q("active").unwrap_or("") {
+        "" => None,
+        v => match parse_go_bool(v) {
+            Some(b) => Some(b),
+            None => return herodot(400, Some("could not parse parameter active"), None),
+        },
     };
     let (page, size) = parse_pagination(ctx);
     let at = now();
@@ -159,10 +187,15 @@ pub(crate) fn list_identity_sessions(ctx: &Ctx<'_>, id: &str) -> Reply {
         .iter()
         .map(|s| s.to_json(identity, &ctx.shared.base_url, true, true))
         .collect();
-    let base = format!("{}/admin/identities/{iid}/sessions", ctx.shared.base_url);
+    let other: Vec<(String, String)> = ctx
+        .query
+        .iter()
+        .filter(|(k, _)| !matches!(k.as_str(), "page" | "page_size" | "page_token" | "per_page"))
+        .cloned()
+        .collect();
     Reply::json(200, &Value::Array(body))
         .header("x-total-count", total.to_string())
-        .header("link", link_header(&base, total, page, size))
+        .header("link", link_header(ctx.path, &other, total, page, size))
 }
 
 /// `DELETE /admin/identities/{id}/sessions` (§4): hard delete of every session row of the
@@ -226,82 +259,145 @@ pub(crate) fn disable(ctx: &Ctx<'_>, id: &str) -> Reply {
     }
 }
 
-/// `POST /admin/sessions` (§4, current builds only): `{"action":"disable"|"delete",
-/// "identities":[…]|"sessions":[…]}` → 200 `{"processed":n,"more":false}`.
-/// `identities:["*"]` targets every session of the project. `processed` counts, for
+/// `GET /admin/sessions[?active=&expand=&page_size=]`: every session of the project, newest
+/// first. Simplified: only the first page is served (Kratos pages this listing with keyset
+/// tokens, which atoctl does not use).
+pub(crate) fn list_all(ctx: &Ctx<'_>) -> Reply {
+    let active = match ctx.q("active").unwrap_or("") {
+        "" => None,
+        v => match parse_go_bool(v) {
+            Some(b) => Some(b),
+            None => return herodot(400, Some("could not parse parameter active"), None),
+        },
+    };
+    let (mut ei, mut ed) = (false, false);
+    for e in ctx.q_all("expand") {
+        match e {
+            "identity" => ei = true,
+            "devices" => ed = true,
+            other => return bad_request(&format!("Could not parse expand option: {other}")),
+        }
+    }
+    let size = page_size(ctx.q("page_size")) as usize;
+    let at = now();
+    let db = ctx.shared.db();
+    let mut all: Vec<&super::model::Session> = db
+        .sessions
+        .values()
+        .filter(|s| active.is_none_or(|a| s.db_unexpired_active(at) == a))
+        .collect();
+    all.sort_by_key(|s| std::cmp::Reverse((s.created_at, s.seq)));
+    let body: Vec<Value> = all
+        .into_iter()
+        .take(size)
+        .map(|s| {
+            s.to_json(
+                db.identities.get(&s.identity_id),
+                &ctx.shared.base_url,
+                ei,
+                ed,
+            )
+        })
+        .collect();
+    Reply::json(200, &Value::Array(body))
+}
+
+/// Explicit ids accepted per `POST /admin/sessions` call.
+const MANAGE_MAX_IDS: usize = 500;
+/// Rows one wildcard call processes; `more` is true when it hit this.
+const MANAGE_WILDCARD_BATCH: usize = 5000;
+
+fn parse_manage_ids(raw: &[String]) -> Result<Vec<Uuid>, String> {
+    if raw.len() > MANAGE_MAX_IDS {
+        return Err(format!(
+            "at most {MANAGE_MAX_IDS} IDs may be provided per call"
+        ));
+    }
+    raw.iter()
+        .map(|s| {
+            if s == "*" {
+                return Err("the wildcard '*' is not accepted here".to_string());
+            }
+            Uuid::parse_str(s).map_err(|_| {
+                format!(
+                    "could not parse \"{s}\" as UUID: uuid: incorrect UUID format in string \"{s}\""
+                )
+            })
+        })
+        .collect()
+}
+
+/// `POST /admin/sessions` (§4, current builds after v26.2.0 only; 1.3.x answers 404):
+/// `{"action":"disable"|"delete","identities":[…]|"sessions":[…]}` → 200
+/// `{"processed":n,"more":false}`. `identities:["*"]` targets every session of the project
+/// (in batches of 5000, `more` telling whether to call again). `processed` counts, for
 /// `disable`, only sessions that were active before the call.
 pub(crate) fn manage(ctx: &Ctx<'_>) -> Reply {
-    let body: Value = match serde_json::from_slice(ctx.body) {
+    #[derive(serde::Deserialize)]
+    struct Body {
+        #[serde(default)]
+        action: Option<String>,
+        #[serde(default)]
+        identities: Option<Vec<String>>,
+        #[serde(default)]
+        sessions: Option<Vec<String>>,
+    }
+    let body: Body = match serde_json::from_slice(ctx.body) {
         Ok(v) => v,
-        Err(e) => return herodot(400, Some(&e.to_string()), None),
-    };
-    let action = match body.get("action").and_then(Value::as_str) {
-        Some(a @ ("disable" | "delete")) => a.to_string(),
-        Some(other) => return bad_request(&format!("unknown action \"{other}\"")),
-        None => return bad_request("action is required"),
-    };
-    let list = |k: &str| -> Result<Option<Vec<String>>, Reply> {
-        match body.get(k) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::Array(a)) if a.is_empty() => Ok(None),
-            Some(Value::Array(a)) => a
-                .iter()
-                .map(|v| {
-                    v.as_str()
-                        .map(str::to_string)
-                        .ok_or_else(|| bad_request(&format!("{k} must be an array of strings")))
-                })
-                .collect::<Result<Vec<_>, _>>()
-                .map(Some),
-            Some(_) => Err(bad_request(&format!("{k} must be an array of strings"))),
-        }
-    };
-    let identities = match list("identities") {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
-    let sessions = match list("sessions") {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
-    let mut db = ctx.shared.db();
-    let targets: Vec<Uuid> = match (identities, sessions) {
-        (Some(ids), None) => {
-            if ids.iter().any(|i| i == "*") {
-                if ids.len() != 1 {
-                    return bad_request("The wildcard \"*\" must appear alone in identities.");
-                }
-                db.sessions.keys().copied().collect()
+        Err(e) => {
+            let msg = if e.is_eof() {
+                "EOF".to_string()
             } else {
-                let mut out = vec![];
-                for i in &ids {
-                    let iid = match parse_session_uuid(i) {
-                        Ok(u) => u,
-                        Err(r) => return r,
-                    };
-                    out.extend(db.sessions_of(iid).iter().map(|s| s.id));
-                }
-                out
-            }
+                e.to_string()
+            };
+            return herodot(400, Some(&msg), Some("Invalid JSON body."));
         }
-        (None, Some(sids)) => {
-            let mut out = vec![];
-            for s in &sids {
-                if s == "*" {
-                    return bad_request(
-                        "The wildcard \"*\" is not accepted in sessions; use identities: [\"*\"].",
-                    );
-                }
-                match parse_session_uuid(s) {
-                    Ok(u) => out.push(u),
-                    Err(r) => return r,
-                }
-            }
-            out
-        }
-        _ => return bad_request("Exactly one of identities or sessions must be provided."),
     };
-    let mut processed = 0u64;
+    let action = body.action.unwrap_or_default();
+    if action != "disable" && action != "delete" {
+        return bad_request("The 'action' field must be one of 'disable' or 'delete'.");
+    }
+    let identities = body.identities.unwrap_or_default();
+    let sessions = body.sessions.unwrap_or_default();
+    if identities.is_empty() == sessions.is_empty() {
+        return bad_request("Exactly one of 'identities' or 'sessions' must be a non-empty array.");
+    }
+    let mut db = ctx.shared.db();
+    let (targets, wildcard): (Vec<Uuid>, bool) = if !identities.is_empty() {
+        if identities.len() == 1 && identities[0] == "*" {
+            let mut all: Vec<&super::model::Session> = db
+                .sessions
+                .values()
+                .filter(|s| action == "delete" || s.db_active)
+                .collect();
+            all.sort_by_key(|s| s.seq);
+            (
+                all.iter()
+                    .take(MANAGE_WILDCARD_BATCH)
+                    .map(|s| s.id)
+                    .collect(),
+                true,
+            )
+        } else {
+            let ids = match parse_manage_ids(&identities) {
+                Ok(i) => i,
+                Err(e) => {
+                    return bad_request(&format!("Could not parse 'identities' field: {e}"));
+                }
+            };
+            let mut out = vec![];
+            for iid in ids {
+                out.extend(db.sessions_of(iid).iter().map(|s| s.id));
+            }
+            (out, false)
+        }
+    } else {
+        match parse_manage_ids(&sessions) {
+            Ok(i) => (i, false),
+            Err(e) => return bad_request(&format!("Could not parse 'sessions' field: {e}")),
+        }
+    };
+    let mut processed = 0usize;
     for sid in targets {
         if action == "disable" {
             if let Some(s) = db.sessions.get_mut(&sid)
@@ -317,7 +413,8 @@ pub(crate) fn manage(ctx: &Ctx<'_>) -> Reply {
             processed += 1;
         }
     }
-    Reply::json(200, &json!({"processed": processed, "more": false}))
+    let more = wildcard && processed == MANAGE_WILDCARD_BATCH;
+    Reply::json(200, &json!({"processed": processed, "more": more}))
 }
 
 #[cfg(test)]
@@ -337,20 +434,20 @@ mod tests {
 
     #[test]
     fn links() {
-        let l = link_header("http://x/s", 0, 0, 250);
+        let l = link_header("/s", &[], 0, 0, 250);
         assert!(
             l.contains("rel=\"first\"") && l.contains("rel=\"next\"") && l.contains("rel=\"prev\"")
         );
-        let l = link_header("http://x/s", 10, 0, 250);
+        let l = link_header("/s", &[], 10, 0, 250);
         assert_eq!(l.matches("rel=").count(), 1);
         assert!(l.contains("rel=\"first\"") && l.contains("per_page=10"));
-        let l = link_header("http://x/s", 600, 0, 250);
+        let l = link_header("/s", &[], 600, 0, 250);
         assert!(l.contains("rel=\"next\"") && l.contains("rel=\"last\""));
-        let l = link_header("http://x/s", 600, 1, 250);
+        let l = link_header("/s", &[], 600, 1, 250);
         assert!(
             l.contains("rel=\"first\"") && l.contains("rel=\"next\"") && l.contains("rel=\"prev\"")
         );
-        let l = link_header("http://x/s", 600, 2, 250);
+        let l = link_header("/s", &[], 600, 2, 250);
         assert!(!l.contains("rel=\"next\""));
     }
 }
