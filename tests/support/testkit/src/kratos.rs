@@ -1,1 +1,732 @@
-//! The Kratos/Hydra admin API double (being written).
+//! A strict Kratos (current, and 1.3.x) and Hydra admin API double.
+//!
+//! It implements the behaviour written down in `shared/reference/ory-admin-contract.md`
+//! ("the reference", sections cited as §N), **including its quirks**, because atoctl has to
+//! cope with them:
+//! - malformed ids give 404 on identity routes and 400 on session routes (§0);
+//! - listing the sessions of an unknown identity gives 200 `[]`; an empty listing still
+//!   advertises `rel="next"`; following `next` hands out the first page twice (§3, §14.19);
+//! - `DELETE …/sessions` hard-deletes and answers 404 when there was nothing to delete (§4);
+//! - PATCH differs per flavour: current Kratos patches the credentials too (stores plaintext,
+//!   wipes hashes), 1.3.x silently ignores them or answers 400 (§6);
+//! - PUT replaces traits, metadata and external_id wholesale and hashes
+//!   `credentials.password.config.password` (§7);
+//! - the credential DELETE rules per type and flavour (§8), the recovery endpoints' differing
+//!   statuses (§9), identity state vs. computed session activity (§10);
+//! - Ory Network's edge: bearer tokens, workspace keys, the inflight limiter (§1);
+//! - Hydra's consent/login session revocation and its flat error bodies (§12).
+//!
+//! The server runs on its own tokio runtime in a background thread, so it can be used from
+//! plain `#[test]` functions and from inside a tokio runtime alike. Dropping the
+//! [`KratosDouble`] stops it.
+
+mod hydra;
+mod identities;
+mod model;
+mod patch;
+mod recovery;
+mod server;
+mod sessions;
+
+use std::sync::{Arc, MutexGuard};
+use std::time::Duration;
+
+use jiff::SignedDuration;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use model::{Consent, Credential, Db, Device, Identity, LoginSession, Session};
+
+/// Which Kratos the double behaves like.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Flavour {
+    /// v25+/HEAD, which Ory Network runs (version `v26.2.0`).
+    #[default]
+    Current,
+    /// Self-hosted v1.3.x (version `v1.3.1`).
+    V1_3,
+}
+
+/// How the double is set up.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub flavour: Flavour,
+    /// Slept (asynchronously) before every request is answered.
+    pub latency: Duration,
+    /// Ory Network mode (§1): every admin call needs `Authorization: Bearer <token>`; a
+    /// missing or wrong one gives 401, a workspace key (`ory_wak_…`) gives 403.
+    pub require_token: Option<String>,
+    /// Ory Network's inflight limiter (§1): a write to an identity path while another write
+    /// to the same full path is in flight gives 429 with `x-ratelimit-reset: 1`.
+    pub inflight_limit: bool,
+    /// `selfservice.methods.code.enabled` (§9).
+    pub recovery_code_enabled: bool,
+    /// `selfservice.methods.link.enabled` (§9).
+    pub recovery_link_enabled: bool,
+    /// Passwordless code login is on: counts as one first factor for every identity (§8).
+    pub passwordless_code_login: bool,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            flavour: Flavour::Current,
+            latency: Duration::ZERO,
+            require_token: None,
+            inflight_limit: false,
+            recovery_code_enabled: true,
+            recovery_link_enabled: true,
+            passwordless_code_login: false,
+        }
+    }
+}
+
+/// The result of [`KratosDouble::password_login`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LoginResult {
+    Ok {
+        session_id: String,
+    },
+    InvalidCredentials,
+    /// `ActivateSession` refuses an inactive identity: `identity_disabled` (§10).
+    IdentityDisabled,
+}
+
+/// An identity to seed, built fluently.
+#[derive(Clone, Debug)]
+pub struct IdentitySeed {
+    id: Option<String>,
+    traits: Value,
+    password: Option<String>,
+    inactive: bool,
+    metadata_public: Value,
+    metadata_admin: Value,
+    external_id: Option<String>,
+    oidc: Vec<(String, String)>,
+    totp: bool,
+    webauthn_mfa: bool,
+}
+
+impl IdentitySeed {
+    /// Schema `default`, state `active`, traits `{"email": email}`, no password.
+    pub fn new(email: &str) -> Self {
+        IdentitySeed {
+            id: None,
+            traits: json!({ "email": email }),
+            password: None,
+            inactive: false,
+            metadata_public: Value::Null,
+            metadata_admin: Value::Null,
+            external_id: None,
+            oidc: vec![],
+            totp: false,
+            webauthn_mfa: false,
+        }
+    }
+
+    /// Stores a hash of `pw` (the double's PHC-shaped fake argon2id).
+    pub fn password(mut self, pw: &str) -> Self {
+        self.password = Some(pw.to_string());
+        self
+    }
+
+    pub fn inactive(mut self) -> Self {
+        self.inactive = true;
+        self
+    }
+
+    /// The full traits object; it must contain `email`.
+    pub fn traits(mut self, traits: Value) -> Self {
+        self.traits = traits;
+        self
+    }
+
+    pub fn metadata_public(mut self, v: Value) -> Self {
+        self.metadata_public = v;
+        self
+    }
+
+    pub fn metadata_admin(mut self, v: Value) -> Self {
+        self.metadata_admin = v;
+        self
+    }
+
+    pub fn external_id(mut self, s: &str) -> Self {
+        self.external_id = Some(s.to_string());
+        self
+    }
+
+    /// Adds an OIDC link. Without [`IdentitySeed::password`] the identity still gets an
+    /// empty password credential (identifiers, no hash), as real Kratos does (§14.20).
+    pub fn oidc(mut self, provider: &str, subject: &str) -> Self {
+        self.oidc.push((provider.to_string(), subject.to_string()));
+        self
+    }
+
+    /// Adds a TOTP credential with a fake `otpauth://` secret.
+    pub fn totp(mut self) -> Self {
+        self.totp = true;
+        self
+    }
+
+    /// Adds one non-passwordless (MFA) WebAuthn key.
+    pub fn webauthn_mfa(mut self) -> Self {
+        self.webauthn_mfa = true;
+        self
+    }
+
+    /// A fixed id instead of a random UUID v4.
+    pub fn with_id(mut self, id: &str) -> Self {
+        self.id = Some(id.to_string());
+        self
+    }
+}
+
+/// A session to seed, built fluently.
+#[derive(Clone, Debug)]
+pub struct SessionSeed {
+    revoked: bool,
+    expired: bool,
+    aal: String,
+    devices: Vec<(String, String, String)>,
+    default_device: bool,
+}
+
+impl Default for SessionSeed {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl SessionSeed {
+    /// Active, expires in 24h, aal1, authenticated 1h ago, one device
+    /// 203.0.113.7 / "Mozilla/5.0 (Windows NT 10.0) Chrome/120" / "Sydney, AU".
+    pub fn new() -> Self {
+        SessionSeed {
+            revoked: false,
+            expired: false,
+            aal: "aal1".into(),
+            devices: vec![(
+                "203.0.113.7".into(),
+                "Mozilla/5.0 (Windows NT 10.0) Chrome/120".into(),
+                "Sydney, AU".into(),
+            )],
+            default_device: true,
+        }
+    }
+
+    /// The `sessions.active` column is false (soft revoked).
+    pub fn revoked(mut self) -> Self {
+        self.revoked = true;
+        self
+    }
+
+    /// `expires_at` is in the past.
+    pub fn expired(mut self) -> Self {
+        self.expired = true;
+        self
+    }
+
+    pub fn aal(mut self, aal: &str) -> Self {
+        self.aal = aal.to_string();
+        self
+    }
+
+    /// The first call replaces the default device, later calls add more.
+    pub fn device(mut self, ip: &str, user_agent: &str, location: &str) -> Self {
+        if self.default_device {
+            self.devices.clear();
+            self.default_device = false;
+        }
+        self.devices
+            .push((ip.to_string(), user_agent.to_string(), location.to_string()));
+        self
+    }
+
+    pub fn no_devices(mut self) -> Self {
+        self.devices.clear();
+        self.default_device = false;
+        self
+    }
+}
+
+/// A raw `sessions` row with its `session_devices`, as the database has it.
+#[derive(Clone, Debug)]
+pub struct SessionRow {
+    pub id: String,
+    pub identity_id: String,
+    /// The `active` column (not the computed `active` of the API).
+    pub db_active: bool,
+    pub expires_at: String,
+    pub devices: Vec<Value>,
+}
+
+/// One request the double received (including rejected and faulted ones).
+#[derive(Clone, Debug)]
+pub struct RecordedRequest {
+    pub method: String,
+    /// The path as sent (before the `/admin` prefix is added, §0).
+    pub path: String,
+    pub query: Option<String>,
+    /// Lower-case names.
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+    /// The status answered; 0 while the request is still being handled.
+    pub status: u16,
+}
+
+impl RecordedRequest {
+    /// The first header of that name (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        let name = name.to_ascii_lowercase();
+        self.headers
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// A failure to inject. Faults are matched in the order they were injected; each matching
+/// request uses one of its `times`. A faulted request is recorded but never reaches the
+/// handler (no state change), except [`FaultKind::Delay`], which only delays it.
+#[derive(Clone, Debug)]
+pub struct Fault {
+    pub method: Option<String>,
+    pub path_prefix: Option<String>,
+    pub kind: FaultKind,
+    pub times: usize,
+}
+
+impl Fault {
+    /// Any method, any path, once.
+    pub fn new(kind: FaultKind) -> Self {
+        Fault {
+            method: None,
+            path_prefix: None,
+            kind,
+            times: 1,
+        }
+    }
+
+    /// Only requests with this method whose path starts with `path_prefix` (matched against
+    /// the path as sent and against its `/admin`-prefixed form).
+    pub fn on(mut self, method: &str, path_prefix: &str) -> Self {
+        self.method = Some(method.to_ascii_uppercase());
+        self.path_prefix = Some(path_prefix.to_string());
+        self
+    }
+
+    pub fn times(mut self, n: usize) -> Self {
+        self.times = n;
+        self
+    }
+}
+
+/// What a fault answers.
+#[derive(Clone, Debug)]
+pub enum FaultKind {
+    /// A herodot JSON error with that code.
+    Status(u16),
+    /// A proxy's `text/html` error page with that code.
+    Html(u16),
+    /// Sleeps, then handles the request normally (to trigger client timeouts). The handling
+    /// completes even if the client has gone away, as a real server's would.
+    Delay(Duration),
+    /// 429 from Ory Network's edge: `x-ratelimit-limit/-remaining/-reset`, a plain-text body.
+    RateLimit { reset_secs: u64 },
+    /// 429 with only `Retry-After`.
+    RetryAfter { secs: u64 },
+    Raw {
+        status: u16,
+        content_type: String,
+        body: String,
+    },
+}
+
+/// The running double. Dropping it shuts the server down.
+pub struct KratosDouble {
+    shared: Arc<server::Shared>,
+    url: String,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl KratosDouble {
+    /// Binds `127.0.0.1:0` and serves in a background thread.
+    pub fn start(config: Config) -> KratosDouble {
+        Self::start_on(config, 0).expect("the Kratos double could not bind 127.0.0.1")
+    }
+
+    /// Like [`KratosDouble::start`], on a chosen port (0 = any).
+    pub fn start_on(config: Config, port: u16) -> std::io::Result<KratosDouble> {
+        let listener = std::net::TcpListener::bind(("127.0.0.1", port))?;
+        listener.set_nonblocking(true)?;
+        let addr = listener.local_addr()?;
+        let url = format!("http://127.0.0.1:{}", addr.port());
+        let shared = Arc::new(server::Shared::new(config, url.clone()));
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let s = shared.clone();
+        let thread = std::thread::Builder::new()
+            .name("kratos-double".into())
+            .spawn(move || {
+                let rt = match tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(2)
+                    .thread_name("kratos-double-worker")
+                    .enable_all()
+                    .build()
+                {
+                    Ok(rt) => rt,
+                    Err(e) => {
+                        eprintln!("kratos double: no runtime: {e}");
+                        return;
+                    }
+                };
+                rt.block_on(async move {
+                    let listener = match tokio::net::TcpListener::from_std(listener) {
+                        Ok(l) => l,
+                        Err(e) => {
+                            eprintln!("kratos double: listener: {e}");
+                            return;
+                        }
+                    };
+                    let app = server::router(s);
+                    tokio::select! {
+                        r = axum::serve(listener, app) => {
+                            if let Err(e) = r {
+                                eprintln!("kratos double: server stopped: {e}");
+                            }
+                        }
+                        _ = rx => {}
+                    }
+                });
+                rt.shutdown_timeout(Duration::from_millis(200));
+            })?;
+        Ok(KratosDouble {
+            shared,
+            url,
+            shutdown: Some(tx),
+            thread: Some(thread),
+        })
+    }
+
+    /// `http://127.0.0.1:PORT`, no trailing slash.
+    pub fn url(&self) -> String {
+        self.url.clone()
+    }
+
+    fn db(&self) -> MutexGuard<'_, Db> {
+        self.shared.db()
+    }
+
+    /// Adds an identity and returns its id.
+    ///
+    /// # Panics
+    /// On a seed that real Kratos would refuse (invalid traits, a duplicate e-mail, a bad or
+    /// taken fixed id): that is a bug in the test, not input to the server.
+    pub fn add_identity(&self, seed: IdentitySeed) -> String {
+        let id = match &seed.id {
+            Some(s) => Uuid::parse_str(s).expect("IdentitySeed::with_id needs a UUID"),
+            None => Uuid::new_v4(),
+        };
+        if let Err(e) = model::validate_traits(&seed.traits) {
+            panic!("IdentitySeed traits are invalid: {e}");
+        }
+        let t = model::now();
+        let mut identity = Identity {
+            id,
+            schema_id: "default".into(),
+            state: if seed.inactive { "inactive" } else { "active" }.into(),
+            state_changed_at: t,
+            traits: seed.traits.clone(),
+            metadata_public: seed.metadata_public.clone(),
+            metadata_admin: seed.metadata_admin.clone(),
+            external_id: seed.external_id.clone(),
+            created_at: t,
+            updated_at: t,
+            credentials: Default::default(),
+            verifiable_addresses: vec![],
+            recovery_addresses: vec![],
+        };
+        let email = identity.email().unwrap_or_default();
+        if let Some(pw) = &seed.password {
+            identity.credentials.insert(
+                "password".into(),
+                Credential::new(
+                    "password",
+                    vec![email.clone()],
+                    json!({ "hashed_password": model::hash_password(pw) }),
+                    1,
+                ),
+            );
+        }
+        if !seed.oidc.is_empty() {
+            let providers: Vec<Value> = seed
+                .oidc
+                .iter()
+                .map(|(p, s)| {
+                    json!({
+                        "provider": p,
+                        "subject": s,
+                        "initial_id_token": "",
+                        "initial_access_token": "",
+                        "initial_refresh_token": "",
+                    })
+                })
+                .collect();
+            identity.credentials.insert(
+                "oidc".into(),
+                Credential::new(
+                    "oidc",
+                    seed.oidc.iter().map(|(p, s)| format!("{p}:{s}")).collect(),
+                    json!({ "providers": providers }),
+                    0,
+                ),
+            );
+        }
+        if seed.totp {
+            identity.credentials.insert(
+                "totp".into(),
+                Credential::new(
+                    "totp",
+                    vec![id.to_string()],
+                    json!({
+                        "totp_url": format!(
+                            "otpauth://totp/atoctl-testkit:{email}?algorithm=SHA1&digits=6&issuer=atoctl-testkit&period=30&secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+                        )
+                    }),
+                    1,
+                ),
+            );
+        }
+        if seed.webauthn_mfa {
+            use base64::Engine;
+            let b64 = base64::engine::general_purpose::STANDARD;
+            identity.credentials.insert(
+                "webauthn".into(),
+                Credential::new(
+                    "webauthn",
+                    vec![],
+                    json!({
+                        "credentials": [{
+                            "id": b64.encode(Uuid::new_v4().as_bytes()),
+                            "public_key": b64.encode(b"fake public key"),
+                            "attestation_type": "none",
+                            "authenticator": {"aaguid": b64.encode([0u8; 16]), "sign_count": 0, "clone_warning": false},
+                            "display_name": "Security key",
+                            "added_at": model::ts(t),
+                            "is_passwordless": false,
+                        }],
+                        "user_handle": b64.encode(id.as_bytes()),
+                    }),
+                    1,
+                ),
+            );
+        }
+        identity.recompute(self.shared.config.passwordless_code_login);
+        // A seeded account's address has been verified long ago.
+        for a in &mut identity.verifiable_addresses {
+            a.verified = true;
+            a.status = "completed".into();
+            a.verified_at = Some(t);
+        }
+        let mut db = self.db();
+        assert!(
+            !db.identities.contains_key(&id),
+            "identity {id} exists already"
+        );
+        if db.save_identity(identity).is_err() {
+            panic!("another identity already uses {email}");
+        }
+        id.to_string()
+    }
+
+    /// Adds a session to an identity and returns its id.
+    ///
+    /// # Panics
+    /// If the identity does not exist.
+    pub fn add_session(&self, identity_id: &str, seed: SessionSeed) -> String {
+        let iid = Uuid::parse_str(identity_id).expect("add_session needs an identity UUID");
+        let mut db = self.db();
+        assert!(
+            db.identities.contains_key(&iid),
+            "add_session: no identity {identity_id}"
+        );
+        let t = model::now();
+        let authenticated = t - SignedDuration::from_hours(1);
+        let expires = if seed.expired {
+            t - SignedDuration::from_mins(5)
+        } else {
+            t + SignedDuration::from_hours(24)
+        };
+        let s = Session {
+            id: Uuid::new_v4(),
+            identity_id: iid,
+            db_active: !seed.revoked,
+            expires_at: expires,
+            authenticated_at: authenticated,
+            issued_at: authenticated,
+            created_at: t,
+            aal: seed.aal.clone(),
+            devices: seed
+                .devices
+                .iter()
+                .map(|(ip, ua, loc)| Device::new(ip, ua, loc))
+                .collect(),
+            seq: 0,
+        };
+        db.insert_session(s).to_string()
+    }
+
+    /// The stored identity as the admin GET shows it, with every credential config.
+    pub fn identity_json(&self, id: &str) -> Option<Value> {
+        let id = Uuid::parse_str(id).ok()?;
+        let db = self.db();
+        db.identities
+            .get(&id)
+            .map(|i| i.to_json(&self.url, model::Creds::All))
+    }
+
+    /// The raw session rows of an identity (hard-deleted ones are gone), oldest first.
+    pub fn sessions_of(&self, identity_id: &str) -> Vec<SessionRow> {
+        let Ok(iid) = Uuid::parse_str(identity_id) else {
+            return vec![];
+        };
+        let db = self.db();
+        let mut rows: Vec<&Session> = db.sessions_of(iid);
+        rows.reverse();
+        rows.into_iter()
+            .map(|s| SessionRow {
+                id: s.id.to_string(),
+                identity_id: s.identity_id.to_string(),
+                db_active: s.db_active,
+                expires_at: model::ts(s.expires_at),
+                devices: s.devices.iter().map(Device::to_json).collect(),
+            })
+            .collect()
+    }
+
+    /// A self-service password login: finds the identity by identifier, checks the stored
+    /// hash (only `hashed_password` counts; plaintext patched into the config does not),
+    /// then the identity state (inactive → [`LoginResult::IdentityDisabled`], §10). On
+    /// success a session with one device is created.
+    pub fn password_login(&self, identifier: &str, password: &str) -> LoginResult {
+        let mut db = self.db();
+        let Some(iid) = db.identity_ids_by_identifier(identifier) else {
+            return LoginResult::InvalidCredentials;
+        };
+        let Some(identity) = db.identities.get(&iid) else {
+            return LoginResult::InvalidCredentials;
+        };
+        let ok = identity
+            .credentials
+            .get("password")
+            .and_then(|c| c.config.get("hashed_password"))
+            .and_then(Value::as_str)
+            .is_some_and(|h| model::verify_password(h, password));
+        if !ok {
+            return LoginResult::InvalidCredentials;
+        }
+        if !identity.is_active() {
+            return LoginResult::IdentityDisabled;
+        }
+        let t = model::now();
+        let s = Session {
+            id: Uuid::new_v4(),
+            identity_id: iid,
+            db_active: true,
+            expires_at: t + SignedDuration::from_hours(24),
+            authenticated_at: t,
+            issued_at: t,
+            created_at: t,
+            aal: "aal1".into(),
+            devices: vec![Device::new(
+                "198.51.100.20",
+                "Mozilla/5.0 (X11; Linux x86_64) Firefox/128",
+                "",
+            )],
+            seq: 0,
+        };
+        LoginResult::Ok {
+            session_id: db.insert_session(s).to_string(),
+        }
+    }
+
+    /// `/sessions/whoami` would accept the session: DB active, unexpired, identity active.
+    pub fn whoami(&self, session_id: &str) -> bool {
+        let Ok(sid) = Uuid::parse_str(session_id) else {
+            return false;
+        };
+        let db = self.db();
+        db.sessions
+            .get(&sid)
+            .is_some_and(|s| s.computed_active(db.identities.get(&s.identity_id), model::now()))
+    }
+
+    /// Every request received so far, in order of arrival.
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.shared.recorded()
+    }
+
+    pub fn clear_requests(&self) {
+        self.shared.clear_recorded();
+    }
+
+    /// Queues a fault.
+    pub fn inject(&self, fault: Fault) {
+        self.shared.inject(fault);
+    }
+
+    /// Every recovery code, link and link token issued so far.
+    pub fn issued_recovery_secrets(&self) -> Vec<String> {
+        self.db().recovery_secrets.clone()
+    }
+
+    /// Adds a Hydra consent session (and a remembered login session) for the subject;
+    /// returns the consent request id.
+    pub fn add_consent(&self, subject: &str, client_id: &str) -> String {
+        let mut db = self.db();
+        let consent_request_id = Uuid::new_v4().simple().to_string();
+        let login_session_id = Uuid::new_v4().to_string();
+        db.login_sessions.push(LoginSession {
+            id: login_session_id.clone(),
+            subject: subject.to_string(),
+        });
+        db.consents.push(Consent {
+            consent_request_id: consent_request_id.clone(),
+            subject: subject.to_string(),
+            client_id: client_id.to_string(),
+            login_session_id,
+            handled_at: model::now(),
+        });
+        consent_request_id
+    }
+
+    /// How many consent sessions the subject has.
+    pub fn consents_of(&self, subject: &str) -> usize {
+        self.db()
+            .consents
+            .iter()
+            .filter(|c| c.subject == subject)
+            .count()
+    }
+
+    /// How many remembered login sessions the subject has.
+    pub fn login_sessions_of(&self, subject: &str) -> usize {
+        self.db()
+            .login_sessions
+            .iter()
+            .filter(|l| l.subject == subject)
+            .count()
+    }
+}
+
+impl Drop for KratosDouble {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
