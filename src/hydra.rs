@@ -159,7 +159,11 @@ fn next_link_path(link: &str) -> Option<String> {
         .split(',')
         .find(|p| p.contains("rel=\"next\"") || p.contains("rel=next"))?;
     let url = part.get(part.find('<')? + 1..part.find('>')?)?;
-    let parsed = reqwest::Url::parse(url).ok()?;
+    // Absolute or a bare path: resolve against any base to split path and query.
+    let parsed = reqwest::Url::parse("http://hydra.invalid/")
+        .ok()?
+        .join(url)
+        .ok()?;
     Some(match parsed.query() {
         Some(q) => format!("{}?{q}", parsed.path()),
         None => parsed.path().to_string(),

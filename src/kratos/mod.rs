@@ -456,7 +456,10 @@ impl TokenStyle {
             .find(|part| part.contains("rel=\"next\"") || part.contains("rel=next"))?;
         let start = next.find('<')? + 1;
         let end = next.find('>')?;
-        let url = reqwest::Url::parse(next.get(start..end)?).ok()?;
+        // Kratos sends these links as paths (`</admin/identities/…>`); resolve them against
+        // any base to read the query.
+        let base = reqwest::Url::parse("http://kratos.invalid/").ok()?;
+        let url = base.join(next.get(start..end)?).ok()?;
         let token = url
             .query_pairs()
             .find(|(k, _)| k == "page_token")
@@ -519,6 +522,21 @@ mod tests {
             v(r#"{"credentials":{"password":{"config":{"use_password_migration_hook":true}}}}"#),
             PasswordState::MigrationHook
         );
+    }
+
+    #[test]
+    fn token_style_is_learned_from_a_relative_link_without_padding() {
+        let tok =
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(r#"{"offset":"1000","v":2}"#);
+        let link = format!(
+            r#"</admin/identities/x/sessions?page_size=1000&page_token={tok}>; rel="next",</admin/identities/x/sessions?page_size=1000&page_token={tok}>; rel="last""#
+        );
+        let t = TokenStyle::learn(&link).unwrap().encode(2000);
+        assert!(!t.ends_with('='));
+        let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(t)
+            .unwrap();
+        assert_eq!(raw, br#"{"offset":"2000","v":2}"#);
     }
 
     #[test]

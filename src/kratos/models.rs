@@ -155,10 +155,33 @@ impl Identity {
             "metadata_admin": self.metadata_admin,
             "external_id": self.external_id,
             "credentials": creds,
-            "verifiable_addresses": self.extra.get("verifiable_addresses"),
-            "recovery_addresses": self.extra.get("recovery_addresses"),
+            "verifiable_addresses": without_timestamps(self.extra.get("verifiable_addresses")),
+            "recovery_addresses": without_timestamps(self.extra.get("recovery_addresses")),
             "organization_id": self.extra.get("organization_id"),
         })
+    }
+}
+
+/// An address list without `created_at`/`updated_at`, which Kratos rewrites when it
+/// recomputes addresses from the traits; what they say (value, verified, status) must stay.
+fn without_timestamps(v: Option<&Value>) -> Value {
+    match v {
+        Some(Value::Array(items)) => Value::Array(
+            items
+                .iter()
+                .map(|a| match a {
+                    Value::Object(o) => Value::Object(
+                        o.iter()
+                            .filter(|(k, _)| *k != "created_at" && *k != "updated_at")
+                            .map(|(k, v)| (k.clone(), v.clone()))
+                            .collect(),
+                    ),
+                    other => other.clone(),
+                })
+                .collect(),
+        ),
+        Some(other) => other.clone(),
+        None => Value::Null,
     }
 }
 

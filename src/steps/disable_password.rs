@@ -238,6 +238,17 @@ pub async fn run(ctx: &Ctx, a: &IdentityArgs) -> Result<Exit> {
             )
         }));
     }
+    let others: Vec<String> = after
+        .credential_types()
+        .into_iter()
+        .filter(|t| t != "password")
+        .collect();
+    if !others.is_empty() {
+        output::note(&format!(
+            "still enrolled: {} (left as they are: review them, an attacker may have added one; passkeys have no admin removal path)",
+            others.join(", ")
+        ));
+    }
     if !ctx.json() {
         output::note(
             "sessions are not ended by this: run `atoctl revoke --identity` too; the owner sets a new password through `atoctl recover`",

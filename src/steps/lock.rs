@@ -6,7 +6,6 @@
 //! ends the sessions, and `unlock` ends any session that would revive before it sets the
 //! state back, then checks that none did.
 
-
 use super::revoke::{end_all, plan_hydra, revoke_hydra};
 use super::{Recorder, list_sessions, look_identity, who};
 use crate::cli::IdentityArgs;

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Bulk revoke benchmark (issue 2): `atoctl revoke --stdin` of N identities against the Kratos
+# double with L ms of added latency per request, compared with
+#   - the floor: requests × latency / concurrency (the requests counted by the double), and
+#   - a sequential curl loop doing what the runbook does by hand (one DELETE per identity).
+# Also times `atoctl --version` (process start-up).
+#
+# Usage: benches/bulk_revoke.sh [N=10000] [LATENCY_MS=10] [CONCURRENCY=128]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+N=${1:-10000}
+LAT=${2:-10}
+C=${3:-128}
+SESSIONS=${SESSIONS:-2}
+
+cargo build --release -q -p atoctl -p atoctl-testkit
+ATOCTL=$PWD/target/release/atoctl
+DOUBLE=$PWD/target/release/kratos-double
+work=$(mktemp -d)
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
+
+start_double() {
+  "$DOUBLE" --latency-ms "$LAT" --seed-identities "$N" --sessions-per-identity "$SESSIONS" \
+    --ids-out "$work/ids" >"$work/double.out" &
+  for _ in $(seq 1 600); do
+    grep -q '^listening on ' "$work/double.out" 2>/dev/null && break
+    sleep 0.1
+  done
+  URL=$(sed -n 's/^listening on //p' "$work/double.out")
+  [ -n "$URL" ] || { echo "the double did not start" >&2; exit 1; }
+}
+stop_double() { kill %1 2>/dev/null || true; wait 2>/dev/null || true; }
+requests() { curl -s "$URL/__double/stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)["requests"])'; }
+now() { date +%s.%N; }
+
+echo "== bulk revoke: $N identities × $SESSIONS sessions, ${LAT} ms latency, concurrency $C"
+start_double
+before=$(requests)
+t0=$(now)
+KRATOS_ADMIN_URL=$URL ATOCTL_INCIDENT=$work/incident.jsonl ATOCTL_OPERATOR=bench \
+  "$ATOCTL" revoke --stdin --yes --concurrency "$C" -o json <"$work/ids" >"$work/result.json"
+t1=$(now)
+after=$(requests)
+stop_double
+reqs=$((after - before))
+python3 - "$t0" "$t1" "$reqs" "$LAT" "$C" "$N" "$work/result.json" <<'PY'
+import json, sys
+t0, t1, reqs, lat, c, n, res = float(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6]), sys.argv[7]
+s = json.load(open(res))["summary"]
+wall = t1 - t0
+floor = reqs * lat / 1000.0 / c
+print(f"atoctl: {wall:.2f} s for {n} identities ({s['ok']} ok, {s['sessions_ended']} sessions ended), {reqs} requests")
+print(f"floor (requests x latency / concurrency): {floor:.2f} s  ->  atoctl / floor = {wall/floor:.3f}")
+open("/tmp/atoctl-bulk-wall", "w").write(str(wall))
+PY
+
+echo "== sequential curl loop (one DELETE per identity, as a runbook does by hand)"
+start_double
+t0=$(now)
+while read -r id; do
+  curl -s -o /dev/null -X DELETE "$URL/admin/identities/$id/sessions"
+done <"$work/ids"
+t1=$(now)
+stop_double
+python3 - "$t0" "$t1" <<'PY'
+import sys
+curl = float(sys.argv[2]) - float(sys.argv[1])
+wall = float(open("/tmp/atoctl-bulk-wall").read())
+print(f"curl loop: {curl:.2f} s  ->  atoctl is {curl / wall:.1f}x faster")
+PY
+
+echo "== atoctl --version (process start-up), 200 runs"
+if command -v hyperfine >/dev/null 2>&1; then
+  hyperfine -N --warmup 20 --runs 200 "$ATOCTL --version"
+else
+  t0=$(now)
+  for _ in $(seq 1 200); do "$ATOCTL" --version >/dev/null; done
+  t1=$(now)
+  python3 -c "import sys; print(f'mean {(float(sys.argv[2])-float(sys.argv[1]))/200*1000:.2f} ms per run (includes the shell loop)')" "$t0" "$t1"
+fi

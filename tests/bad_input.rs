@@ -1,0 +1,279 @@
+//! Bad input and bad answers: each is one clear line on stderr with the contract's exit code,
+//! and nothing that changes anything is sent.
+
+mod common;
+
+use common::*;
+
+#[test]
+fn a_malformed_uuid_is_exit_2_and_nothing_is_sent() {
+    let env = Env::new(Flavour::Current);
+    for args in [
+        vec!["revoke", "--identity", "not-a-uuid", "--yes"],
+        vec!["revoke", "--session", "12345", "--yes"],
+        vec!["lock", "--identity", "5f1c2a9e", "--yes"],
+        vec![
+            "disable-password",
+            "--identity",
+            "'; DROP TABLE identities; --",
+            "--yes",
+        ],
+        vec!["recover", "--identity", "x", "--yes"],
+        vec!["sessions", "--identity", "../../etc/passwd"],
+    ] {
+        let r = env.run(&args);
+        assert_eq!(r.code, 2, "{args:?}: {r:?}");
+        assert!(r.error_line().contains("is not a UUID"), "{args:?}");
+    }
+    assert!(env.kratos.requests().is_empty());
+}
+
+#[test]
+fn a_missing_admin_url_names_kratos_admin_url() {
+    let env = Env::new(Flavour::Current);
+    let r = run(env.cmd().env_remove("KRATOS_ADMIN_URL").args([
+        "lock",
+        "--identity",
+        "5f1c2a9e-0b7e-4c3d-9a51-2f6d8e4b1c07",
+        "--yes",
+    ]));
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.error_line().contains("KRATOS_ADMIN_URL"));
+}
+
+#[test]
+fn a_malformed_admin_url_is_exit_2() {
+    let env = Env::new(Flavour::Current);
+    for url in [
+        "127.0.0.1:4434",
+        "ftp://kratos",
+        "http://user:pw@kratos:4434",
+    ] {
+        let r = run(env.cmd().env("KRATOS_ADMIN_URL", url).args([
+            "sessions",
+            "--identity",
+            "5f1c2a9e-0b7e-4c3d-9a51-2f6d8e4b1c07",
+        ]));
+        assert_eq!(r.code, 2, "{url}: {r:?}");
+        assert!(!r.stderr.contains("pw@"), "credentials echoed");
+    }
+}
+
+#[test]
+fn an_unreachable_server_is_exit_1_with_a_hint() {
+    let env = Env::new(Flavour::Current);
+    // A port nobody listens on: bind, note it, close.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let r = run(env
+        .cmd()
+        .env("KRATOS_ADMIN_URL", format!("http://127.0.0.1:{port}"))
+        .env("ATOCTL_RETRIES", "1")
+        .args([
+            "sessions",
+            "--identity",
+            "5f1c2a9e-0b7e-4c3d-9a51-2f6d8e4b1c07",
+        ]));
+    assert_eq!(r.code, 1, "{r:?}");
+    let line = r.error_line();
+    assert!(
+        line.contains("cannot connect") && line.contains("KRATOS_ADMIN_URL"),
+        "{line}"
+    );
+}
+
+#[test]
+fn an_html_answer_is_not_trusted() {
+    let env = Env::new(Flavour::Current);
+    let id = victim(&env, "a@example.com", 1);
+    env.kratos
+        .inject(Fault::new(FaultKind::Html(502)).times(10));
+    let r = run(env
+        .cmd()
+        .env("ATOCTL_RETRIES", "1")
+        .args(["sessions", "--identity", &id]));
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.error_line().contains("not JSON"));
+    // A 200 that is not JSON (a UI page at the wrong URL) is no better.
+    env.kratos.inject(Fault::new(FaultKind::Raw {
+        status: 200,
+        content_type: "text/html".into(),
+        body: "<html>login</html>".into(),
+    }));
+    let r = env.run(&["sessions", "--identity", &id]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.error_line().contains("not JSON"));
+}
+
+#[test]
+fn unauthorized_and_forbidden_point_at_the_token() {
+    let env = Env::with_config(Config {
+        require_token: Some("ory_pat_right".into()),
+        ..Config::default()
+    });
+    let id = victim(&env, "a@example.com", 1);
+    for token in ["ory_pat_wrong", "ory_wak_workspace"] {
+        let r = run(env.cmd().env("KRATOS_ADMIN_TOKEN", token).args([
+            "revoke",
+            "--identity",
+            &id,
+            "--yes",
+        ]));
+        assert_eq!(r.code, 1, "{token}: {r:?}");
+        let line = r.error_line();
+        assert!(
+            line.contains("token") && line.contains("ory_wak_"),
+            "{line}"
+        );
+        assert!(!r.all().contains(token), "the token was echoed");
+    }
+    assert!(env.kratos.sessions_of(&id).len() == 1);
+}
+
+#[test]
+fn the_token_is_sent_as_bearer_and_never_printed_or_journaled() {
+    let token = "ory_pat_s3cr3t-t0ken-value";
+    let env = Env::with_config(Config {
+        require_token: Some(token.into()),
+        ..Config::default()
+    });
+    let id = victim(&env, "a@example.com", 2);
+    let r =
+        run(env
+            .cmd()
+            .env("KRATOS_ADMIN_TOKEN", token)
+            .args(["lock", "--identity", &id, "--yes"]));
+    assert_eq!(r.code, 0, "{r:?}");
+    for q in env.kratos.requests() {
+        assert_eq!(
+            q.header("authorization"),
+            Some(format!("Bearer {token}").as_str())
+        );
+    }
+    assert_nowhere(&env, &r, token, "the admin token");
+    let dry = run(env.cmd().env("KRATOS_ADMIN_TOKEN", token).args([
+        "disable-password",
+        "--identity",
+        &id,
+        "--dry-run",
+    ]));
+    assert!(!dry.all().contains(token));
+}
+
+#[test]
+fn server_errors_are_retried_then_reported() {
+    let env = Env::new(Flavour::Current);
+    let id = victim(&env, "a@example.com", 1);
+    env.kratos.inject(
+        Fault::new(FaultKind::Status(503))
+            .on("GET", "/admin/identities/")
+            .times(2),
+    );
+    let r = env.run(&["sessions", "--identity", &id]);
+    assert_eq!(r.code, 0, "two 503s then success: {r:?}");
+    assert!(r.stderr.contains("retrying"));
+    env.kratos.inject(
+        Fault::new(FaultKind::Status(500))
+            .on("GET", "/admin/identities/")
+            .times(50),
+    );
+    let r = run(env
+        .cmd()
+        .env("ATOCTL_RETRIES", "2")
+        .args(["sessions", "--identity", &id]));
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.error_line().contains("500"));
+}
+
+#[test]
+fn a_timeout_is_retried_for_reads() {
+    let env = Env::new(Flavour::Current);
+    let id = victim(&env, "a@example.com", 1);
+    env.kratos.inject(
+        Fault::new(FaultKind::Delay(std::time::Duration::from_secs(3)))
+            .on("GET", "/admin/identities/"),
+    );
+    let r = env.run(&["--timeout", "1", "sessions", "--identity", &id]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stderr.contains("timed out"), "{}", r.stderr);
+}
+
+#[test]
+fn rate_limits_are_honoured_with_the_reset_header() {
+    let env = Env::new(Flavour::Current);
+    let id = victim(&env, "a@example.com", 1);
+    env.kratos.inject(
+        Fault::new(FaultKind::RateLimit { reset_secs: 1 }).on("DELETE", "/admin/identities/"),
+    );
+    let r = env.run(&["revoke", "--identity", &id, "--yes"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        r.stderr.contains("rate limited") && r.stderr.contains("1.0s"),
+        "{}",
+        r.stderr
+    );
+    let deletes = env
+        .kratos
+        .requests()
+        .iter()
+        .filter(|q| q.method == "DELETE")
+        .count();
+    assert_eq!(deletes, 2);
+    assert!(env.kratos.sessions_of(&id).is_empty());
+}
+
+#[test]
+fn a_bad_timeout_or_rate_is_exit_2() {
+    let env = Env::new(Flavour::Current);
+    let r = env.run(&[
+        "--timeout",
+        "0",
+        "sessions",
+        "--identity",
+        "5f1c2a9e-0b7e-4c3d-9a51-2f6d8e4b1c07",
+    ]);
+    assert_eq!(r.code, 2, "{r:?}");
+    let r = env.run_stdin(
+        &["revoke", "--stdin", "--yes", "--rate", "-1"],
+        "5f1c2a9e-0b7e-4c3d-9a51-2f6d8e4b1c07\n",
+    );
+    assert_eq!(r.code, 2, "{r:?}");
+    let r = env.run(&[
+        "recover",
+        "--identity",
+        "5f1c2a9e-0b7e-4c3d-9a51-2f6d8e4b1c07",
+        "--expires-in",
+        "soon",
+        "--yes",
+    ]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.error_line().contains("--expires-in"));
+    assert!(env.kratos.requests().is_empty());
+}
+
+#[test]
+fn ids_output_is_refused_outside_pattern_scan() {
+    let env = Env::new(Flavour::Current);
+    let r = env.run(&[
+        "-o",
+        "ids",
+        "sessions",
+        "--identity",
+        "5f1c2a9e-0b7e-4c3d-9a51-2f6d8e4b1c07",
+    ]);
+    assert_eq!(r.code, 2, "{r:?}");
+}
+
+#[test]
+fn version_and_help_work_without_any_configuration() {
+    let env = Env::new(Flavour::Current);
+    let v = run(env.cmd().env_remove("KRATOS_ADMIN_URL").arg("--version"));
+    assert_eq!(v.code, 0);
+    assert!(v.stdout.starts_with("atoctl "));
+    let h = env.run(&["revoke", "--help"]);
+    assert_eq!(h.code, 0);
+    assert!(h.stdout.contains("Examples:"));
+}

@@ -1,0 +1,871 @@
+//! End-to-end tests of the containment steps against the Kratos double, on current Kratos and
+//! on 1.3.x: sessions, revoke (one identity, one session, bulk), disable-password, lock,
+//! unlock, recover.
+
+mod common;
+
+use common::*;
+use serde_json::{Value, json};
+
+// ---------------------------------------------------------------- sessions
+
+#[test]
+fn sessions_lists_every_session_with_its_devices() {
+    for flavour in FLAVOURS {
+        let env = Env::new(flavour);
+        let id = victim(&env, "alice@example.com", 2);
+        let r = env.run(&["sessions", "--identity", &id]);
+        assert_eq!(r.code, 0, "{r:?}");
+        assert!(r.stdout.contains("198.51.100.1") && r.stdout.contains("198.51.100.2"));
+        assert!(r.stdout.contains("Lagos, NG"));
+        assert!(r.stdout.contains("alice@example.com"));
+        let j = env
+            .run(&["sessions", "--identity", &id, "-o", "json"])
+            .json();
+        assert_eq!(j["sessions"].as_array().unwrap().len(), 2);
+        assert_eq!(j["complete"], true);
+        let dev = &j["sessions"][0]["devices"][0];
+        assert!(
+            dev["ip_address"]
+                .as_str()
+                .unwrap()
+                .starts_with("198.51.100.")
+        );
+        assert!(
+            dev["user_agent"]
+                .as_str()
+                .unwrap()
+                .contains("attacker-device")
+        );
+        assert_eq!(j["sessions"][0]["aal"], "aal1");
+        assert!(j["sessions"][0]["authenticated_at"].is_string());
+        assert!(env.writes().is_empty());
+    }
+}
+
+#[test]
+fn sessions_of_an_unknown_identity_is_exit_3_although_kratos_lists_it_as_empty() {
+    let env = Env::new(Flavour::Current);
+    let r = env.run(&[
+        "sessions",
+        "--identity",
+        "5f1c2a9e-0b7e-4c3d-9a51-2f6d8e4b1c07",
+    ]);
+    assert_eq!(r.code, 3, "{r:?}");
+    assert!(r.error_line().contains("does not exist"));
+}
+
+#[test]
+fn sessions_are_all_listed_despite_kratos_handing_out_the_first_page_twice() {
+    for flavour in FLAVOURS {
+        let env = Env::new(flavour);
+        let id = env
+            .kratos
+            .add_identity(IdentitySeed::new("many@example.com").password("pw"));
+        for _ in 0..1200 {
+            env.kratos.add_session(&id, SessionSeed::new());
+        }
+        let j = env
+            .run(&["sessions", "--identity", &id, "-o", "json"])
+            .json();
+        let sessions = j["sessions"].as_array().unwrap();
+        let mut ids: Vec<&str> = sessions.iter().map(|s| s["id"].as_str().unwrap()).collect();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), 1200, "{flavour:?}");
+        assert_eq!(j["complete"], true);
+    }
+}
+
+// ---------------------------------------------------------------- revoke
+
+#[test]
+fn revoke_keeps_device_evidence_when_kratos_hard_deletes() {
+    for flavour in FLAVOURS {
+        let env = Env::new(flavour);
+        let id = victim(&env, "alice@example.com", 3);
+        let r = env.run(&["revoke", "--identity", &id, "--yes"]);
+        assert_eq!(r.code, 0, "{r:?}");
+        assert!(r.stdout.contains("ended 3 session(s)"), "{}", r.stdout);
+        // Kratos destroyed sessions and devices …
+        assert!(env.kratos.sessions_of(&id).is_empty());
+        // … but the journal kept them, written before the delete.
+        let recs = env.records();
+        let steps: Vec<&str> = recs.iter().map(|r| r["step"].as_str().unwrap()).collect();
+        assert_eq!(
+            steps,
+            ["incident.open", "sessions", "revoke"],
+            "{flavour:?}"
+        );
+        let snap = &recs[1]["sessions"];
+        assert_eq!(snap.as_array().unwrap().len(), 3);
+        let ips: Vec<&str> = snap
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["devices"][0]["ip_address"].as_str().unwrap())
+            .collect();
+        for i in 1..=3 {
+            assert!(ips.contains(&format!("198.51.100.{i}").as_str()));
+        }
+        assert!(
+            snap[0]["devices"][0]["user_agent"]
+                .as_str()
+                .unwrap()
+                .contains("attacker-device")
+        );
+        assert_eq!(recs[2]["outcome"], "ok");
+        assert_eq!(recs[2]["sessions_ended"], 3);
+        assert_eq!(recs[2]["verified_no_active_session"], true);
+        // The snapshot reached Kratos's log before the DELETE: the request order proves it.
+        let reqs = env.kratos.requests();
+        let del = reqs
+            .iter()
+            .position(|r| r.method == "DELETE")
+            .expect("a DELETE was sent");
+        assert!(
+            reqs[..del]
+                .iter()
+                .any(|r| r.method == "GET" && r.path.ends_with("/sessions"))
+        );
+        assert!(
+            reqs[del + 1..]
+                .iter()
+                .any(|r| r.method == "GET" && r.path.ends_with("/sessions"))
+        );
+        assert_eq!(env.verify().code, 0);
+    }
+}
+
+#[test]
+fn revoke_of_an_identity_without_sessions_is_skipped_not_an_error() {
+    let env = Env::new(Flavour::Current);
+    let id = env
+        .kratos
+        .add_identity(IdentitySeed::new("quiet@example.com").password("pw"));
+    let r = env.run(&["revoke", "--identity", &id, "--yes", "-o", "json"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(r.json()["result"], "skipped");
+    assert_eq!(
+        env.steps().last().unwrap(),
+        &("revoke".to_string(), "skipped".to_string())
+    );
+}
+
+#[test]
+fn revoke_of_an_unknown_identity_is_exit_3_and_deletes_nothing() {
+    let env = Env::new(Flavour::Current);
+    let r = env.run(&[
+        "revoke",
+        "--identity",
+        "5f1c2a9e-0b7e-4c3d-9a51-2f6d8e4b1c07",
+        "--yes",
+    ]);
+    assert_eq!(r.code, 3, "{r:?}");
+    assert!(env.writes().is_empty());
+}
+
+#[test]
+fn a_delete_that_did_nothing_is_caught_by_the_check_afterwards() {
+    let env = Env::new(Flavour::Current);
+    let id = victim(&env, "alice@example.com", 2);
+    // Kratos (or a proxy) answers 404 without deleting anything.
+    env.kratos
+        .inject(Fault::new(FaultKind::Status(404)).on("DELETE", "/admin/identities/"));
+    let r = env.run(&["revoke", "--identity", &id, "--yes"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.error_line().contains("active session"));
+    let last = env.records().pop().unwrap();
+    assert_eq!(last["outcome"], "failed");
+    assert_eq!(last["verified_no_active_session"], false);
+}
+
+#[test]
+fn revoke_one_session_is_soft_and_keeps_the_row() {
+    for flavour in FLAVOURS {
+        let env = Env::new(flavour);
+        let id = victim(&env, "alice@example.com", 2);
+        let target = env.kratos.sessions_of(&id)[0].id.clone();
+        let r = env.run(&["revoke", "--session", &target, "--identity", &id, "--yes"]);
+        assert_eq!(r.code, 0, "{r:?}");
+        let rows = env.kratos.sessions_of(&id);
+        assert_eq!(rows.len(), 2, "the row stays as evidence");
+        let row = rows.iter().find(|s| s.id == target).unwrap();
+        assert!(!row.db_active);
+        assert!(!row.devices.is_empty());
+        assert!(
+            rows.iter().any(|s| s.id != target && s.db_active),
+            "other sessions untouched"
+        );
+        assert!(!env.kratos.whoami(&target));
+        // Again: nothing to do.
+        let again = env.run(&["revoke", "--session", &target, "--yes", "-o", "json"]);
+        assert_eq!(again.code, 0, "{again:?}");
+        assert_eq!(again.json()["result"], "skipped");
+    }
+}
+
+#[test]
+fn revoke_one_session_checks_its_owner_and_its_existence() {
+    let env = Env::new(Flavour::Current);
+    let alice = victim(&env, "alice@example.com", 1);
+    let bob = victim(&env, "bob@example.com", 1);
+    let sid = env.kratos.sessions_of(&alice)[0].id.clone();
+    let r = env.run(&["revoke", "--session", &sid, "--identity", &bob, "--yes"]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.error_line().contains("belongs to identity"));
+    let r = env.run(&[
+        "revoke",
+        "--session",
+        "0b7e2a9e-0b7e-4c3d-9a51-2f6d8e4b1c07",
+        "--yes",
+    ]);
+    assert_eq!(r.code, 3, "{r:?}");
+    assert!(env.writes().is_empty());
+}
+
+#[test]
+fn bulk_revoke_handles_each_id_on_its_own_and_names_the_failures() {
+    let env = Env::new(Flavour::Current);
+    let mut ids = Vec::new();
+    for i in 0..30 {
+        ids.push(victim(&env, &format!("u{i}@example.com"), i % 3));
+    }
+    let unknown = "0b7e2a9e-0b7e-4c3d-9a51-2f6d8e4b1c07";
+    let mut input = format!("# from pattern-scan\n{}\n\n{unknown}\n", ids.join("\n"));
+    input.push_str(&ids[0].to_uppercase());
+    input.push('\n');
+    let r = env.run_stdin(
+        &[
+            "revoke",
+            "--stdin",
+            "--yes",
+            "--concurrency",
+            "4",
+            "-o",
+            "json",
+        ],
+        &input,
+    );
+    assert_eq!(r.code, 1, "{r:?}");
+    let doc = r.json();
+    assert_eq!(doc["summary"]["identities"], 31);
+    assert_eq!(doc["summary"]["ok"], 20);
+    assert_eq!(doc["summary"]["skipped"], 10);
+    assert_eq!(doc["summary"]["not_found"], 1);
+    assert_eq!(doc["failed"], json!([unknown]));
+    assert_eq!(doc["results"].as_array().unwrap().len(), 31);
+    assert!(r.stderr.contains(unknown));
+    for id in &ids {
+        assert!(env.kratos.sessions_of(id).is_empty());
+    }
+    assert_eq!(env.verify().code, 0);
+    // Every identity with sessions has its snapshot before its revoke entry.
+    let recs = env.records();
+    for id in &ids {
+        let mine: Vec<&str> = recs
+            .iter()
+            .filter(|r| r["identity"] == json!(id))
+            .map(|r| r["step"].as_str().unwrap())
+            .collect();
+        if mine.len() == 2 {
+            assert_eq!(mine, ["sessions", "revoke"]);
+        } else {
+            assert_eq!(mine, ["revoke"]);
+        }
+    }
+}
+
+#[test]
+fn bulk_revoke_prints_a_line_per_id_and_a_summary_for_people() {
+    let env = Env::new(Flavour::V1_3);
+    let ids: Vec<String> = (0..5)
+        .map(|i| victim(&env, &format!("p{i}@example.com"), 1))
+        .collect();
+    let r = env.run_stdin(
+        &["revoke", "--stdin", "--yes", "--rate", "50"],
+        &ids.join("\n"),
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    for id in &ids {
+        assert!(
+            r.stdout
+                .lines()
+                .any(|l| l.starts_with("ok") && l.contains(id.as_str()))
+        );
+    }
+    assert!(r.stdout.contains("summary: 5 identities"));
+}
+
+#[test]
+fn bulk_revoke_refuses_a_batch_with_a_malformed_line_and_sends_nothing() {
+    let env = Env::new(Flavour::Current);
+    let id = victim(&env, "a@example.com", 1);
+    let r = env.run_stdin(
+        &["revoke", "--stdin", "--yes"],
+        &format!("{id}\n'; DROP TABLE x; --\n"),
+    );
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.error_line().contains("line 2"));
+    assert!(env.kratos.requests().is_empty());
+}
+
+// ---------------------------------------------------------------- disable-password
+
+fn strip_volatile(mut v: Value) -> Value {
+    // What disable-password may change: the password credential and timestamps.
+    if let Some(o) = v.as_object_mut() {
+        o.remove("updated_at");
+        if let Some(c) = o.get_mut("credentials").and_then(Value::as_object_mut) {
+            c.remove("password");
+            for cred in c.values_mut() {
+                if let Some(co) = cred.as_object_mut() {
+                    co.remove("updated_at");
+                    co.remove("created_at");
+                }
+            }
+        }
+    }
+    v
+}
+
+#[test]
+fn disable_password_stops_the_password_and_changes_nothing_else() {
+    for flavour in FLAVOURS {
+        let env = Env::new(flavour);
+        let id = env.kratos.add_identity(
+            IdentitySeed::new("carol@example.com")
+                .password("hunter2-but-longer")
+                .traits(json!({"email": "carol@example.com", "name": {"first": "Carol"}}))
+                .metadata_public(json!({"plan": "pro"}))
+                .metadata_admin(json!({"risk": "high"}))
+                .external_id("crm-42")
+                .totp()
+                .webauthn_mfa()
+                .oidc("google", "1234567890"),
+        );
+        assert!(matches!(
+            env.kratos
+                .password_login("carol@example.com", "hunter2-but-longer"),
+            LoginResult::Ok { .. }
+        ));
+        let before = env.kratos.identity_json(&id).unwrap();
+        let r = env.run(&["disable-password", "--identity", &id, "--yes"]);
+        assert_eq!(r.code, 0, "{flavour:?} {r:?}");
+        assert!(
+            matches!(
+                env.kratos
+                    .password_login("carol@example.com", "hunter2-but-longer"),
+                LoginResult::InvalidCredentials
+            ),
+            "{flavour:?}: the old password still works"
+        );
+        let after = env.kratos.identity_json(&id).unwrap();
+        assert_eq!(
+            strip_volatile(before.clone()),
+            strip_volatile(after.clone()),
+            "{flavour:?}"
+        );
+        // A hash is still there (of a secret nobody knows), and it is a hash.
+        let h = after["credentials"]["password"]["config"]["hashed_password"]
+            .as_str()
+            .unwrap();
+        assert!(h.starts_with('$'));
+        assert_ne!(
+            Some(h),
+            before["credentials"]["password"]["config"]["hashed_password"].as_str()
+        );
+        // The one write was a PUT with JSON; never a PATCH of credentials.
+        let reqs = env.kratos.requests();
+        let writes: Vec<_> = reqs.iter().filter(|r| r.method != "GET").collect();
+        assert_eq!(writes.len(), 1, "{:?}", env.writes());
+        assert_eq!(writes[0].method, "PUT");
+        assert_eq!(writes[0].header("content-type"), Some("application/json"));
+        // The random secret never shows anywhere but in the request to Kratos.
+        let body: Value = serde_json::from_slice(&writes[0].body).unwrap();
+        let secret = body["credentials"]["password"]["config"]["password"]
+            .as_str()
+            .unwrap();
+        assert!(secret.len() >= 43);
+        assert_nowhere(&env, &r, secret, "the replacement password");
+        let old_hash = before["credentials"]["password"]["config"]["hashed_password"]
+            .as_str()
+            .unwrap();
+        assert_nowhere(&env, &r, old_hash, "the old password hash");
+        assert_nowhere(&env, &r, h, "the new password hash");
+        let last = env.records().pop().unwrap();
+        assert_eq!(last["step"], "disable-password");
+        assert_eq!(last["outcome"], "ok");
+        assert_eq!(last["verified"], true);
+    }
+}
+
+#[test]
+fn disable_password_skips_an_oidc_only_identity_and_adds_no_password() {
+    for flavour in FLAVOURS {
+        let env = Env::new(flavour);
+        let id = env
+            .kratos
+            .add_identity(IdentitySeed::new("oidc@example.com").oidc("github", "42"));
+        let before = env.kratos.identity_json(&id).unwrap();
+        assert!(
+            before["credentials"].get("password").is_some(),
+            "Kratos keeps an empty one"
+        );
+        let r = env.run(&["disable-password", "--identity", &id, "--yes", "-o", "json"]);
+        assert_eq!(r.code, 0, "{r:?}");
+        assert_eq!(r.json()["result"], "skipped");
+        assert!(env.writes().is_empty());
+        assert_eq!(env.kratos.identity_json(&id).unwrap(), before);
+    }
+}
+
+#[test]
+fn disable_password_of_an_unknown_identity_is_exit_3() {
+    let env = Env::new(Flavour::V1_3);
+    let r = env.run(&[
+        "disable-password",
+        "--identity",
+        "5f1c2a9e-0b7e-4c3d-9a51-2f6d8e4b1c07",
+        "--yes",
+    ]);
+    assert_eq!(r.code, 3, "{r:?}");
+    assert!(env.writes().is_empty());
+}
+
+// ---------------------------------------------------------------- lock / unlock
+
+#[test]
+fn lock_sets_inactive_and_ends_sessions_and_unlock_revives_none() {
+    for flavour in FLAVOURS {
+        let env = Env::new(flavour);
+        let id = victim(&env, "dave@example.com", 2);
+        let sids: Vec<String> = env
+            .kratos
+            .sessions_of(&id)
+            .iter()
+            .map(|s| s.id.clone())
+            .collect();
+        let r = env.run(&["lock", "--identity", &id, "--yes"]);
+        assert_eq!(r.code, 0, "{r:?}");
+        assert_eq!(env.kratos.identity_json(&id).unwrap()["state"], "inactive");
+        assert!(env.kratos.sessions_of(&id).is_empty());
+        assert!(matches!(
+            env.kratos
+                .password_login("dave@example.com", "correct horse battery staple"),
+            LoginResult::IdentityDisabled
+        ));
+        let r = env.run(&["unlock", "--identity", &id, "--yes"]);
+        assert_eq!(r.code, 0, "{r:?}");
+        assert_eq!(env.kratos.identity_json(&id).unwrap()["state"], "active");
+        for s in &sids {
+            assert!(!env.kratos.whoami(s), "a session came back after unlock");
+        }
+        let steps = env.steps();
+        assert!(steps.contains(&("lock".into(), "ok".into())));
+        assert!(steps.contains(&("unlock".into(), "ok".into())));
+        assert_eq!(env.verify().code, 0);
+    }
+}
+
+#[test]
+fn unlock_ends_the_sessions_a_naive_lock_left_behind_before_reactivating() {
+    let env = Env::new(Flavour::Current);
+    // Someone "locked" by setting the state only: the attacker's session is still in the DB.
+    let id = env.kratos.add_identity(
+        IdentitySeed::new("erin@example.com")
+            .password("pw")
+            .inactive(),
+    );
+    let attacker = env.kratos.add_session(&id, SessionSeed::new());
+    assert!(!env.kratos.whoami(&attacker), "hidden while inactive");
+    let r = env.run(&["unlock", "--identity", &id, "--yes"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        !env.kratos.whoami(&attacker),
+        "the attacker's session revived"
+    );
+    // The evidence of that session was journaled before it was destroyed.
+    let recs = env.records();
+    let snap = recs
+        .iter()
+        .find(|r| r["step"] == "sessions")
+        .expect("snapshot");
+    assert_eq!(snap["sessions"][0]["id"], json!(attacker));
+    // Order: delete sessions before the state change.
+    let writes = env.writes();
+    assert!(writes[0].starts_with("DELETE"), "{writes:?}");
+    assert!(writes[1].starts_with("PATCH"), "{writes:?}");
+}
+
+#[test]
+fn lock_of_an_already_locked_identity_without_sessions_is_skipped() {
+    let env = Env::new(Flavour::V1_3);
+    let id = env
+        .kratos
+        .add_identity(IdentitySeed::new("f@example.com").password("pw").inactive());
+    let r = env.run(&["lock", "--identity", &id, "--yes", "-o", "json"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(r.json()["result"], "skipped");
+    assert!(env.writes().is_empty());
+}
+
+// ---------------------------------------------------------------- recover
+
+#[test]
+fn recover_shows_the_code_once_to_the_operator_and_never_journals_it() {
+    for flavour in FLAVOURS {
+        let env = Env::new(flavour);
+        let id = victim(&env, "gina@example.com", 0);
+        let r = env.run(&[
+            "recover",
+            "--identity",
+            &id,
+            "--yes",
+            "--expires-in",
+            "1h30m",
+        ]);
+        assert_eq!(r.code, 0, "{r:?}");
+        let secrets = env.kratos.issued_recovery_secrets();
+        assert!(!secrets.is_empty());
+        let code = secrets
+            .iter()
+            .find(|s| s.len() == 6 && s.chars().all(|c| c.is_ascii_digit()))
+            .expect("a six-digit code was issued");
+        assert_eq!(
+            r.stdout.matches(code.as_str()).count(),
+            1,
+            "shown exactly once"
+        );
+        assert!(!r.stderr.contains(code.as_str()));
+        assert!(!env.journal_text().contains(code.as_str()));
+        assert!(r.stderr.contains("sends no e-mail"), "{}", r.stderr);
+        let post = env
+            .kratos
+            .requests()
+            .into_iter()
+            .find(|q| q.method == "POST")
+            .unwrap();
+        assert_eq!(post.path, "/admin/recovery/code");
+        assert_eq!(post.header("content-type"), Some("application/json"));
+        let body: Value = serde_json::from_slice(&post.body).unwrap();
+        assert_eq!(body, json!({"identity_id": id, "expires_in": "1h30m"}));
+        let last = env.records().pop().unwrap();
+        assert_eq!(last["step"], "recover");
+        assert_eq!(last["method"], "code");
+        assert_eq!(last["earlier_codes_remain_valid"], true);
+        assert_eq!(last["email_sent_by_kratos"], false);
+        assert!(last["expires_at"].is_string());
+    }
+}
+
+#[test]
+fn recover_by_link_sends_days_as_hours_and_keeps_the_link_out_of_the_journal() {
+    let env = Env::new(Flavour::Current);
+    let id = victim(&env, "hank@example.com", 0);
+    let r = env.run(&[
+        "recover",
+        "--identity",
+        &id,
+        "--method",
+        "link",
+        "--expires-in",
+        "7d",
+        "--yes",
+        "-o",
+        "json",
+    ]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let link = r.json()["recovery_link"].as_str().unwrap().to_string();
+    assert!(link.contains("token="));
+    assert!(!env.journal_text().contains(&link));
+    for s in env.kratos.issued_recovery_secrets() {
+        assert!(!env.journal_text().contains(&s));
+        assert!(!r.stderr.contains(&s));
+    }
+    let post = env
+        .kratos
+        .requests()
+        .into_iter()
+        .find(|q| q.method == "POST")
+        .unwrap();
+    assert_eq!(post.path, "/admin/recovery/link");
+    let body: Value = serde_json::from_slice(&post.body).unwrap();
+    assert_eq!(body["expires_in"], "168h");
+}
+
+#[test]
+fn recover_refuses_an_inactive_identity_with_a_hint_and_issues_nothing() {
+    let env = Env::new(Flavour::Current);
+    let id = env
+        .kratos
+        .add_identity(IdentitySeed::new("i@example.com").password("pw").inactive());
+    let r = env.run(&["recover", "--identity", &id, "--yes"]);
+    assert_eq!(r.code, 2, "{r:?}");
+    let line = r.error_line();
+    assert!(
+        line.contains("inactive") && line.contains("unlock"),
+        "{line}"
+    );
+    assert!(env.writes().is_empty());
+    assert!(env.kratos.issued_recovery_secrets().is_empty());
+}
+
+#[test]
+fn recover_of_an_unknown_identity_is_exit_3_for_codes_404_and_links_400() {
+    let env = Env::new(Flavour::Current);
+    let id = victim(&env, "j@example.com", 0);
+    for method in ["code", "link"] {
+        // The identity vanishes between the look and the POST.
+        env.kratos.inject(
+            Fault::new(FaultKind::Raw {
+                status: 200,
+                content_type: "application/json".into(),
+                body: json!({"id": id, "state": "active", "traits": {"email": "j@example.com"}, "credentials": {}}).to_string(),
+            })
+            .on("GET", "/admin/identities/"),
+        );
+        let unknown_body = if method == "code" {
+            (
+                404,
+                json!({"error": {"code": 404, "status": "Not Found", "message": "Unable to locate the resource", "reason": "could not find identity"}}),
+            )
+        } else {
+            (
+                400,
+                json!({"error": {"code": 400, "status": "Bad Request", "message": "The request was malformed or contained invalid parameters", "reason": "The requested identity id does not exist."}}),
+            )
+        };
+        env.kratos.inject(
+            Fault::new(FaultKind::Raw {
+                status: unknown_body.0,
+                content_type: "application/json".into(),
+                body: unknown_body.1.to_string(),
+            })
+            .on("POST", "/admin/recovery/"),
+        );
+        let r = env.run(&["recover", "--identity", &id, "--method", method, "--yes"]);
+        assert_eq!(r.code, 3, "{method}: {r:?}");
+    }
+}
+
+#[test]
+fn recover_when_the_method_is_disabled_says_so_and_exits_1() {
+    let env = Env::with_config(Config {
+        recovery_code_enabled: false,
+        ..Config::default()
+    });
+    let id = victim(&env, "k@example.com", 0);
+    let r = env.run(&["recover", "--identity", &id, "--yes"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    let line = r.error_line();
+    assert!(
+        line.contains("disabled") && line.contains("--method link"),
+        "{line}"
+    );
+}
+
+#[test]
+fn recover_is_never_retried() {
+    let env = Env::new(Flavour::Current);
+    let id = victim(&env, "l@example.com", 0);
+    env.kratos
+        .inject(Fault::new(FaultKind::Status(503)).on("POST", "/admin/recovery/code"));
+    let r = env.run(&["recover", "--identity", &id, "--yes"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    let posts = env
+        .kratos
+        .requests()
+        .iter()
+        .filter(|q| q.method == "POST")
+        .count();
+    assert_eq!(posts, 1);
+    assert!(r.error_line().contains("may have been issued"));
+}
+
+// ---------------------------------------------------------------- confirmation and dry runs
+
+#[test]
+fn changing_steps_refuse_without_a_terminal_or_yes_and_send_nothing() {
+    let env = Env::new(Flavour::Current);
+    let id = victim(&env, "m@example.com", 1);
+    for args in [
+        vec!["revoke", "--identity", &id],
+        vec!["disable-password", "--identity", &id],
+        vec!["lock", "--identity", &id],
+        vec!["unlock", "--identity", &id],
+        vec!["recover", "--identity", &id],
+    ] {
+        let r = env.run(&args);
+        assert_eq!(r.code, 2, "{args:?}: {r:?}");
+        assert!(r.error_line().contains("--yes"), "{args:?}");
+    }
+    let r = env.run_stdin(&["revoke", "--stdin"], &id);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(env.kratos.requests().is_empty(), "nothing may be sent");
+    assert!(!env.journal.exists(), "nothing may be journaled");
+}
+
+#[test]
+fn dry_runs_print_the_exact_requests_and_send_nothing() {
+    let env = Env::new(Flavour::Current);
+    let id = victim(&env, "n@example.com", 1);
+    for (args, expect) in [
+        (
+            vec!["revoke", "--identity", &id],
+            format!("DELETE {}/admin/identities/{id}/sessions", env.kratos.url()),
+        ),
+        (
+            vec!["lock", "--identity", &id],
+            "\"value\": \"inactive\"".to_string(),
+        ),
+        (
+            vec!["disable-password", "--identity", &id],
+            "[redacted".to_string(),
+        ),
+        (
+            vec!["recover", "--identity", &id, "--expires-in", "7d"],
+            "\"expires_in\": \"168h\"".to_string(),
+        ),
+    ] {
+        let mut a = args.clone();
+        a.push("--dry-run");
+        let r = env.run(&a);
+        assert_eq!(r.code, 0, "{args:?}: {r:?}");
+        let flat = r.stdout.split_whitespace().collect::<Vec<_>>().join(" ");
+        let want = expect.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(flat.contains(&want), "{args:?}: {}", r.stdout);
+    }
+    let j = env
+        .run(&[
+            "disable-password",
+            "--identity",
+            &id,
+            "--dry-run",
+            "-o",
+            "json",
+        ])
+        .json();
+    let put = j["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|q| q["method"] == "PUT")
+        .unwrap();
+    assert!(
+        put["body"]["credentials"]["password"]["config"]["password"]
+            .as_str()
+            .unwrap()
+            .starts_with("[redacted")
+    );
+    assert!(env.kratos.requests().is_empty());
+    assert!(!env.journal.exists());
+}
+
+#[test]
+fn a_dry_run_works_without_any_server_for_ci() {
+    let env = Env::new(Flavour::Current);
+    let r = run(env.cmd().env_remove("KRATOS_ADMIN_URL").args([
+        "revoke",
+        "--identity",
+        "5f1c2a9e-0b7e-4c3d-9a51-2f6d8e4b1c07",
+        "--dry-run",
+    ]));
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stdout.contains("$KRATOS_ADMIN_URL/admin/identities/"));
+}
+
+// ---------------------------------------------------------------- Hydra
+
+#[test]
+fn revoke_with_hydra_revokes_oauth2_consents_and_tokens_too() {
+    let env = Env::new(Flavour::Current);
+    let id = victim(&env, "o@example.com", 1);
+    env.kratos.add_consent(&id, "mail-client");
+    env.kratos.add_consent(&id, "calendar");
+    let r = run(env.cmd().env("HYDRA_ADMIN_URL", env.kratos.url()).args([
+        "revoke",
+        "--identity",
+        &id,
+        "--yes",
+    ]));
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(env.kratos.consents_of(&id), 0);
+    assert_eq!(env.kratos.login_sessions_of(&id), 0);
+    let del = env
+        .kratos
+        .requests()
+        .into_iter()
+        .find(|q| q.method == "DELETE" && q.path == "/admin/oauth2/auth/sessions/consent")
+        .unwrap();
+    let q = del.query.unwrap();
+    assert!(
+        q.contains("all=true") && q.contains(&format!("subject={id}")),
+        "{q}"
+    );
+    let last = env.records().pop().unwrap();
+    assert_eq!(last["hydra"]["consents_revoked"], 2);
+    assert_eq!(last["hydra"]["verified_no_consent_left"], true);
+}
+
+#[test]
+fn revoke_without_hydra_says_that_oauth2_tokens_survive() {
+    let env = Env::new(Flavour::Current);
+    let id = victim(&env, "p@example.com", 1);
+    let r = env.run(&["revoke", "--identity", &id, "--yes"]);
+    assert_eq!(r.code, 0);
+    assert!(r.stderr.contains("OAuth2 tokens"), "{}", r.stderr);
+}
+
+// ---------------------------------------------------------------- a real terminal
+
+/// Runs atoctl under a pseudo-terminal (util-linux `script`), typing `keys`.
+fn on_a_terminal(env: &Env, args: &[&str], keys: &str) -> Option<Run> {
+    let script = ["/usr/bin/script", "/bin/script"]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).exists())?;
+    let bin = assert_cmd::cargo::cargo_bin("atoctl");
+    let cmdline = std::iter::once(bin.display().to_string())
+        .chain(args.iter().map(|a| a.to_string()))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let mut c = std::process::Command::new(script);
+    c.args(["-qec", &cmdline, "/dev/null"])
+        .current_dir(env.dir.path())
+        .env("KRATOS_ADMIN_URL", env.kratos.url())
+        .env("ATOCTL_INCIDENT", &env.journal)
+        .env("ATOCTL_OPERATOR", "oncall-test")
+        .env("NO_COLOR", "1")
+        .env("TERM", "dumb")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = c.spawn().ok()?;
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take()?;
+        stdin.write_all(keys.as_bytes()).ok()?;
+    }
+    let out = child.wait_with_output().ok()?;
+    Some(Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    })
+}
+
+#[test]
+fn on_a_terminal_a_change_is_asked_for_and_no_means_nothing_changes() {
+    let env = Env::new(Flavour::Current);
+    let id = victim(&env, "tty@example.com", 1);
+    let Some(no) = on_a_terminal(&env, &["lock", "--identity", &id], "n") else {
+        eprintln!("no `script` on this machine: skipped");
+        return;
+    };
+    assert!(no.stdout.contains("Lock tty@example.com"), "{no:?}");
+    assert_eq!(no.code, 2, "{no:?}");
+    assert!(env.writes().is_empty(), "a no changed something");
+    let yes = on_a_terminal(&env, &["lock", "--identity", &id], "y").unwrap();
+    assert_eq!(yes.code, 0, "{yes:?}");
+    assert_eq!(env.kratos.identity_json(&id).unwrap()["state"], "inactive");
+}
