@@ -48,9 +48,10 @@ pub struct Target {
 pub fn parse_target(url: &str) -> Result<Target> {
     let (cleaned, root_cert, verify) = strip_libpq_only(url);
     let mut config = Config::from_str(&cleaned).map_err(|e| {
-        AppError::usage(format!("the audit database URL is not a PostgreSQL URL: {e}")).with_hint(
-            "write it like postgres://user:password@host:5432/dbname?sslmode=require",
-        )
+        AppError::usage(format!(
+            "the audit database URL is not a PostgreSQL URL: {e}"
+        ))
+        .with_hint("write it like postgres://user:password@host:5432/dbname?sslmode=require")
     })?;
     if verify {
         config.ssl_mode(tokio_postgres::config::SslMode::Require);
@@ -120,7 +121,10 @@ fn percent_decode(s: &str) -> String {
     let mut i = 0;
     while i < bytes.len() {
         if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let Some(b) = s.get(i + 1..i + 3).and_then(|h| u8::from_str_radix(h, 16).ok()) {
+            if let Some(b) = s
+                .get(i + 1..i + 3)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+            {
                 out.push(b);
                 i += 3;
                 continue;
@@ -359,7 +363,9 @@ fn chain(e: &dyn std::error::Error) -> String {
 fn connect_error(e: &tokio_postgres::Error, target: &Target) -> AppError {
     if let Some(db) = e.as_db_error() {
         let code = db.code();
-        if *code == SqlState::INVALID_PASSWORD || *code == SqlState::INVALID_AUTHORIZATION_SPECIFICATION {
+        if *code == SqlState::INVALID_PASSWORD
+            || *code == SqlState::INVALID_AUTHORIZATION_SPECIFICATION
+        {
             return AppError::failed(format!(
                 "the audit database {} refused the login: {}",
                 target.shown,
@@ -415,11 +421,8 @@ pub fn db_error(e: &tokio_postgres::Error, timeout: Duration) -> AppError {
     if let Some(db) = e.as_db_error() {
         let code = db.code();
         if *code == SqlState::UNDEFINED_TABLE {
-            return AppError::failed(format!(
-                "the audit table is missing: {}",
-                db.message()
-            ))
-            .with_hint("create it with `atoctl schema | psql \"$DATABASE_URL\"`");
+            return AppError::failed(format!("the audit table is missing: {}", db.message()))
+                .with_hint("create it with `atoctl schema | psql \"$DATABASE_URL\"`");
         }
         if *code == SqlState::UNDEFINED_COLUMN || *code == SqlState::UNDEFINED_FUNCTION {
             return AppError::failed(format!(

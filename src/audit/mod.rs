@@ -157,7 +157,10 @@ mod tests {
     fn ips_are_canonical() {
         assert_eq!(check_ip(" 203.0.113.7 ").unwrap(), "203.0.113.7");
         assert_eq!(check_ip("2001:DB8::0001").unwrap(), "2001:db8::1");
-        assert_eq!(check_ip("::ffff:198.51.100.1").unwrap(), "::ffff:198.51.100.1");
+        assert_eq!(
+            check_ip("::ffff:198.51.100.1").unwrap(),
+            "::ffff:198.51.100.1"
+        );
         assert!(check_ip("203.0.113.0/24").is_err());
         assert!(check_ip("999.1.1.1").is_err());
     }

@@ -279,7 +279,9 @@ GROUP BY e.source_ip
 ORDER BY e.source_ip"
         .to_string();
     Query {
-        purpose: "statistics of each suspicious IP in the window (events without an identity included)".into(),
+        purpose:
+            "statistics of each suspicious IP in the window (events without an identity included)"
+                .into(),
         sql,
         params: vec![
             Param::TextArray(ips.to_vec()),
@@ -339,10 +341,11 @@ GROUP BY m.identity_id
         } else {
             String::new()
         };
+        // With --by ua, $1 is only typed (the IPs seeded the agents already).
         let not_ip = if by.ip {
             "AND (e.source_ip IS NULL OR NOT (e.source_ip = ANY($1::text[]::inet[])))"
         } else {
-            ""
+            "AND $1::text[] IS NOT NULL"
         };
         format!(
             "WITH m AS (

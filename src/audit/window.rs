@@ -51,9 +51,9 @@ impl Window {
                 return Err(AppError::usage("--from and --to go together"));
             }
         };
-        let baseline_from = from.checked_sub(baseline).map_err(|_| {
-            AppError::usage("--baseline reaches back too far (before year -9999)")
-        })?;
+        let baseline_from = from
+            .checked_sub(baseline)
+            .map_err(|_| AppError::usage("--baseline reaches back too far (before year -9999)"))?;
         Ok(Window {
             from,
             to,

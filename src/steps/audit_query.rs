@@ -170,7 +170,10 @@ pub async fn run(ctx: &Ctx, a: &AuditQueryArgs) -> Result<Exit> {
                 let mut entry = base.with("error", e.line_plain());
                 entry.outcome = Outcome::Failed;
                 if let Err(je) = j.append(&[entry]) {
-                    output::warn(&format!("could not record the failure: {}", je.line_plain()));
+                    output::warn(&format!(
+                        "could not record the failure: {}",
+                        je.line_plain()
+                    ));
                 }
             }
             Err(e)
@@ -229,7 +232,12 @@ impl Summary {
     fn counts_json(&self) -> Value {
         let flags: serde_json::Map<String, Value> = FLAGS
             .iter()
-            .map(|f| (f.to_string(), json!(self.per_flag.get(f).copied().unwrap_or(0))))
+            .map(|f| {
+                (
+                    f.to_string(),
+                    json!(self.per_flag.get(f).copied().unwrap_or(0)),
+                )
+            })
             .collect();
         json!({
             "events": self.total,
@@ -449,7 +457,11 @@ impl<W: Write> Sink<W> {
                 output::shorten(&audit::printable(&e.event_type), 22),
                 e.ip.as_deref().unwrap_or("-"),
                 place,
-                if flagged { e.flags.join(",") } else { "-".into() },
+                if flagged {
+                    e.flags.join(",")
+                } else {
+                    "-".into()
+                },
                 ua
             );
             if flagged && self.colour {

@@ -55,7 +55,13 @@ pub async fn run(ctx: &Ctx, a: &PatternScanArgs) -> Result<Exit> {
             given.push(ip);
         }
     }
-    let window = Window::resolve(Timestamp::now(), a.since.as_deref(), None, None, &a.baseline)?;
+    let window = Window::resolve(
+        Timestamp::now(),
+        a.since.as_deref(),
+        None,
+        None,
+        &a.baseline,
+    )?;
     if a.blocklist.is_some() && ctx.output == OutputFormat::Ids {
         return Err(AppError::usage(
             "--blocklist and -o ids both want stdout; pick one",
@@ -78,14 +84,45 @@ pub async fn run(ctx: &Ctx, a: &PatternScanArgs) -> Result<Exit> {
         .with("given_ips", &given)
         .with("stuffing", a.stuffing)
         .with("database", &db_target.shown);
-    let result = scan(ctx, a, &db_target, target.as_deref(), &given, &window, by, incident).await;
+    let result = scan(
+        ctx,
+        a,
+        &db_target,
+        target.as_deref(),
+        &given,
+        &window,
+        by,
+        incident,
+    )
+    .await;
     match result {
         Ok(found) => {
             if let Some(j) = &journal {
                 j.append(&[base
-                    .with("ips", found.seeds.iter().map(|s| json!({"ip": s.ip, "why": s.why})).collect::<Vec<_>>())
-                    .with("user_agents", found.agents.iter().map(|x| &x.user_agent).collect::<Vec<_>>())
-                    .with("ignored_user_agents", found.ignored.iter().map(|x| &x.user_agent).collect::<Vec<_>>())
+                    .with(
+                        "ips",
+                        found
+                            .seeds
+                            .iter()
+                            .map(|s| json!({"ip": s.ip, "why": s.why}))
+                            .collect::<Vec<_>>(),
+                    )
+                    .with(
+                        "user_agents",
+                        found
+                            .agents
+                            .iter()
+                            .map(|x| &x.user_agent)
+                            .collect::<Vec<_>>(),
+                    )
+                    .with(
+                        "ignored_user_agents",
+                        found
+                            .ignored
+                            .iter()
+                            .map(|x| &x.user_agent)
+                            .collect::<Vec<_>>(),
+                    )
                     .with("ip_stats", &found.ip_stats)
                     .with("identities", &found.ids)
                     .with("identities_truncated", found.ids_truncated)
@@ -98,7 +135,10 @@ pub async fn run(ctx: &Ctx, a: &PatternScanArgs) -> Result<Exit> {
                 let mut entry = base.with("error", e.line_plain());
                 entry.outcome = Outcome::Failed;
                 if let Err(je) = j.append(&[entry]) {
-                    output::warn(&format!("could not record the failure: {}", je.line_plain()));
+                    output::warn(&format!(
+                        "could not record the failure: {}",
+                        je.line_plain()
+                    ));
                 }
             }
             Err(e)
@@ -117,7 +157,11 @@ fn dry_run(
     let mut qs = Vec::new();
     let mut ips: Vec<String> = given.to_vec();
     if a.stuffing {
-        qs.push(queries::stuffing(w, a.min_identities.into(), STUFFING_LIMIT));
+        qs.push(queries::stuffing(
+            w,
+            a.min_identities.into(),
+            STUFFING_LIMIT,
+        ));
         ips.push("<stuffing IPs from the query above>".into());
     }
     if let Some(t) = target {
@@ -198,10 +242,16 @@ async fn scan(
     }
     if a.stuffing {
         for row in tx
-            .all(&queries::stuffing(w, a.min_identities.into(), STUFFING_LIMIT))
+            .all(&queries::stuffing(
+                w,
+                a.min_identities.into(),
+                STUFFING_LIMIT,
+            ))
             .await?
         {
-            let Some(ip) = db::text(&row, 0)? else { continue };
+            let Some(ip) = db::text(&row, 0)? else {
+                continue;
+            };
             found.stuffing.push(json!({
                 "ip": ip,
                 "identities": db::get::<i64>(&row, 1)?,
@@ -234,7 +284,9 @@ async fn scan(
             .all(&queries::agents(&ips, target, w, UA_SAMPLE, UA_LIMIT))
             .await?
         {
-            let Some(ua) = db::text(&row, 0)? else { continue };
+            let Some(ua) = db::text(&row, 0)? else {
+                continue;
+            };
             let agent = Agent {
                 user_agent: ua,
                 baseline_identities: db::get(&row, 1)?,
@@ -250,7 +302,11 @@ async fn scan(
                 "ignoring user agent {:?}: {}{} identities used it in the baseline period, it identifies nobody",
                 output::shorten(&audit::printable(&ig.user_agent), 60),
                 ig.baseline_identities,
-                if ig.baseline_identities >= UA_SAMPLE { "+" } else { "" }
+                if ig.baseline_identities >= UA_SAMPLE {
+                    "+"
+                } else {
+                    ""
+                }
             ));
         }
     }
@@ -294,7 +350,8 @@ async fn scan(
         while let Some(row) = rows.next().await {
             let row = row?;
             let id = db::text(&row, 0)?.unwrap_or_default();
-            let shared_ips: Vec<String> = db::get::<Option<Vec<String>>>(&row, 1)?.unwrap_or_default();
+            let shared_ips: Vec<String> =
+                db::get::<Option<Vec<String>>>(&row, 1)?.unwrap_or_default();
             let shared_agents: Vec<Option<db::Lossy>> =
                 db::get::<Option<Vec<Option<db::Lossy>>>>(&row, 2)?.unwrap_or_default();
             let shared_agents: Vec<String> =
@@ -333,9 +390,11 @@ async fn scan(
                 }
                 Mode::Table => {
                     let mut shared: Vec<String> = shared_ips.clone();
-                    shared.extend(shared_agents.iter().map(|u| {
-                        format!("ua:{}", output::shorten(&audit::printable(u), 40))
-                    }));
+                    shared.extend(
+                        shared_agents
+                            .iter()
+                            .map(|u| format!("ua:{}", output::shorten(&audit::printable(u), 40))),
+                    );
                     let line = format!(
                         "{} {:<36}  {:>6}  {:>6}  {:>7}  {:<19}  {:<19}  {}",
                         if ok > 0 { '!' } else { ' ' },
@@ -451,9 +510,7 @@ fn head(
                 "window {} .. {} (UTC){}",
                 w.from.strftime("%Y-%m-%d %H:%M:%S"),
                 w.to.strftime("%Y-%m-%d %H:%M:%S"),
-                target
-                    .map(|t| format!("; target {t}"))
-                    .unwrap_or_default()
+                target.map(|t| format!("; target {t}")).unwrap_or_default()
             )?;
             if !f.stuffing.is_empty() {
                 let mut t = output::table([
@@ -470,14 +527,23 @@ fn head(
                         s["identities"].to_string(),
                         s["failed_logins"].to_string(),
                         s["failed_without_identity"].to_string(),
-                        s["first"].as_str().map(|x| x.get(..19).unwrap_or(x).replace('T', " ")).unwrap_or_default(),
-                        s["last"].as_str().map(|x| x.get(..19).unwrap_or(x).replace('T', " ")).unwrap_or_default(),
+                        s["first"]
+                            .as_str()
+                            .map(|x| x.get(..19).unwrap_or(x).replace('T', " "))
+                            .unwrap_or_default(),
+                        s["last"]
+                            .as_str()
+                            .map(|x| x.get(..19).unwrap_or(x).replace('T', " "))
+                            .unwrap_or_default(),
                     ]);
                 }
                 writeln!(out, "{t}")?;
             }
             if f.seeds.is_empty() {
-                writeln!(out, "no suspicious IPs: the target used no new IP in the window and no --ip was given")?;
+                writeln!(
+                    out,
+                    "no suspicious IPs: the target used no new IP in the window and no --ip was given"
+                )?;
             } else {
                 let mut t = output::table([
                     "SUSPICIOUS IP",
@@ -543,7 +609,10 @@ fn tail(out: &mut impl Write, mode: Mode, f: &Found, incident: Option<&str>) -> 
             }
             let comment = match incident {
                 Some(i) => format!("atoctl {i} pattern-scan"),
-                None => format!("atoctl pattern-scan {}", Timestamp::now().strftime("%Y-%m-%d")),
+                None => format!(
+                    "atoctl pattern-scan {}",
+                    Timestamp::now().strftime("%Y-%m-%d")
+                ),
             };
             out.write_all(blocklist(format, &ips, &comment).as_bytes())?;
         }
@@ -605,10 +674,15 @@ mod tests {
     use super::*;
 
     fn ips() -> Vec<IpAddr> {
-        ["203.0.113.7", "2001:db8:1:2:3:4:5:6", "2001:db8:1:2::9", "198.51.100.1"]
-            .iter()
-            .map(|s| s.parse().unwrap())
-            .collect()
+        [
+            "203.0.113.7",
+            "2001:db8:1:2:3:4:5:6",
+            "2001:db8:1:2::9",
+            "198.51.100.1",
+        ]
+        .iter()
+        .map(|s| s.parse().unwrap())
+        .collect()
     }
 
     #[test]
@@ -634,9 +708,12 @@ mod tests {
 
     #[test]
     fn cloudflare_takes_ipv6_as_one_slash_64() {
-        let v: Value =
-            serde_json::from_str(&blocklist(BlocklistFormat::Cloudflare, &ips(), "atoctl i pattern-scan"))
-                .unwrap();
+        let v: Value = serde_json::from_str(&blocklist(
+            BlocklistFormat::Cloudflare,
+            &ips(),
+            "atoctl i pattern-scan",
+        ))
+        .unwrap();
         assert_eq!(
             v,
             json!([
