@@ -63,7 +63,6 @@ run)
   echo "== audit-query: one identity, 1,000,000 events in the window, JSON"
   measure "atoctl audit-query -o json" "$ATOCTL" --timeout 120 audit-query --identity "$HEAVY" --since 24h -o json
   measure "psql COPY of the same rows" psql -X -q "$DB" -c "COPY (SELECT id, event_type, source_ip, user_agent, created_at, metadata FROM security_audit WHERE identity_id = '$HEAVY' AND created_at >= now() - interval '24 hours' ORDER BY created_at DESC, id DESC) TO STDOUT"
-  echo "rows: $("$ATOCTL" --timeout 120 audit-query --identity "$HEAVY" --since 24h -o json | tail -c 300 | grep -o '"events":[0-9]*' | head -1)"
   ;;
 *) echo "usage: $0 generate|run|drop" >&2; exit 2 ;;
 esac
