@@ -159,6 +159,7 @@ pub enum Command {
     Schema,
 
     /// List an identity's security events in a window, flagging the suspicious ones
+    #[command(after_help = AUDIT_QUERY_HELP)]
     AuditQuery(AuditQueryArgs),
 
     /// Find other identities hit from the same IPs or user agents
@@ -333,21 +334,52 @@ pub struct AuditQueryArgs {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ScanBy {
+    /// Other identities with events from the suspicious IPs
     Ip,
+    /// Other identities with the suspicious user agents (common ones ignored)
     Ua,
+    /// Either
     Both,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum BlocklistFormat {
+    /// One address a line
     Plain,
+    /// A Caddyfile `remote_ip` named matcher and a `respond @atoctl_blocked 403`
     Caddy,
+    /// nginx `deny ADDRESS;` lines
     Nginx,
+    /// The JSON body of Cloudflare's list items API (IPv6 as /64, the narrowest it takes)
     Cloudflare,
 }
 
+const AUDIT_QUERY_HELP: &str = "\
+Flags: new-ip (not used by the identity in the --baseline period before the window),
+password-change, settings-change (also oidc.linked), email-change (also a settings change of an
+e-mail trait), oauth2-grant, mfa-change, recovery, impossible-travel (both events of two
+consecutive located events further apart than --max-speed allows; pairs under 50 km never count).
+
+Examples:
+  atoctl audit-query --identity 5f1c… --since 48h
+  atoctl audit-query --identity 5f1c… --from 2026-11-24T00:00:00Z --to 2026-11-25T00:00:00Z -o json
+  atoctl audit-query --identity 5f1c… --event login.succeeded --event password.changed";
+
+const PATTERN_SCAN_HELP: &str = "\
+The suspicious IPs are the target's new IPs in the window (not used by it in the --baseline
+period), every --ip, and with --stuffing every IP with failed logins against --min-identities
+identities. With --by ua|both the user agents seen from those IPs count too, except those that
+--ua-common or more identities used in the baseline period (they identify nobody).
+
+Examples:
+  atoctl pattern-scan --identity 5f1c… --since 48h
+  atoctl pattern-scan --ip 203.0.113.7 --ip 2001:db8::1 -o json
+  atoctl pattern-scan --identity 5f1c… -o ids | atoctl revoke --stdin --yes
+  atoctl pattern-scan --stuffing --min-identities 20 --blocklist nginx > /etc/nginx/atoctl-deny.conf";
+
 #[derive(Debug, Args)]
-#[command(group(clap::ArgGroup::new("seed").required(true).multiple(true).args(["identity", "ips"])))]
+#[command(after_help = PATTERN_SCAN_HELP)]
+#[command(group(clap::ArgGroup::new("seed").required(true).multiple(true).args(["identity", "ips", "stuffing"])))]
 pub struct PatternScanArgs {
     /// The compromised identity whose new IPs seed the scan
     #[arg(long, value_name = "UUID")]
@@ -361,16 +393,21 @@ pub struct PatternScanArgs {
     /// Match other identities by IP, user agent, or both
     #[arg(long, value_enum, default_value_t = ScanBy::Ip)]
     pub by: ScanBy,
-    /// Credential-stuffing view: IPs with failed logins across many identities
+    /// Credential-stuffing view: IPs with failed logins across many identities (they join the
+    /// suspicious IPs)
     #[arg(long)]
     pub stuffing: bool,
     /// With --stuffing: distinct identities an IP must have failed against
-    #[arg(long, value_name = "N", default_value_t = 5)]
+    #[arg(long, value_name = "N", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..))]
     pub min_identities: u32,
     /// How far before the window an IP must have been seen to be familiar (default 30d)
     #[arg(long, value_name = "DURATION", default_value = "30d")]
     pub baseline: String,
-    /// Print the offending IPs as a block list in this format
+    /// With --by ua|both: a user agent used by this many identities in the baseline period is
+    /// too common to identify anybody and is ignored
+    #[arg(long, value_name = "N", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..))]
+    pub ua_common: u32,
+    /// Print the offending IPs as a block list in this format (stdout carries only the list)
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub blocklist: Option<BlocklistFormat>,
 }

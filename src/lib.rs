@@ -3,6 +3,7 @@
 //! The binary is a thin layer (`src/main.rs`); everything lives in this library so that tests
 //! and benchmarks can reach the same code.
 
+pub mod audit;
 pub mod cli;
 pub mod context;
 pub mod duration;

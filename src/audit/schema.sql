@@ -1,0 +1,35 @@
+-- The audit table atoctl reads (../shared/atoctl-contract.md) and the indexes its queries need.
+-- Idempotent: every statement is IF NOT EXISTS, so `atoctl schema | psql` can run again.
+-- The EXPLAIN output that justifies each index is in docs/audit.md.
+
+CREATE TABLE IF NOT EXISTS security_audit (
+  id          bigserial   PRIMARY KEY,
+  identity_id uuid,                       -- null when no identity is known (e.g. a failed login for an unknown name)
+  event_type  text        NOT NULL,
+  source_ip   inet,
+  user_agent  text,
+  created_at  timestamptz NOT NULL DEFAULT now(),
+  metadata    jsonb       NOT NULL DEFAULT '{}'::jsonb
+);
+
+-- audit-query: one identity's events in a window, newest first, read in index order (no sort);
+-- the baseline IPs of the identity (new-ip) and pattern-scan's seed IPs come from the same
+-- index without touching the table (index-only scan on source_ip).
+CREATE INDEX IF NOT EXISTS security_audit_identity_time
+  ON security_audit (identity_id, created_at, id) INCLUDE (source_ip);
+
+-- pattern-scan: every event from the suspicious IPs in the window, aggregated per identity and
+-- per IP from the index alone (index-only scan: identity and event type are included).
+CREATE INDEX IF NOT EXISTS security_audit_ip_time
+  ON security_audit (source_ip, created_at) INCLUDE (identity_id, event_type);
+
+-- pattern-scan --stuffing: failed logins in the window grouped by IP, from a small partial index.
+CREATE INDEX IF NOT EXISTS security_audit_failed_login_time
+  ON security_audit (created_at) INCLUDE (source_ip, identity_id)
+  WHERE event_type = 'login.failed';
+
+-- pattern-scan --by ua|both: events with a given user agent. User agents are indexed by their
+-- md5 because a B-tree entry must stay under ~2.7 kB and a user agent can be longer.
+CREATE INDEX IF NOT EXISTS security_audit_ua_time
+  ON security_audit (md5(user_agent), created_at)
+  WHERE user_agent IS NOT NULL;
