@@ -1171,7 +1171,7 @@ _atoctl() {
             return 0
             ;;
         atoctl__subcmd__pattern__subcmd__scan)
-            opts="-o -y -h -V --identity --ip --since --by --stuffing --min-identities --baseline --blocklist --kratos-admin-url --kratos-token --hydra-admin-url --database-url --incident --operator --output --yes --dry-run --timeout --help --version"
+            opts="-o -y -h -V --identity --ip --since --by --stuffing --min-identities --baseline --ua-common --blocklist --kratos-admin-url --kratos-token --hydra-admin-url --database-url --incident --operator --output --yes --dry-run --timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1198,6 +1198,10 @@ _atoctl() {
                     return 0
                     ;;
                 --baseline)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ua-common)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -273,15 +273,16 @@ complete -c atoctl -n "__fish_atoctl_using_subcommand audit-query" -s V -l versi
 complete -c atoctl -n "__fish_atoctl_using_subcommand pattern-scan" -l identity -d 'The compromised identity whose new IPs seed the scan' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand pattern-scan" -l ip -d 'A suspicious IP (repeatable)' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand pattern-scan" -l since -d 'The window reaches back this far from now (default 24h)' -r
-complete -c atoctl -n "__fish_atoctl_using_subcommand pattern-scan" -l by -d 'Match other identities by IP, user agent, or both' -r -f -a "ip\t''
-ua\t''
-both\t''"
+complete -c atoctl -n "__fish_atoctl_using_subcommand pattern-scan" -l by -d 'Match other identities by IP, user agent, or both' -r -f -a "ip\t'Other identities with events from the suspicious IPs'
+ua\t'Other identities with the suspicious user agents (common ones ignored)'
+both\t'Either'"
 complete -c atoctl -n "__fish_atoctl_using_subcommand pattern-scan" -l min-identities -d 'With --stuffing: distinct identities an IP must have failed against' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand pattern-scan" -l baseline -d 'How far before the window an IP must have been seen to be familiar (default 30d)' -r
-complete -c atoctl -n "__fish_atoctl_using_subcommand pattern-scan" -l blocklist -d 'Print the offending IPs as a block list in this format' -r -f -a "plain\t''
-caddy\t''
-nginx\t''
-cloudflare\t''"
+complete -c atoctl -n "__fish_atoctl_using_subcommand pattern-scan" -l ua-common -d 'With --by ua|both: a user agent used by this many identities in the baseline period is too common to identify anybody and is ignored' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand pattern-scan" -l blocklist -d 'Print the offending IPs as a block list in this format (stdout carries only the list)' -r -f -a "plain\t'One address a line'
+caddy\t'A Caddyfile `remote_ip` named matcher and a `respond @atoctl_blocked 403`'
+nginx\t'nginx `deny ADDRESS;` lines'
+cloudflare\t'The JSON body of Cloudflare\'s list items API (IPv6 as /64, the narrowest it takes)'"
 complete -c atoctl -n "__fish_atoctl_using_subcommand pattern-scan" -l kratos-admin-url -d 'Kratos admin API base URL: the self-hosted admin port (http://127.0.0.1:4434) or https://<slug>.projects.oryapis.com' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand pattern-scan" -l kratos-token -d 'Kratos admin token, sent as `Authorization: Bearer TOKEN` (an Ory Network project API key, ory_pat_… or ory_apikey_…). Never printed, logged or journaled' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand pattern-scan" -l hydra-admin-url -d 'Ory Hydra admin API base URL (OAuth2 grants and login sessions), optional' -r
@@ -292,7 +293,7 @@ complete -c atoctl -n "__fish_atoctl_using_subcommand pattern-scan" -s o -l outp
 json\t'One JSON document on stdout'
 ids\t'Identity ids only, one a line (pattern-scan)'"
 complete -c atoctl -n "__fish_atoctl_using_subcommand pattern-scan" -l timeout -d 'Per-request timeout in seconds' -r
-complete -c atoctl -n "__fish_atoctl_using_subcommand pattern-scan" -l stuffing -d 'Credential-stuffing view: IPs with failed logins across many identities'
+complete -c atoctl -n "__fish_atoctl_using_subcommand pattern-scan" -l stuffing -d 'Credential-stuffing view: IPs with failed logins across many identities (they join the suspicious IPs)'
 complete -c atoctl -n "__fish_atoctl_using_subcommand pattern-scan" -s y -l yes -d 'Answer yes to every confirmation'
 complete -c atoctl -n "__fish_atoctl_using_subcommand pattern-scan" -l dry-run -d 'Print exactly what would be sent (method, URL, body with secrets redacted; SQL); send nothing, change nothing, journal nothing'
 complete -c atoctl -n "__fish_atoctl_using_subcommand pattern-scan" -s h -l help -d 'Print help (see more with \'--help\')'
