@@ -126,6 +126,9 @@ impl Transport {
             .timeout(timeout)
             .connect_timeout(timeout)
             .pool_max_idle_per_host(max_idle)
+            // Never follow a redirect: Kratos's public port redirects admin paths, and a
+            // redirect must not carry the token elsewhere. A 3xx is reported instead.
+            .redirect(reqwest::redirect::Policy::none())
             .tcp_nodelay(true)
             .build()
             .map_err(|e| format!("cannot build the HTTP client: {e}"))?;

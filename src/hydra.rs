@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 
 use crate::http::{Request, Transport};
 use crate::kratos::KratosError;
+use crate::kratos::paths::enc;
 
 #[derive(Clone)]
 pub struct Client {
@@ -38,17 +39,6 @@ impl Revoked {
             "verified_no_consent_left": self.verified,
         })
     }
-}
-
-fn enc(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 pub fn consent_list_path(subject: &str) -> String {

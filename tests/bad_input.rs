@@ -277,3 +277,18 @@ fn version_and_help_work_without_any_configuration() {
     assert_eq!(h.code, 0);
     assert!(h.stdout.contains("Examples:"));
 }
+
+#[test]
+fn a_redirect_answer_is_an_error_that_points_at_the_admin_url() {
+    let env = Env::new(Flavour::Current);
+    let id = victim(&env, "a@example.com", 1);
+    env.kratos.inject(Fault::new(FaultKind::Raw {
+        status: 303,
+        content_type: "text/html".into(),
+        body: "<a href=\"http://elsewhere/\">See Other</a>".into(),
+    }));
+    let r = env.run(&["sessions", "--identity", &id]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.error_line().contains("redirect"), "{}", r.stderr);
+    assert_eq!(env.kratos.requests().len(), 1, "a redirect was retried");
+}

@@ -156,7 +156,7 @@ impl Journal {
         };
         file.lock()
             .map_err(|e| AppError::failed(format!("cannot lock {}: {e}", path.display())))?;
-        let bytes = journal.render(&[open], 0, GENESIS.to_string())?;
+        let bytes = journal.render(vec![open], 0, GENESIS.to_string())?;
         write_synced(&file, &bytes, path)?;
         sync_dir(path);
         Ok(journal)
@@ -200,7 +200,8 @@ impl Journal {
     }
 
     /// Appends entries under an exclusive lock with one write and one fsync; returns their seqs.
-    pub fn append(&self, entries: &[Entry]) -> Result<Vec<u64>> {
+    pub fn append(&self, entries: impl Into<Vec<Entry>>) -> Result<Vec<u64>> {
+        let entries: Vec<Entry> = entries.into();
         if entries.is_empty() {
             return Ok(Vec::new());
         }
@@ -215,17 +216,18 @@ impl Journal {
             AppError::failed(format!("cannot lock journal {}: {e}", self.path.display()))
         })?;
         let (next_seq, prev) = read_tail(&mut file, &self.path)?;
+        let n = entries.len() as u64;
         let bytes = self.render(entries, next_seq, prev)?;
         write_synced(&file, &bytes, &self.path)?;
-        Ok((next_seq..next_seq + entries.len() as u64).collect())
+        Ok((next_seq..next_seq + n).collect())
         // the lock is released when `file` is dropped
     }
 
     /// Renders entries as chained lines starting at `seq`, after the line hashing to `prev`.
-    fn render(&self, entries: &[Entry], mut seq: u64, mut prev: String) -> Result<Vec<u8>> {
+    fn render(&self, entries: Vec<Entry>, mut seq: u64, mut prev: String) -> Result<Vec<u8>> {
         let mut out = Vec::with_capacity(entries.len() * 512);
         for entry in entries {
-            let mut evidence = entry.evidence.clone();
+            let mut evidence = entry.evidence;
             for key in CORE_FIELDS {
                 if let Some(v) = evidence.remove(key) {
                     evidence.insert(format!("evidence_{key}"), v);
@@ -395,7 +397,7 @@ pub fn redact(value: &mut Value) {
     match value {
         Value::Object(map) => {
             for (k, v) in map.iter_mut() {
-                if SECRET_KEYS.contains(&k.to_ascii_lowercase().as_str()) && !v.is_null() {
+                if !v.is_null() && SECRET_KEYS.iter().any(|s| s.eq_ignore_ascii_case(k)) {
                     *v = Value::String("[redacted]".into());
                 } else {
                     redact(v);

@@ -31,18 +31,22 @@ impl JournalWriter {
                     while let Ok(more) = rx.try_recv() {
                         jobs.push(more);
                     }
-                    let all: Vec<Entry> = jobs.iter().flat_map(|(e, _)| e.clone()).collect();
-                    match journal.append(&all) {
+                    let mut all: Vec<Entry> = Vec::new();
+                    let mut replies = Vec::with_capacity(jobs.len());
+                    for (entries, reply) in jobs {
+                        replies.push((entries.len(), reply));
+                        all.extend(entries);
+                    }
+                    match journal.append(all) {
                         Ok(seqs) => {
                             let mut at = 0;
-                            for (entries, reply) in jobs {
-                                let n = entries.len();
+                            for (n, reply) in replies {
                                 let _ = reply.send(Ok(seqs[at..at + n].to_vec()));
                                 at += n;
                             }
                         }
                         Err(e) => {
-                            for (_, reply) in jobs {
+                            for (_, reply) in replies {
                                 let _ = reply.send(Err(AppError::new(e.exit, e.message.clone())));
                             }
                         }

@@ -123,6 +123,11 @@ impl KratosError {
     /// (404 → exit 3 …) themselves before falling back to this.
     pub fn into_app(self) -> AppError {
         let line = self.to_string();
+        if let Some(300..=399) = self.status() {
+            return AppError::failed(line).with_hint(
+                "the server redirected; atoctl never follows redirects: use the admin URL itself (the public port redirects admin paths)",
+            );
+        }
         match &self {
             KratosError::Api { status: 401, .. } | KratosError::Api { status: 403, .. } => {
                 AppError::failed(line).with_hint(

@@ -256,7 +256,8 @@ impl Credential {
 }
 
 /// A session as `GET /admin/identities/{id}/sessions` returns it (identity and devices
-/// expanded). Only what evidence needs is typed.
+/// expanded). Only what evidence needs is read; other fields are skipped, not kept (sessions
+/// are never written back, and a bulk revoke reads thousands of them).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Session {
     pub id: String,
@@ -274,11 +275,18 @@ pub struct Session {
     #[serde(default)]
     pub authentication_methods: Option<Value>,
     #[serde(default)]
-    pub identity: Option<Value>,
+    pub identity: Option<SessionIdentity>,
     #[serde(default)]
     pub devices: Option<Vec<Device>>,
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+}
+
+/// The identity a session expands: only what names it.
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+pub struct SessionIdentity {
+    #[serde(default)]
+    pub id: Option<String>,
+    #[serde(default)]
+    pub traits: Option<Value>,
 }
 
 /// One device row: recorded when the session was created or re-authenticated, not per request.
@@ -293,8 +301,6 @@ pub struct Device {
     /// `"<city>, <country>"` from Cloudflare headers; empty without them.
     #[serde(default)]
     pub location: Option<String>,
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
 }
 
 impl Session {
@@ -303,7 +309,7 @@ impl Session {
     }
 
     pub fn identity_id(&self) -> Option<&str> {
-        self.identity.as_ref()?.get("id")?.as_str()
+        self.identity.as_ref()?.id.as_deref()
     }
 
     /// What the journal keeps of a session: everything needed as evidence, without the

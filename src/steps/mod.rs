@@ -91,12 +91,15 @@ pub fn who(identity: Option<&Identity>, id: &str) -> String {
 
 /// The label of the identity a listing's sessions belong to (sessions expand their identity).
 pub fn who_from_listing(listing: &SessionListing, id: &str) -> String {
-    let label = listing
+    let traits = listing
         .sessions
         .iter()
-        .find_map(|s| s.identity.as_ref())
-        .and_then(|i| serde_json::from_value::<Identity>(i.clone()).ok());
-    who(label.as_ref(), id)
+        .find_map(|s| s.identity.as_ref().and_then(|i| i.traits.clone()));
+    let ident = Identity {
+        traits,
+        ..Identity::default()
+    };
+    who(Some(&ident), id)
 }
 
 /// The journal entry holding the sessions and devices, written before they are destroyed.
