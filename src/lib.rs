@@ -39,7 +39,7 @@ pub fn run(cli: Cli) -> Result<Exit> {
         _ => {}
     }
     let ctx = Ctx::new(cli.global.clone())?;
-    let rt = tokio::runtime::Builder::new_multi_thread()
+    let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| AppError::failed(format!("cannot start the async runtime: {e}")))?;
