@@ -7,6 +7,7 @@ pub mod cli;
 pub mod context;
 pub mod duration;
 pub mod error;
+pub mod hibp;
 pub mod http;
 pub mod journal;
 pub mod kratos;
