@@ -5,7 +5,9 @@ mod hibp_support;
 
 use std::path::Path;
 
-use atoctl_testkit::hibp::corpus::{Layout, lines_with, write_sorted_file, write_split_dir};
+use atoctl_testkit::hibp::corpus::{
+    Layout, lines_in_prefixes, lines_with, write_sorted_file, write_split_dir,
+};
 use hibp_support::*;
 use serde_json::json;
 
@@ -28,6 +30,16 @@ fn offline_sha1(path: &Path, hex: &str) -> Run {
 /// A corpus holding PW (count 31337) among `filler` other hashes.
 fn corpus_lines(filler: usize) -> Vec<(String, u64)> {
     lines_with(&[(sha1_hex(PW), 31337)], filler, 7)
+}
+
+/// A corpus holding PW (count 31337) in a few full prefixes: few files in the split layout.
+fn clustered_lines() -> Vec<(String, u64)> {
+    lines_in_prefixes(
+        &[(sha1_hex(PW), 31337)],
+        &["00000", "0A1B2", "7C4A8", "FFFFF"],
+        600,
+        7,
+    )
 }
 
 #[test]
@@ -85,7 +97,7 @@ fn a_sorted_file_is_searched_in_every_layout_the_downloader_writes() {
 #[test]
 fn a_split_directory_reads_the_one_prefix_file() {
     let dir = tempfile::tempdir().unwrap();
-    let lines = corpus_lines(3000);
+    let lines = clustered_lines();
     for (i, layout) in [
         Layout::default(),
         Layout {
@@ -127,7 +139,7 @@ fn a_split_directory_reads_the_one_prefix_file() {
 fn an_ntlm_corpus_needs_ntlm_mode() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("pwned-ntlm.txt");
-    let lines = lines_with(&[(nt_hex(PW), 99)], 2000, 11);
+    let lines = lines_in_prefixes(&[(nt_hex(PW), 99)], &["12345", "ABCDE"], 500, 11);
     write_sorted_file(&path, &lines, Layout::default());
     let r = offline(&path, &format!("{PW}\n"), &["--ntlm"]);
     assert_eq!(r.code, 4, "{}", r.stderr);
@@ -232,15 +244,15 @@ fn offline_checks_are_journaled_with_source_offline_and_no_secret() {
 #[test]
 fn a_hash_file_offline_answers_every_line_in_order() {
     let dir = tempfile::tempdir().unwrap();
-    let lines = corpus_lines(20_000);
+    let lines = clustered_lines();
     let corpus = dir.path().join("pwned.txt");
     write_sorted_file(&corpus, &lines, Layout::default());
     let split = dir.path().join("split");
     write_split_dir(&split, &lines, Layout::default());
-    // Every 97th corpus hash (found) interleaved with absent ones, lowercase for some.
+    // Every 37th corpus hash (found) interleaved with absent ones, lowercase for some.
     let mut input = String::new();
     let mut expect = Vec::new();
-    for (i, (h, c)) in lines.iter().step_by(97).enumerate() {
+    for (i, (h, c)) in lines.iter().step_by(37).enumerate() {
         let given = if i % 2 == 0 {
             h.clone()
         } else {
@@ -273,10 +285,8 @@ fn a_hash_file_offline_answers_every_line_in_order() {
             .lines()
             .map(|l| serde_json::from_str(l).unwrap())
             .collect();
+        // Exactly these lines: nothing of any hash is echoed.
         assert_eq!(got, expect);
-        for l in input.lines() {
-            assert_no_secret("stdout", &r.stdout, "", l);
-        }
     }
     // Only absent hashes: exit 0. Read from stdin with `-`.
     let absent: String = (0..50).map(|i| format!("{:040X}\n", i * 7 + 1)).collect();

@@ -501,6 +501,41 @@ pub mod corpus {
         all
     }
 
+    /// Like [`lines_with`], but the filler falls in the prefixes of `entries` and in `extra`
+    /// prefixes only: a split layout of a few files (creating thousands is slow), each as full
+    /// as a real one.
+    pub fn lines_in_prefixes(
+        entries: &[(String, u64)],
+        extra: &[&str],
+        per_prefix: usize,
+        seed: u64,
+    ) -> Vec<(String, u64)> {
+        let hex_len = entries.first().map_or(40, |(h, _)| h.len());
+        let mut rng = Rng::new(seed);
+        let mut prefixes: Vec<String> = entries
+            .iter()
+            .map(|(h, _)| h[..5].to_ascii_uppercase())
+            .collect();
+        prefixes.extend(extra.iter().map(|p| p.to_ascii_uppercase()));
+        prefixes.sort();
+        prefixes.dedup();
+        let mut all: Vec<(String, u64)> = entries
+            .iter()
+            .map(|(h, c)| (h.to_ascii_uppercase(), *c))
+            .collect();
+        for p in &prefixes {
+            for _ in 0..per_prefix {
+                all.push((
+                    format!("{p}{}", rng.hex(hex_len - 5)),
+                    1 + rng.next_u64() % 100_000,
+                ));
+            }
+        }
+        all.sort();
+        all.dedup_by(|a, b| a.0 == b.0);
+        all
+    }
+
     fn render(lines: &[(String, u64)], strip: usize, layout: Layout) -> Vec<u8> {
         let mut out = Vec::with_capacity(lines.len() * 48);
         let eol: &[u8] = if layout.crlf { b"\r\n" } else { b"\n" };
