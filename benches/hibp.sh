@@ -33,12 +33,13 @@ echo "machine: $(nproc) cores, $(uname -sr); atoctl $($BIN --version)"
 cat "$CORPUS" >/dev/null
 
 HASH=$(sed -n 1234p "$PRESENT")
-ABSENT=$(grep -v -F -x -f "$PRESENT" "$QUERIES" | head -n1)
+ABSENT=$(grep -v -F -x -f "$PRESENT" "$QUERIES" | sed -n 1p)
 
 echo
 echo "== 1. one lookup, whole process: atoctl vs look (found, then absent)"
 # atoctl exits 4 for "found": -i keeps hyperfine going.
 hyperfine -N -i --warmup 30 --runs "$RUNS" \
+  -n "atoctl --version (startup floor)" "$BIN --version" \
   -n "atoctl (found)" "$BIN hibp-check --offline $CORPUS --sha1 $HASH" \
   -n "look (found)" "look $HASH: $CORPUS" \
   -n "atoctl (absent)" "$BIN hibp-check --offline $CORPUS --sha1 $ABSENT" \

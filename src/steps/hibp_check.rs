@@ -71,7 +71,7 @@ impl Checker {
 pub async fn run(ctx: &Ctx, a: &HibpCheckArgs) -> Result<Exit> {
     if !a.password.is_empty() {
         return Err(AppError::usage(
-            "hibp-check takes no positional argument: a password is never accepted as an argument (it would show in the process list and the shell history); nothing was sent",
+            "hibp-check takes no positional argument and refuses this one without repeating it: a password is never accepted as an argument (it would show in the process list and the shell history); if you meant an option, check its spelling in --help; nothing was sent",
         )
         .with_hint(
             "type it at the hidden prompt (run without arguments on a terminal), or pipe it: `atoctl hibp-check --stdin`",
