@@ -5,10 +5,13 @@
 #   3. `--sha1-file` with 100,000 hashes in one run (hyperfine), as lookups per second.
 #
 # Usage: benches/hibp.sh            (LINES=50000000 DATA=bench-data RUNS=300 to change)
+#        PRIO="chrt -f 1" benches/hibp.sh   measures with real-time priority, i.e. without the
+#        interference of other jobs on a shared machine (root; every measured run is short).
 # Needs: hyperfine, look (util-linux), about 2.5 GB free under $DATA (gitignored).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+PRIO=${PRIO:-}
 DATA=${DATA:-bench-data}
 LINES=${LINES:-50000000}
 RUNS=${RUNS:-300}
@@ -21,13 +24,14 @@ command -v hyperfine >/dev/null || { echo "hibp.sh: install hyperfine (apt-get i
 command -v look >/dev/null || { echo "hibp.sh: install util-linux (look)" >&2; exit 2; }
 
 cargo build --release --quiet --bin atoctl --example gen_pwned_corpus
+BENCH_BIN=$(cargo bench --bench hibp_lookup --no-run 2>&1 | grep -o 'target/release/deps/hibp_lookup-[0-9a-f]*' | head -n1)
 BIN=target/release/atoctl
 if [ ! -s "$CORPUS" ]; then
   target/release/examples/gen_pwned_corpus "$CORPUS" --lines "$LINES" \
     --queries "$QUERIES" --present "$PRESENT"
 fi
 echo "corpus: $CORPUS, $(wc -c <"$CORPUS") bytes, $LINES lines"
-echo "machine: $(nproc) cores, $(uname -sr); atoctl $($BIN --version)"
+echo "machine: $(nproc) cores, $(uname -sr), load average $(cut -d' ' -f1-3 /proc/loadavg); $($BIN --version); priority: ${PRIO:-normal}"
 
 # Warm the page cache: both tools are measured on a warm file, as on a server that checks often.
 cat "$CORPUS" >/dev/null
@@ -38,7 +42,7 @@ ABSENT=$(grep -v -F -x -f "$PRESENT" "$QUERIES" | sed -n 1p)
 echo
 echo "== 1. one lookup, whole process: atoctl vs look (found, then absent)"
 # atoctl exits 4 for "found": -i keeps hyperfine going.
-hyperfine -N -i --warmup 30 --runs "$RUNS" \
+$PRIO hyperfine -N -i --warmup 30 --runs "$RUNS" \
   -n "atoctl --version (startup floor)" "$BIN --version" \
   -n "atoctl (found)" "$BIN hibp-check --offline $CORPUS --sha1 $HASH" \
   -n "look (found)" "look $HASH: $CORPUS" \
@@ -48,11 +52,11 @@ hyperfine -N -i --warmup 30 --runs "$RUNS" \
 
 echo
 echo "== 2. in-process lookups, warm"
-HIBP_CORPUS=$CORPUS HIBP_QUERIES=$QUERIES cargo bench --quiet --bench hibp_lookup
+HIBP_CORPUS=$CORPUS HIBP_QUERIES=$QUERIES $PRIO "$BENCH_BIN"
 
 echo
 echo "== 3. --sha1-file with $(wc -l <"$QUERIES") hashes in one run"
-hyperfine -N -i --warmup 2 --runs 10 \
+$PRIO hyperfine -N -i --warmup 2 --runs 10 \
   -n "atoctl --sha1-file" "$BIN hibp-check --offline $CORPUS --sha1-file $QUERIES" \
   --output=null --export-json "$DATA/bench-batch.json"
 python3 - "$DATA/bench-batch.json" "$(wc -l <"$QUERIES")" <<'EOF'

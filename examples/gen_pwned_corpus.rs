@@ -2,8 +2,9 @@
 //! downloader writes (`HASH:COUNT`, uppercase, CRLF), plus query files.
 //!
 //! The hashes are sorted uniform random numbers generated in order (cumulative exponential gaps
-//! on the top 64 bits, random low bits), so nothing has to be sorted and the distribution is
-//! that of real SHA-1 or NT hashes: the offline search gets no easier than on the real file.
+//! on the top 64 bits, scaled to span the whole range; random low bits), so nothing has to be
+//! sorted and the distribution is that of real SHA-1 or NT hashes: the offline search gets no
+//! easier than on the real file.
 //!
 //! ```text
 //! cargo run --release --example gen_pwned_corpus -- bench-data/pwned-sha1.txt \
@@ -107,11 +108,22 @@ fn render_hash(buf: &mut Vec<u8>, key: u64, low: u128, hex_len: usize) {
     hex_into(buf, low, hex_len - 16);
 }
 
+/// The gaps between consecutive keys: exponential, so that the keys are the order statistics
+/// of uniform random numbers. The same seed gives the same gaps (two passes read them).
+fn gaps(seed: u64) -> impl FnMut() -> u128 {
+    let mut rng = Rng(seed.wrapping_mul(0xD1B5_4A32_D192_ED03) | 1);
+    move || (-rng.unit().ln() * (1u64 << 40) as f64) as u128 + 1
+}
+
 fn run(a: Args) -> Result<(), String> {
     let mut rng = Rng(a.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
     let n = a.lines;
-    // Mean gap so that n gaps sum to well under 2^64 (ten standard deviations of margin).
-    let mean = 2f64.powi(64) / (n as f64 + 10.0 * (n as f64).sqrt() + 10.0);
+    // Pass 1: the sum of the gaps, to scale them so that the keys span the whole 64-bit range
+    // (as real hashes do: a corpus ends near FFFF…, and interpolation has no bias).
+    let mut gap = gaps(a.seed);
+    let total: u128 = (0..n).map(|_| gap()).sum();
+    let room = u64::MAX as u128 - n as u128;
+    let mut gap = gaps(a.seed);
     let file = File::create(&a.out).map_err(|e| format!("{}: {e}", a.out.display()))?;
     let mut w = BufWriter::with_capacity(1 << 22, file);
     let eol: &[u8] = if a.crlf { b"\r\n" } else { b"\n" };
@@ -125,13 +137,8 @@ fn run(a: Args) -> Result<(), String> {
     let mut line = Vec::with_capacity(80);
     let started = std::time::Instant::now();
     for i in 0..n {
-        let gap = (-rng.unit().ln() * mean).max(1.0) as u128;
-        key += gap;
-        if key > u64::MAX as u128 {
-            return Err(format!(
-                "the keys ran past 2^64 at line {i}; use another --seed"
-            ));
-        }
+        // Scaled to the room left, plus one: strictly increasing, never past 2^64 - 1.
+        key += gap() * room / total + 1;
         let low = ((rng.next_u64() as u128) << 64 | rng.next_u64() as u128) & low_mask;
         line.clear();
         render_hash(&mut line, key as u64, low, a.hex_len);
