@@ -412,27 +412,63 @@ pub struct PatternScanArgs {
     pub blocklist: Option<BlocklistFormat>,
 }
 
+const HIBP_HELP: &str = "\
+The password never leaves this machine, nor does its hash: only the first five hex digits of the
+SHA-1 (or NT hash) are sent to the range API, with padding requested, and the match is made here.
+The password is never an argument: type it at the hidden prompt, or pipe it with --stdin.
+An answer that cannot be trusted (an error status, an HTML page, a truncated or malformed body,
+a timeout after retries, a file that is not a sorted corpus) is exit 1 \"unknown\", never
+\"not found\".
+
+Exit codes: 0 not found, 4 found (pwned), 1 unknown, 2 usage or invalid input (nothing sent).
+With --sha1-file: 4 if any hash is found (even when others are unknown), else 1 if any is
+unknown, else 0; one JSON line per hash on stdout: {\"line\":N,\"pwned\":true,\"count\":N,...}.
+
+Examples:
+  atoctl hibp-check --identity 5f1c…                      # hidden prompt
+  pass show alice | head -n1 | atoctl hibp-check --stdin -o json
+  atoctl hibp-check --sha1 5BAA61E4C9B93F3F0682250B6CF8331B7EE68FD8
+  atoctl hibp-check --stdin --offline /srv/pwnedpasswords.txt
+  atoctl hibp-check --stdin --offline /srv/pwnedpasswords/    # the downloader's split layout
+  atoctl hibp-check --nt-hash - < nt-hash.txt                  # Active Directory (NTLM mode)
+  atoctl hibp-check --sha1-file hashes.txt --offline /srv/pwnedpasswords.txt > results.jsonl";
+
+/// `hibp-check`: the password (or its hash) against Pwned Passwords, online or offline.
 #[derive(Debug, Args)]
+#[command(after_help = HIBP_HELP)]
 pub struct HibpCheckArgs {
     /// Read the password from stdin (one line; only the trailing \n or \r\n is removed)
-    #[arg(long, conflicts_with = "sha1")]
+    #[arg(long, conflicts_with_all = ["sha1", "nt_hash"])]
     pub stdin: bool,
-    /// The password's SHA-1, in hex (either case), computed by the user
-    #[arg(long, value_name = "HEX")]
+    /// The password's SHA-1, in hex (either case), computed by the user; `-` reads it from
+    /// stdin (an argument is visible to other users in the process list)
+    #[arg(long, value_name = "HEX", conflicts_with_all = ["ntlm", "nt_hash"])]
     pub sha1: Option<String>,
-    /// Check many SHA-1 hashes from a file, one a line; results as JSON lines
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["stdin", "sha1"])]
+    /// An NT hash (Active Directory), 32 hex digits; `-` reads it from stdin. Implies --ntlm
+    #[arg(long, value_name = "HEX")]
+    pub nt_hash: Option<String>,
+    /// Check many hashes from a file (`-`: stdin), one a line: SHA-1, or NT hashes with --ntlm;
+    /// blank lines and # comments are skipped. Results as JSON lines, in the file's order
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["stdin", "sha1", "nt_hash"])]
     pub sha1_file: Option<PathBuf>,
-    /// Search a local Pwned Passwords corpus (a sorted file or a directory of PREFIX.txt files)
-    #[arg(long, value_name = "PATH")]
+    /// Search a local Pwned Passwords corpus instead of the API: the downloader's single sorted
+    /// file, or its directory of PREFIX.txt files
+    #[arg(long, value_name = "PATH", conflicts_with = "api_url")]
     pub offline: Option<PathBuf>,
     /// The range API (default https://api.pwnedpasswords.com; plain http only to loopback)
     #[arg(long, value_name = "URL")]
     pub api_url: Option<String>,
-    /// NTLM mode: the hash is an NT hash (Active Directory)
+    /// NTLM mode: check NT hashes (MD4 of the UTF-16LE password), as Active Directory stores them
     #[arg(long)]
     pub ntlm: bool,
-    /// Refused: a password is never accepted as an argument
-    #[arg(value_name = "PASSWORD", hide = true)]
-    pub password: Option<String>,
+    /// The identity whose password is checked, for the journal entry
+    #[arg(long, value_name = "UUID")]
+    pub identity: Option<String>,
+    /// With --sha1-file online: range requests in flight at once
+    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=64))]
+    pub concurrency: u32,
+    /// Refused: a password is never accepted as an argument (it would be visible in the process
+    /// list and the shell history). Collects every positional value, so none is echoed back.
+    #[arg(value_name = "PASSWORD", hide = true, num_args = 0.., allow_hyphen_values = true)]
+    pub password: Vec<String>,
 }

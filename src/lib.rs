@@ -8,6 +8,7 @@ pub mod cli;
 pub mod context;
 pub mod duration;
 pub mod error;
+pub mod hibp;
 pub mod http;
 pub mod hydra;
 pub mod journal;

@@ -1,0 +1,435 @@
+//! The Pwned Passwords range API: `GET {api}/range/{PREFIX}` (and `?mode=ntlm`), k-anonymity.
+//!
+//! Only the five-digit prefix is sent; every request asks for padding (`Add-Padding: true`), so
+//! that the size of the answer does not tell an observer which prefix, and carries a descriptive
+//! `User-Agent` as the API asks. The answer is trusted only if it is exactly what the API
+//! serves: HTTP 200, a text body whose every line is `SUFFIX:COUNT` with a suffix of the right
+//! length, at least one line, no suffix twice, and a body as long as announced. Anything else is
+//! an error after retries (timeouts, 5xx and 429 are retried), never "not found".
+//!
+//! Redirects are not followed: a redirect would send the prefix to a host the operator did not
+//! name, and the real API does not redirect.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue, USER_AGENT};
+
+use super::corpus::{MAX_LINE, parse_line};
+use super::{HashKind, LookupError, PREFIX_LEN};
+use crate::http::{Notice, RetryPolicy, rate_limit_wait};
+
+/// The official range API.
+pub const DEFAULT_API: &str = "https://api.pwnedpasswords.com";
+
+/// What a range answer's body may weigh: the real one is about 40 KB padded.
+const MAX_BODY: usize = 8 << 20;
+
+/// Checks `--api-url`: https, or plain http only to a loopback address (a test server or a
+/// local mirror); no credentials, query or fragment. Returns it without a trailing slash.
+pub fn check_api_url(url: &str) -> Result<String, String> {
+    let parsed = reqwest::Url::parse(url)
+        .map_err(|e| format!("--api-url is not a URL ({e}); write it like {DEFAULT_API}"))?;
+    let host = parsed.host_str().unwrap_or_default();
+    if host.is_empty() {
+        return Err("--api-url must have a host".into());
+    }
+    match parsed.scheme() {
+        "https" => {}
+        "http" if is_loopback(host) => {}
+        "http" => {
+            return Err(format!(
+                "--api-url http://{host}: plain http is allowed only to loopback (127.0.0.0/8, ::1, localhost); use https"
+            ));
+        }
+        other => return Err(format!("--api-url must be https (got {other}:)")),
+    }
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err("--api-url must not carry credentials".into());
+    }
+    if parsed.query().is_some() || parsed.fragment().is_some() {
+        return Err("--api-url must not have a query or fragment".into());
+    }
+    Ok(parsed.as_str().trim_end_matches('/').to_string())
+}
+
+fn is_loopback(host: &str) -> bool {
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    if let Ok(ip) = bare.parse::<IpAddr>() {
+        return match ip {
+            IpAddr::V4(v4) => v4.is_loopback(),
+            IpAddr::V6(v6) => {
+                v6.is_loopback() || v6.to_ipv4_mapped().is_some_and(|v| v.is_loopback())
+            }
+        };
+    }
+    let name = bare.trim_end_matches('.').to_ascii_lowercase();
+    name == "localhost" || name.ends_with(".localhost")
+}
+
+/// The path and query of a range request.
+pub fn range_path(prefix: &str, kind: HashKind) -> String {
+    match kind {
+        HashKind::Sha1 => format!("/range/{prefix}"),
+        HashKind::Ntlm => format!("/range/{prefix}?mode=ntlm"),
+    }
+}
+
+/// The suffixes of one prefix, with their counts (padding lines have count 0).
+#[derive(Debug, Clone, Default)]
+pub struct RangeTable {
+    /// Sorted, uppercase, `suffix_len` significant bytes.
+    entries: Vec<([u8; 40], u64)>,
+    suffix_len: usize,
+}
+
+impl RangeTable {
+    /// The count for a suffix (uppercase hex); 0 when absent or padding.
+    pub fn count(&self, suffix: &[u8]) -> u64 {
+        let n = self.suffix_len;
+        self.entries
+            .binary_search_by(|(s, _)| s[..n].cmp(suffix))
+            .map(|i| self.entries[i].1)
+            .unwrap_or(0)
+    }
+
+    /// Lines in the answer.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Lines of count 0 (padding).
+    pub fn padding(&self) -> usize {
+        self.entries.iter().filter(|(_, c)| *c == 0).count()
+    }
+}
+
+/// Parses `SUFFIX:COUNT` lines (CRLF or LF; the last may lack its ending; blank lines only at
+/// the very end). `allow_bom`: a byte-order mark may start a line (files, not the API).
+pub(crate) fn parse_lines(
+    body: &[u8],
+    suffix_len: usize,
+    allow_bom: bool,
+) -> Result<RangeTable, String> {
+    let mut entries = Vec::with_capacity(body.len() / (suffix_len + 4) + 1);
+    let mut pos = 0usize;
+    let mut line_no = 0usize;
+    while pos < body.len() {
+        let rest = &body[pos..];
+        if rest.iter().all(|b| matches!(b, b'\r' | b'\n')) {
+            break;
+        }
+        line_no += 1;
+        let window = &rest[..rest.len().min(MAX_LINE)];
+        let line = parse_line(window, suffix_len, rest.len() <= MAX_LINE, allow_bom)
+            .map_err(|e| format!("line {line_no} {e}"))?;
+        entries.push((line.hex, line.count));
+        pos += line.consumed;
+    }
+    if entries.is_empty() {
+        return Err("it has no lines".into());
+    }
+    entries.sort_unstable_by(|a, b| a.0[..suffix_len].cmp(&b.0[..suffix_len]));
+    if entries
+        .windows(2)
+        .any(|w| w[0].0[..suffix_len] == w[1].0[..suffix_len])
+    {
+        return Err("it lists a suffix twice".into());
+    }
+    Ok(RangeTable {
+        entries,
+        suffix_len,
+    })
+}
+
+/// Checks and parses a range answer's body.
+pub fn parse_range_body(
+    body: &[u8],
+    content_type: Option<&str>,
+    kind: HashKind,
+) -> Result<RangeTable, String> {
+    let html = content_type.is_some_and(|c| c.to_ascii_lowercase().contains("html"))
+        || body.trim_ascii_start().starts_with(b"<");
+    if html {
+        return Err(
+            "an HTML page, not a range answer (a captive portal, a proxy's error page or the wrong URL?)"
+                .into(),
+        );
+    }
+    if body.is_empty() {
+        return Err("an empty body".into());
+    }
+    parse_lines(body, kind.suffix_len(), false).map_err(|e| format!("a malformed body: {e}"))
+}
+
+/// A client for the range API: its own connection pool, padding always on, no redirects.
+#[derive(Clone)]
+pub struct RangeClient {
+    client: reqwest::Client,
+    base: String,
+    retry: RetryPolicy,
+    notice: Notice,
+}
+
+impl RangeClient {
+    /// `base` must have passed [`check_api_url`].
+    pub fn new(
+        base: &str,
+        timeout: Duration,
+        retry: RetryPolicy,
+        notice: Notice,
+    ) -> Result<RangeClient, String> {
+        let mut headers = HeaderMap::new();
+        headers.insert("Add-Padding", HeaderValue::from_static("true"));
+        headers.insert(
+            USER_AGENT,
+            HeaderValue::from_static(concat!("atoctl/", env!("CARGO_PKG_VERSION"))),
+        );
+        let client = reqwest::Client::builder()
+            .default_headers(headers)
+            .timeout(timeout)
+            .connect_timeout(timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .tcp_nodelay(true)
+            .build()
+            .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+        Ok(RangeClient {
+            client,
+            base: base.trim_end_matches('/').to_string(),
+            retry,
+            notice,
+        })
+    }
+
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    /// Fetches and checks the range of `prefix` (five hex digits). Errors name the API, never
+    /// the prefix.
+    pub async fn fetch(&self, prefix: &str, kind: HashKind) -> Result<RangeTable, LookupError> {
+        if prefix.len() != PREFIX_LEN || !prefix.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(LookupError::Untrusted(
+                "internal error: a range prefix must be five hex digits".into(),
+            ));
+        }
+        let url = format!("{}{}", self.base, range_path(prefix, kind));
+        let api = &self.base;
+        let mut attempt = 0u32;
+        loop {
+            let can_retry = attempt < self.retry.retries;
+            let failure = match self.client.get(&url).send().await {
+                Ok(resp) => {
+                    let status = resp.status().as_u16();
+                    if (status == 429 || status >= 500) && can_retry {
+                        let wait = if status == 429 {
+                            rate_limit_wait(resp.headers()).unwrap_or_else(|| self.backoff(attempt))
+                        } else {
+                            self.backoff(attempt)
+                        };
+                        if wait <= self.retry.max_rate_limit_wait {
+                            (self.notice)(&format!(
+                                "the range API at {api} answered HTTP {status}: retrying in {:.1}s",
+                                wait.as_secs_f64()
+                            ));
+                            tokio::time::sleep(wait).await;
+                            attempt += 1;
+                            continue;
+                        }
+                    }
+                    if status != 200 {
+                        let what = match status {
+                            300..=399 => {
+                                " (a redirect; atoctl does not follow redirects with a hash prefix)"
+                            }
+                            429 => " (rate limited)",
+                            _ => "",
+                        };
+                        let tries = if attempt > 0 {
+                            format!(" after {} attempts", attempt + 1)
+                        } else {
+                            String::new()
+                        };
+                        return Err(LookupError::Untrusted(format!(
+                            "the range API at {api} answered HTTP {status}{what}{tries}"
+                        )));
+                    }
+                    let content_type = resp
+                        .headers()
+                        .get(CONTENT_TYPE)
+                        .and_then(|v| v.to_str().ok())
+                        .map(str::to_string);
+                    let announced = resp.content_length();
+                    match read_body(resp).await {
+                        Ok(body) => {
+                            if let Some(n) = announced
+                                && n != body.len() as u64
+                            {
+                                return Err(LookupError::Untrusted(format!(
+                                    "the range API at {api} announced {n} bytes and sent {}: a truncated answer",
+                                    body.len()
+                                )));
+                            }
+                            return parse_range_body(&body, content_type.as_deref(), kind).map_err(
+                                |e| {
+                                    LookupError::Untrusted(format!(
+                                        "the range API at {api} sent {e}"
+                                    ))
+                                },
+                            );
+                        }
+                        Err(e) => e,
+                    }
+                }
+                Err(e) => describe(&e),
+            };
+            if can_retry {
+                let wait = self.backoff(attempt);
+                (self.notice)(&format!(
+                    "the range API at {api}: {failure}: retrying in {:.1}s",
+                    wait.as_secs_f64()
+                ));
+                tokio::time::sleep(wait).await;
+                attempt += 1;
+                continue;
+            }
+            let tries = if attempt > 0 {
+                format!(" ({} attempts)", attempt + 1)
+            } else {
+                String::new()
+            };
+            return Err(LookupError::Unavailable(format!(
+                "the range API at {api}: {failure}{tries}"
+            )));
+        }
+    }
+
+    /// Full jitter: a random wait in [0, min(cap, base·2^attempt)].
+    fn backoff(&self, attempt: u32) -> Duration {
+        let ceiling = self
+            .retry
+            .base
+            .saturating_mul(1u32 << attempt.min(16))
+            .min(self.retry.cap);
+        let ms = ceiling.as_millis() as u64;
+        Duration::from_millis(if ms == 0 {
+            0
+        } else {
+            rand::random_range(0..=ms)
+        })
+    }
+}
+
+/// Reads the body, refusing more than [`MAX_BODY`]; a broken-off body is an error.
+async fn read_body(mut resp: reqwest::Response) -> Result<Vec<u8>, String> {
+    let mut body = Vec::new();
+    loop {
+        match resp.chunk().await {
+            Ok(Some(chunk)) => {
+                if body.len() + chunk.len() > MAX_BODY {
+                    return Err(format!(
+                        "the answer is larger than {} MiB: not a range answer",
+                        MAX_BODY >> 20
+                    ));
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(None) => return Ok(body),
+            Err(e) => return Err(format!("the answer broke off: {}", describe(&e))),
+        }
+    }
+}
+
+/// One line on a transport error, without the URL (it holds the prefix).
+fn describe(e: &reqwest::Error) -> String {
+    if e.is_timeout() {
+        return "timed out".into();
+    }
+    let mut msg = if e.is_connect() {
+        "cannot connect".to_string()
+    } else if e.is_body() || e.is_decode() {
+        "the body broke off".to_string()
+    } else {
+        "request failed".to_string()
+    };
+    let mut src: Option<&dyn std::error::Error> = std::error::Error::source(e);
+    while let Some(s) = src {
+        let text = s.to_string();
+        // reqwest's own messages repeat the URL; the causes below it do not.
+        if !text.contains("/range/") {
+            msg = format!("{msg}: {text}");
+        }
+        src = s.source();
+    }
+    crate::error::one_line(&msg)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn api_url_allows_plain_http_to_loopback_only() {
+        assert_eq!(
+            check_api_url("https://api.pwnedpasswords.com/").unwrap(),
+            "https://api.pwnedpasswords.com"
+        );
+        assert!(check_api_url("http://127.0.0.1:8080").is_ok());
+        assert!(check_api_url("http://127.9.9.9").is_ok());
+        assert!(check_api_url("http://[::1]:9/mirror").is_ok());
+        assert!(check_api_url("http://LOCALHOST:9").is_ok());
+        assert!(check_api_url("http://example.com").is_err());
+        assert!(check_api_url("http://10.0.0.1").is_err());
+        assert!(check_api_url("http://127.0.0.1.example.com").is_err());
+        assert!(check_api_url("ftp://127.0.0.1").is_err());
+        assert!(check_api_url("https://u:p@api.pwnedpasswords.com").is_err());
+        assert!(check_api_url("https://api.pwnedpasswords.com/?x=1").is_err());
+        assert!(check_api_url("not a url").is_err());
+    }
+
+    #[test]
+    fn range_body_padding_never_counts_and_malformed_bodies_fail() {
+        let body = b"0018A45C4D1DEF81644B54AB7F969B88D65:1\r\n1E4C9B93F3F0682250B6CF8331B7EE68FD8:3\r\nFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF:0";
+        let t = parse_range_body(body, Some("text/plain"), HashKind::Sha1).unwrap();
+        assert_eq!(t.count(b"1E4C9B93F3F0682250B6CF8331B7EE68FD8"), 3);
+        assert_eq!(t.count(b"FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF"), 0);
+        assert_eq!(t.count(b"0000000000000000000000000000000000A"), 0);
+        assert_eq!((t.len(), t.padding()), (3, 1));
+        // LF, and a trailing line ending, are fine too.
+        let lf = b"1E4C9B93F3F0682250B6CF8331B7EE68FD8:3\n";
+        assert!(parse_range_body(lf, None, HashKind::Sha1).is_ok());
+        let bad: &[(&[u8], Option<&str>, &str)] = &[
+            (b"<html><body>Sign in to the Wi-Fi</body></html>", Some("text/html"), "HTML"),
+            (b"0018A45C4D1DEF81644B54AB7F969B88D65:1", Some("text/html; charset=utf-8"), "HTML"),
+            (b"", None, "empty"),
+            (b"\r\n", None, "no lines"),
+            (b"0018A45C4D1DEF81644B54AB7F969B88D65:1\r\n1E4C9B93F3F0682250B", None, "line 2"),
+            (b"0018A45C4D1DEF81644B54AB7F969B88D6:1\r\n", None, "34 hex digits"),
+            (b"0018A45C4D1DEF81644B54AB7F969B88D65:\r\n", None, "no count"),
+            (b"0018A45C4D1DEF81644B54AB7F969B88D65:1\r\n\r\n0018A45C4D1DEF81644B54AB7F969B88D66:1", None, "line 2"),
+            (b"0018A45C4D1DEF81644B54AB7F969B88D65:1\r\n0018a45c4d1def81644b54ab7f969b88d65:2", None, "twice"),
+            (b"\xEF\xBB\xBF0018A45C4D1DEF81644B54AB7F969B88D65:1", None, "byte-order mark"),
+        ];
+        for (body, ct, why) in bad {
+            let e = parse_range_body(body, *ct, HashKind::Sha1).unwrap_err();
+            assert!(e.contains(why), "{e:?} should say {why:?}");
+        }
+        // NTLM suffixes are 27 digits; a SHA-1 answer is not an NTLM one.
+        let nt = b"B117AD06BDD830B7586C0000000:5\r\n";
+        assert!(parse_range_body(nt, None, HashKind::Ntlm).is_ok());
+        assert!(parse_range_body(body, None, HashKind::Ntlm).is_err());
+    }
+
+    #[test]
+    fn range_paths() {
+        assert_eq!(range_path("5BAA6", HashKind::Sha1), "/range/5BAA6");
+        assert_eq!(
+            range_path("8846F", HashKind::Ntlm),
+            "/range/8846F?mode=ntlm"
+        );
+    }
+}
