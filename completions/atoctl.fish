@@ -298,10 +298,13 @@ complete -c atoctl -n "__fish_atoctl_using_subcommand pattern-scan" -s y -l yes 
 complete -c atoctl -n "__fish_atoctl_using_subcommand pattern-scan" -l dry-run -d 'Print exactly what would be sent (method, URL, body with secrets redacted; SQL); send nothing, change nothing, journal nothing'
 complete -c atoctl -n "__fish_atoctl_using_subcommand pattern-scan" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c atoctl -n "__fish_atoctl_using_subcommand pattern-scan" -s V -l version -d 'Print version'
-complete -c atoctl -n "__fish_atoctl_using_subcommand hibp-check" -l sha1 -d 'The password\'s SHA-1, in hex (either case), computed by the user' -r
-complete -c atoctl -n "__fish_atoctl_using_subcommand hibp-check" -l sha1-file -d 'Check many SHA-1 hashes from a file, one a line; results as JSON lines' -r -F
-complete -c atoctl -n "__fish_atoctl_using_subcommand hibp-check" -l offline -d 'Search a local Pwned Passwords corpus (a sorted file or a directory of PREFIX.txt files)' -r -F
+complete -c atoctl -n "__fish_atoctl_using_subcommand hibp-check" -l sha1 -d 'The password\'s SHA-1, in hex (either case), computed by the user; `-` reads it from stdin (an argument is visible to other users in the process list)' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand hibp-check" -l nt-hash -d 'An NT hash (Active Directory), 32 hex digits; `-` reads it from stdin. Implies --ntlm' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand hibp-check" -l sha1-file -d 'Check many hashes from a file (`-`: stdin), one a line: SHA-1, or NT hashes with --ntlm; blank lines and # comments are skipped. Results as JSON lines, in the file\'s order' -r -F
+complete -c atoctl -n "__fish_atoctl_using_subcommand hibp-check" -l offline -d 'Search a local Pwned Passwords corpus instead of the API: the downloader\'s single sorted file, or its directory of PREFIX.txt files' -r -F
 complete -c atoctl -n "__fish_atoctl_using_subcommand hibp-check" -l api-url -d 'The range API (default https://api.pwnedpasswords.com; plain http only to loopback)' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand hibp-check" -l identity -d 'The identity whose password is checked, for the journal entry' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand hibp-check" -l concurrency -d 'With --sha1-file online: range requests in flight at once' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand hibp-check" -l kratos-admin-url -d 'Kratos admin API base URL: the self-hosted admin port (http://127.0.0.1:4434) or https://<slug>.projects.oryapis.com' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand hibp-check" -l kratos-token -d 'Kratos admin token, sent as `Authorization: Bearer TOKEN` (an Ory Network project API key, ory_pat_… or ory_apikey_…). Never printed, logged or journaled' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand hibp-check" -l hydra-admin-url -d 'Ory Hydra admin API base URL (OAuth2 grants and login sessions), optional' -r
@@ -313,7 +316,7 @@ json\t'One JSON document on stdout'
 ids\t'Identity ids only, one a line (pattern-scan)'"
 complete -c atoctl -n "__fish_atoctl_using_subcommand hibp-check" -l timeout -d 'Per-request timeout in seconds' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand hibp-check" -l stdin -d 'Read the password from stdin (one line; only the trailing \\n or \\r\\n is removed)'
-complete -c atoctl -n "__fish_atoctl_using_subcommand hibp-check" -l ntlm -d 'NTLM mode: the hash is an NT hash (Active Directory)'
+complete -c atoctl -n "__fish_atoctl_using_subcommand hibp-check" -l ntlm -d 'NTLM mode: check NT hashes (MD4 of the UTF-16LE password), as Active Directory stores them'
 complete -c atoctl -n "__fish_atoctl_using_subcommand hibp-check" -s y -l yes -d 'Answer yes to every confirmation'
 complete -c atoctl -n "__fish_atoctl_using_subcommand hibp-check" -l dry-run -d 'Print exactly what would be sent (method, URL, body with secrets redacted; SQL); send nothing, change nothing, journal nothing'
 complete -c atoctl -n "__fish_atoctl_using_subcommand hibp-check" -s h -l help -d 'Print help (see more with \'--help\')'
