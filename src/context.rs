@@ -98,23 +98,11 @@ impl Ctx {
                 "set KRATOS_ADMIN_URL or pass --kratos-admin-url, e.g. http://127.0.0.1:4434 or https://<slug>.projects.oryapis.com",
             )
         })?;
-        let base = check_base_url(url, "--kratos-admin-url")?;
-        let token = self
-            .args
-            .kratos_token
-            .as_deref()
-            .filter(|t| !t.is_empty())
-            .map(|t| SecretString::from(t.to_string()));
-        let http = Transport::new(
-            &base,
-            token,
-            self.timeout,
-            RetryPolicy::from_env(),
-            notice,
+        Ok(kratos::Client::new(self.admin_transport(
+            url,
+            "--kratos-admin-url",
             max_idle,
-        )
-        .map_err(AppError::failed)?;
-        Ok(kratos::Client::new(http))
+        )?))
     }
 
     /// The Hydra admin client, when `--hydra-admin-url` is set. It uses the Kratos token: on
@@ -123,23 +111,31 @@ impl Ctx {
         let Some(url) = self.args.hydra_admin_url.as_deref() else {
             return Ok(None);
         };
-        let base = check_base_url(url, "--hydra-admin-url")?;
+        Ok(Some(crate::hydra::Client::new(self.admin_transport(
+            url,
+            "--hydra-admin-url",
+            8,
+        )?)))
+    }
+
+    /// The retrying transport to an Ory admin API, with the admin token.
+    fn admin_transport(&self, url: &str, flag: &str, max_idle: usize) -> Result<Transport> {
+        let base = check_base_url(url, flag)?;
         let token = self
             .args
             .kratos_token
             .as_deref()
             .filter(|t| !t.is_empty())
             .map(|t| SecretString::from(t.to_string()));
-        let http = Transport::new(
+        Transport::new(
             &base,
             token,
             self.timeout,
             RetryPolicy::from_env(),
             notice,
-            8,
+            max_idle,
         )
-        .map_err(AppError::failed)?;
-        Ok(Some(crate::hydra::Client::new(http)))
+        .map_err(AppError::failed)
     }
 
     /// The Hydra base URL for plans.
