@@ -233,3 +233,149 @@ fn audit_query_with_no_events_says_so() {
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains("no events of"));
 }
+
+/// The impossible pairs as the previous implementation computed them, in SQL (a window function
+/// over every located event of the window plus the last located one before it): the reference
+/// atoctl's streaming computation must match, across fetch batches and gaps of unlocated rows.
+fn sql_travel_pairs(db: &TestDb, identity: &str) -> Vec<(i64, i64, f64)> {
+    let located = "CASE WHEN jsonb_typeof(e.metadata->'geo'->'lat') = 'number'
+         AND jsonb_typeof(e.metadata->'geo'->'lon') = 'number'
+         THEN (e.metadata->'geo'->'lat')::numeric BETWEEN -90 AND 90
+          AND (e.metadata->'geo'->'lon')::numeric BETWEEN -180 AND 180 ELSE false END";
+    let out = db.sql(&format!(
+        "WITH located AS (
+  SELECT e.id, e.created_at, (e.metadata->'geo'->'lat')::float8 AS lat, (e.metadata->'geo'->'lon')::float8 AS lon
+  FROM security_audit e
+  WHERE e.identity_id = '{identity}' AND e.created_at >= now() - interval '24 hours' AND {located}
+  UNION ALL
+  (SELECT e.id, e.created_at, (e.metadata->'geo'->'lat')::float8, (e.metadata->'geo'->'lon')::float8
+   FROM security_audit e
+   WHERE e.identity_id = '{identity}' AND e.created_at >= now() - interval '24 hours' - interval '30 days'
+     AND e.created_at < now() - interval '24 hours' AND {located}
+   ORDER BY e.created_at DESC, e.id DESC LIMIT 1)
+), pairs AS (
+  SELECT lag(id) OVER t AS prev_id, id, lag(created_at) OVER t AS prev_at, created_at,
+         lat, lon, lag(lat) OVER t AS prev_lat, lag(lon) OVER t AS prev_lon
+  FROM located WINDOW t AS (ORDER BY created_at, id)
+), legs AS (
+  SELECT prev_id, id, extract(epoch FROM created_at - prev_at)::float8 AS secs,
+         2 * 6371.0088 * asin(least(1.0, sqrt(
+           power(sin(radians(lat - prev_lat) / 2), 2)
+           + cos(radians(lat)) * cos(radians(prev_lat)) * power(sin(radians(lon - prev_lon) / 2), 2)))) AS km
+  FROM pairs WHERE prev_id IS NOT NULL
+)
+SELECT prev_id, id, round(km::numeric, 1) FROM legs
+WHERE km > 50 AND (secs <= 0 OR km * 3600.0 / secs > 1000)
+ORDER BY id"
+    ));
+    out.lines()
+        .filter(|l| !l.is_empty())
+        .map(|l| {
+            let f: Vec<&str> = l.split('|').collect();
+            (
+                f[0].parse().unwrap(),
+                f[1].parse().unwrap(),
+                f[2].parse().unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// Every leg of every event of an audit-query document: (event, with, direction, km).
+fn legs_of(doc: &Value) -> Vec<(i64, i64, String, f64)> {
+    let mut legs = Vec::new();
+    for e in doc["events"].as_array().unwrap() {
+        let id = e["id"].as_i64().unwrap();
+        let travel = e["travel"].as_array().cloned().unwrap_or_default();
+        assert_eq!(
+            flags(e).contains(&"impossible-travel".to_string()),
+            !travel.is_empty(),
+            "{e}"
+        );
+        for l in travel {
+            legs.push((
+                id,
+                l["with"].as_i64().unwrap(),
+                l["direction"].as_str().unwrap().to_string(),
+                l["km"].as_f64().unwrap(),
+            ));
+        }
+    }
+    legs.sort_by(|a, b| (a.0, a.1, &a.2).cmp(&(b.0, b.1, &b.2)));
+    legs
+}
+
+#[test]
+fn audit_query_travel_matches_sql_across_batches_and_long_unlocated_gaps() {
+    let db = TestDb::with_schema();
+    let who = "99999999-0000-4000-8000-000000000001";
+    // 1,500 events 40 s apart: Paris, New York, near Paris, an unlocated geo, over and over,
+    // except for 700 events with an unusable geo across the end of the first fetch batch (256
+    // rows: the search for the located event before it reads them page by page),
+    // and one located event in the baseline (Tokyo, 7 h before the oldest one of the window).
+    db.sql(&format!(
+        "INSERT INTO security_audit (identity_id, event_type, source_ip, created_at, metadata)
+         SELECT '{who}', CASE WHEN k % 3 = 0 THEN 'login.failed' ELSE 'login.succeeded' END,
+                '192.0.2.1', now() - k * interval '40 seconds',
+                CASE WHEN k BETWEEN 200 AND 900 THEN '{{\"geo\": \"somewhere\"}}'::jsonb
+                     WHEN k % 4 = 0 THEN '{{\"geo\": {{\"lat\": 48.8566, \"lon\": 2.3522}}}}'::jsonb
+                     WHEN k % 4 = 1 THEN '{{\"geo\": {{\"lat\": 40.7128, \"lon\": -74.006}}}}'::jsonb
+                     WHEN k % 4 = 2 THEN '{{\"geo\": {{\"lat\": 48.9, \"lon\": 2.4}}}}'::jsonb
+                     ELSE '{{\"geo\": {{\"lat\": \"48\", \"lon\": 2}}}}'::jsonb END
+         FROM generate_series(1, 1500) k;
+         INSERT INTO security_audit (identity_id, event_type, source_ip, created_at, metadata)
+         VALUES ('{who}', 'login.succeeded', '192.0.2.1', now() - interval '24 hours 5 minutes',
+                 '{{\"geo\": {{\"lat\": 35.6762, \"lon\": 139.6503}}}}');"
+    ));
+    let pairs = sql_travel_pairs(&db, who);
+    assert!(
+        pairs.len() > 300,
+        "the scenario has many impossible pairs: {}",
+        pairs.len()
+    );
+    let mut expected: Vec<(i64, i64, String, f64)> = Vec::new();
+    for (prev, id, km) in &pairs {
+        expected.push((*id, *prev, "from".into(), *km));
+        expected.push((*prev, *id, "to".into(), *km));
+    }
+    let doc = json_of(&db, &["audit-query", "--identity", who]);
+    assert_eq!(doc["counts"]["events"], 1500);
+    let window_ids: Vec<i64> = doc["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["id"].as_i64().unwrap())
+        .collect();
+    let mut in_window: Vec<_> = expected
+        .iter()
+        .filter(|l| window_ids.contains(&l.0))
+        .cloned()
+        .collect();
+    in_window.sort_by(|a, b| (a.0, a.1, &a.2).cmp(&(b.0, b.1, &b.2)));
+    assert_eq!(legs_of(&doc), in_window);
+    assert!(
+        in_window.iter().any(|l| !window_ids.contains(&l.1)),
+        "the oldest located event of the window pairs with the one in the baseline"
+    );
+
+    // With --event, only login.failed events are shown, paired with every located event.
+    let doc = json_of(
+        &db,
+        &["audit-query", "--identity", who, "--event", "login.failed"],
+    );
+    assert_eq!(doc["counts"]["events"], 500);
+    let shown: Vec<i64> = doc["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["id"].as_i64().unwrap())
+        .collect();
+    let mut filtered: Vec<_> = expected
+        .iter()
+        .filter(|l| shown.contains(&l.0))
+        .cloned()
+        .collect();
+    filtered.sort_by(|a, b| (a.0, a.1, &a.2).cmp(&(b.0, b.1, &b.2)));
+    assert!(!filtered.is_empty());
+    assert_eq!(legs_of(&doc), filtered);
+}

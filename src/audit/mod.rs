@@ -4,6 +4,7 @@
 
 pub mod db;
 pub mod queries;
+pub mod travel;
 pub mod window;
 
 use serde_json::json;
@@ -48,7 +49,7 @@ pub fn print_plan(ctx: &Ctx, step: &str, queries: &[Query], notes: &[String]) ->
         return output::print_json(&json!({
             "dry_run": true,
             "step": step,
-            "transaction": "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; SELECT set_config('statement_timeout', $1, true)",
+            "transaction": format!("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; {}", db::SETTINGS_SQL),
             "statement_timeout_ms": ctx.timeout.as_millis() as u64,
             "queries": queries.iter().map(Query::plan_json).collect::<Vec<_>>(),
             "notes": notes,
