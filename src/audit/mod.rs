@@ -56,7 +56,7 @@ pub fn print_plan(ctx: &Ctx, step: &str, queries: &[Query], notes: &[String]) ->
         }));
     }
     output::line(&format!(
-        "dry run of `{step}`: nothing is connected to or journaled. atoctl would run, in one READ ONLY, REPEATABLE READ transaction with statement_timeout = {} ms:",
+        "dry run of `{step}`: nothing is connected to or journaled. atoctl would run, in one READ ONLY, REPEATABLE READ transaction with statement_timeout = {} ms and JIT off:",
         ctx.timeout.as_millis()
     ));
     for (i, q) in queries.iter().enumerate() {
@@ -71,6 +71,59 @@ pub fn print_plan(ctx: &Ctx, step: &str, queries: &[Query], notes: &[String]) ->
         output::line(&format!("note: {n}"));
     }
     Ok(())
+}
+
+/// Writes a time (microseconds since the Unix epoch) as RFC 3339 UTC with microseconds,
+/// `2026-11-25T01:55:08.123456Z`: the text jiff prints with `{:.6}`, computed directly for years
+/// 0000 to 9999 (rows are written by the million) and by jiff otherwise. A time jiff cannot
+/// represent is written empty; callers check times when they read them.
+pub fn write_time(out: &mut impl std::io::Write, us: i64) -> std::io::Result<()> {
+    let secs = us.div_euclid(1_000_000);
+    let (year, month, day) = civil_from_days(secs.div_euclid(86_400));
+    if !(0..=9999).contains(&year) {
+        let text = jiff::Timestamp::from_microsecond(us)
+            .map(|t| format!("{t:.6}"))
+            .unwrap_or_default();
+        return out.write_all(text.as_bytes());
+    }
+    let sod = secs.rem_euclid(86_400);
+    let mut b = *b"0000-00-00T00:00:00.000000Z";
+    let mut put = |at: usize, width: usize, mut v: i64| {
+        for i in (at..at + width).rev() {
+            b[i] = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+    };
+    put(0, 4, year);
+    put(5, 2, i64::from(month));
+    put(8, 2, i64::from(day));
+    put(11, 2, sod / 3600);
+    put(14, 2, sod / 60 % 60);
+    put(17, 2, sod % 60);
+    put(20, 6, us.rem_euclid(1_000_000));
+    out.write_all(&b)
+}
+
+/// [`write_time`] into a string.
+pub fn time_text(us: i64) -> String {
+    let mut v = Vec::with_capacity(27);
+    let _ = write_time(&mut v, us);
+    String::from_utf8_lossy(&v).into_owned()
+}
+
+/// Proleptic Gregorian (year, month, day) of a day number since 1970-01-01 (Howard Hinnant's
+/// `civil_from_days`).
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
 }
 
 /// Checks an `--event` value: dotted lowercase words (`login.failed`, `oauth2.consent.granted`).
@@ -164,6 +217,34 @@ mod tests {
         );
         assert!(check_ip("203.0.113.0/24").is_err());
         assert!(check_ip("999.1.1.1").is_err());
+    }
+
+    #[test]
+    fn times_are_written_as_jiff_writes_them() {
+        let jiff = |us: i64| {
+            jiff::Timestamp::from_microsecond(us)
+                .map(|t| format!("{t:.6}"))
+                .unwrap()
+        };
+        let mut us = jiff::Timestamp::MIN.as_microsecond();
+        let mut n = 0;
+        while us < jiff::Timestamp::MAX.as_microsecond() {
+            assert_eq!(time_text(us), jiff(us), "{us}");
+            // An irregular stride visits every month, leap days and both sides of year 0.
+            us += 86_400_000_000 * 29 + 3_600_000_000 * 5 + 61_000_007;
+            n += 1;
+        }
+        assert!(n > 200_000);
+        for us in [
+            0,
+            -1,
+            1,
+            951_782_400_000_000,
+            1_795_532_556_704_927,
+            -62_135_596_800_000_001,
+        ] {
+            assert_eq!(time_text(us), jiff(us), "{us}");
+        }
     }
 
     #[test]

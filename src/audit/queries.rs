@@ -2,8 +2,9 @@
 //!
 //! Values from the command line only ever reach PostgreSQL as bound parameters (`$1`, `$2`…),
 //! cast in SQL from text so the statements read the same in `--dry-run` as on the wire. The
-//! work (filters, anti-joins, aggregation, distances) happens in PostgreSQL on the indexes of
-//! `atoctl schema`; atoctl streams the answer.
+//! work (filters, anti-joins, aggregation) happens in PostgreSQL on the indexes of
+//! `atoctl schema`; atoctl streams the answer (and computes impossible travel from it). Times
+//! and identity ids travel in binary (`timestamptz`, `uuid`): no text formatting on the server.
 
 use serde_json::{Value, json};
 use tokio_postgres::types::ToSql;
@@ -139,8 +140,8 @@ LIMIT $5::int8"
 /// The target's new IPs: IPs it used in the window and not in the baseline period.
 pub fn new_ips(identity: &str, w: &Window) -> Query {
     let sql = "SELECT host(e.source_ip), count(*),
-       (extract(epoch FROM min(e.created_at)) * 1000000)::int8,
-       (extract(epoch FROM max(e.created_at)) * 1000000)::int8
+       min(e.created_at),
+       max(e.created_at)
 FROM security_audit e
 WHERE e.identity_id = $1::text::uuid
   AND e.created_at >= $2::text::timestamptz AND e.created_at < $3::text::timestamptz
@@ -169,8 +170,8 @@ ORDER BY min(e.created_at), e.source_ip"
 pub fn stuffing(w: &Window, min_identities: i64, limit: i64) -> Query {
     let sql = "SELECT host(e.source_ip), count(DISTINCT e.identity_id), count(*),
        count(*) FILTER (WHERE e.identity_id IS NULL),
-       (extract(epoch FROM min(e.created_at)) * 1000000)::int8,
-       (extract(epoch FROM max(e.created_at)) * 1000000)::int8
+       min(e.created_at),
+       max(e.created_at)
 FROM security_audit e
 WHERE e.event_type = 'login.failed'
   AND e.created_at >= $1::text::timestamptz AND e.created_at < $2::text::timestamptz
@@ -241,8 +242,8 @@ pub fn ip_stats(ips: &[String], w: &Window) -> Query {
        count(*) FILTER (WHERE e.event_type = 'login.succeeded'),
        count(*) FILTER (WHERE e.event_type = 'login.failed'),
        count(*) FILTER (WHERE e.identity_id IS NULL),
-       (extract(epoch FROM min(e.created_at)) * 1000000)::int8,
-       (extract(epoch FROM max(e.created_at)) * 1000000)::int8
+       min(e.created_at),
+       max(e.created_at)
 FROM security_audit e
 WHERE e.source_ip = ANY($1::text[]::inet[])
   AND e.created_at >= $2::text::timestamptz AND e.created_at < $3::text::timestamptz
@@ -282,14 +283,14 @@ pub fn identities(
     let tail = "count(*) FILTER (WHERE m.event_type = 'login.succeeded'),
        count(*) FILTER (WHERE m.event_type = 'login.failed'),
        count(*),
-       (extract(epoch FROM min(m.created_at)) * 1000000)::int8,
-       (extract(epoch FROM max(m.created_at)) * 1000000)::int8";
+       min(m.created_at),
+       max(m.created_at)";
     let window = "e.created_at >= $2::text::timestamptz AND e.created_at < $3::text::timestamptz
     AND e.identity_id IS NOT NULL AND ($4::text IS NULL OR e.identity_id <> $4::text::uuid)";
     let order = "ORDER BY 4 DESC, 5 DESC, 6 DESC, 1";
     let sql = if by.ip && !by.ua {
         format!(
-            "SELECT m.identity_id::text, array_agg(DISTINCT host(m.source_ip)), ARRAY[]::text[],
+            "SELECT m.identity_id, array_agg(DISTINCT host(m.source_ip)), ARRAY[]::text[],
        {tail}
 FROM security_audit m
 WHERE m.source_ip = ANY($1::text[]::inet[])
@@ -325,7 +326,7 @@ GROUP BY m.identity_id
   WHERE md5(e.user_agent) = ANY(ARRAY(SELECT md5(u) FROM unnest($5::text[]) u))
     AND e.user_agent = ANY($5::text[]) AND {window} {not_ip}
 )
-SELECT m.identity_id::text,
+SELECT m.identity_id,
        array_remove(array_agg(DISTINCT host(m.source_ip)), NULL),
        array_remove(array_agg(DISTINCT m.user_agent), NULL),
        {tail}

@@ -235,7 +235,7 @@ pub async fn run(ctx: &Ctx, a: &AuditQueryArgs) -> Result<Exit> {
             "audit-query",
             &[declare, fetch, partner],
             &[
-                "SET LOCAL work_mem = '64MB' before the cursor, so that the baseline's IPs are hashed however many there are".into(),
+                "work_mem is set to 64MB for the transaction before the cursor, so that the baseline's IPs are hashed however many there are".into(),
                 format!(
                     "flags other than new-ip come from the event type and the metadata; impossible travel pairs consecutive located events (statement 3 after a batch whose oldest located event waits, and at the end); pairs closer than {MIN_TRAVEL_KM} km are never impossible travel"
                 ),
@@ -363,43 +363,9 @@ impl Summary {
     }
 }
 
-/// RFC 3339 UTC with microseconds (`2026-11-25T01:55:08.123456Z`). The time was checked when the
-/// row was read.
+/// RFC 3339 UTC with microseconds (`2026-11-25T01:55:08.123456Z`).
 fn time_json(us: i64) -> String {
-    Timestamp::from_microsecond(us)
-        .map(|t| format!("{t:.6}"))
-        .unwrap_or_default()
-}
-
-/// [`time_json`] for a stream of times, most of which share their second with the previous one:
-/// the text up to the seconds is kept and only the microseconds are formatted.
-#[derive(Default)]
-struct TimeText {
-    second: Option<i64>,
-    prefix: String,
-}
-
-impl TimeText {
-    fn write(&mut self, out: &mut impl Write, us: i64) -> io::Result<()> {
-        let second = us.div_euclid(1_000_000);
-        if self.second != Some(second) {
-            let full = time_json(second * 1_000_000);
-            // `…:SS.000000Z`: keep up to the dot.
-            self.prefix = full
-                .rfind('.')
-                .map(|i| full[..=i].to_string())
-                .unwrap_or(full);
-            self.second = Some(second);
-        }
-        let mut frac = *b"000000Z";
-        let mut n = us.rem_euclid(1_000_000);
-        for d in frac[..6].iter_mut().rev() {
-            *d = b'0' + (n % 10) as u8;
-            n /= 10;
-        }
-        out.write_all(self.prefix.as_bytes())?;
-        out.write_all(&frac)
-    }
+    audit::time_text(us)
 }
 
 /// Events in, events out in the same order, with impossible travel attached. A located event
@@ -695,7 +661,6 @@ struct Sink<W: Write> {
     json: bool,
     colour: bool,
     first: bool,
-    time: TimeText,
 }
 
 const UA_WIDTH: usize = 48;
@@ -708,7 +673,6 @@ impl<W: Write> Sink<W> {
             colour: console::colors_enabled()
                 && std::io::IsTerminal::is_terminal(&std::io::stdout()),
             first: true,
-            time: TimeText::default(),
         }
     }
 
@@ -752,7 +716,7 @@ impl<W: Write> Sink<W> {
             out.write_all(b",\"type\":")?;
             e.write_json(out, COL_TYPE)?;
             out.write_all(b",\"time\":\"")?;
-            self.time.write(out, e.at_us)?;
+            audit::write_time(out, e.at_us)?;
             out.write_all(b"\",\"ip\":")?;
             e.write_json(out, COL_IP)?;
             out.write_all(b",\"user_agent\":")?;
@@ -869,26 +833,6 @@ mod tests {
         }
         assert_eq!(type_flag("login.succeeded"), None);
         assert_eq!(type_flag("mfa.removed"), Some("mfa-change"));
-    }
-
-    #[test]
-    fn time_text_matches_jiff_whatever_the_previous_second() {
-        let mut t = TimeText::default();
-        for us in [
-            1_795_532_556_704_927,
-            1_795_532_556_000_001,
-            1_795_532_556_999_999,
-            1_795_532_557_000_000,
-            0,
-            -1,
-            -1_500_000,
-            253_402_000_000_999_999,
-            -62_135_596_800_000_001,
-        ] {
-            let mut out = Vec::new();
-            t.write(&mut out, us).unwrap();
-            assert_eq!(String::from_utf8(out).unwrap(), time_json(us), "{us}");
-        }
     }
 
     #[test]
