@@ -309,22 +309,23 @@ fn legs_of(doc: &Value) -> Vec<(i64, i64, String, f64)> {
 fn audit_query_travel_matches_sql_across_batches_and_long_unlocated_gaps() {
     let db = TestDb::with_schema();
     let who = "99999999-0000-4000-8000-000000000001";
-    // 1,500 events 40 s apart: Paris, New York, near Paris, an unlocated geo, over and over,
-    // except for 700 events with an unusable geo across the end of the first fetch batch (256
-    // rows: the search for the located event before it reads them page by page),
-    // and one located event in the baseline (Tokyo, 7 h before the oldest one of the window).
+    // 20,000 events 4 s apart: Paris, New York, near Paris, an unlocated geo, over and over,
+    // except for 17,300 events with an unusable geo from the end of the first fetch batch (256
+    // rows) on, longer than the second batch (at most 16,384 rows): the event before them waits
+    // through a whole batch, then the search for its partner reads them page by page. And one
+    // located event in the baseline (Tokyo, 2 h before the window).
     db.sql(&format!(
         "INSERT INTO security_audit (identity_id, event_type, source_ip, created_at, metadata)
          SELECT '{who}', CASE WHEN k % 3 = 0 THEN 'login.failed' ELSE 'login.succeeded' END,
-                '192.0.2.1', now() - k * interval '40 seconds',
-                CASE WHEN k BETWEEN 200 AND 900 THEN '{{\"geo\": \"somewhere\"}}'::jsonb
+                '192.0.2.1', now() - k * interval '4 seconds',
+                CASE WHEN k BETWEEN 200 AND 17500 THEN '{{\"geo\": \"somewhere\"}}'::jsonb
                      WHEN k % 4 = 0 THEN '{{\"geo\": {{\"lat\": 48.8566, \"lon\": 2.3522}}}}'::jsonb
                      WHEN k % 4 = 1 THEN '{{\"geo\": {{\"lat\": 40.7128, \"lon\": -74.006}}}}'::jsonb
                      WHEN k % 4 = 2 THEN '{{\"geo\": {{\"lat\": 48.9, \"lon\": 2.4}}}}'::jsonb
                      ELSE '{{\"geo\": {{\"lat\": \"48\", \"lon\": 2}}}}'::jsonb END
-         FROM generate_series(1, 1500) k;
+         FROM generate_series(1, 20000) k;
          INSERT INTO security_audit (identity_id, event_type, source_ip, created_at, metadata)
-         VALUES ('{who}', 'login.succeeded', '192.0.2.1', now() - interval '24 hours 5 minutes',
+         VALUES ('{who}', 'login.succeeded', '192.0.2.1', now() - interval '26 hours',
                  '{{\"geo\": {{\"lat\": 35.6762, \"lon\": 139.6503}}}}');"
     ));
     let pairs = sql_travel_pairs(&db, who);
@@ -339,8 +340,8 @@ fn audit_query_travel_matches_sql_across_batches_and_long_unlocated_gaps() {
         expected.push((*prev, *id, "to".into(), *km));
     }
     let doc = json_of(&db, &["audit-query", "--identity", who]);
-    assert_eq!(doc["counts"]["events"], 1500);
-    let window_ids: Vec<i64> = doc["events"]
+    assert_eq!(doc["counts"]["events"], 20000);
+    let window_ids: std::collections::HashSet<i64> = doc["events"]
         .as_array()
         .unwrap()
         .iter()
@@ -363,8 +364,8 @@ fn audit_query_travel_matches_sql_across_batches_and_long_unlocated_gaps() {
         &db,
         &["audit-query", "--identity", who, "--event", "login.failed"],
     );
-    assert_eq!(doc["counts"]["events"], 500);
-    let shown: Vec<i64> = doc["events"]
+    assert_eq!(doc["counts"]["events"], 6666);
+    let shown: std::collections::HashSet<i64> = doc["events"]
         .as_array()
         .unwrap()
         .iter()
@@ -378,4 +379,36 @@ fn audit_query_travel_matches_sql_across_batches_and_long_unlocated_gaps() {
     filtered.sort_by(|a, b| (a.0, a.1, &a.2).cmp(&(b.0, b.1, &b.2)));
     assert!(!filtered.is_empty());
     assert_eq!(legs_of(&doc), filtered);
+}
+
+#[test]
+fn audit_query_shows_addresses_as_postgresql_host_does() {
+    let db = TestDb::with_schema();
+    let who = "99999999-0000-4000-8000-000000000002";
+    db.sql(&format!(
+        "INSERT INTO security_audit (identity_id, event_type, source_ip, created_at)
+         SELECT '{who}', 'login.succeeded', ip::inet, now() - k * interval '1 minute'
+         FROM unnest(ARRAY['::1.2.3.4', '::ffff:10.1.2.3', '10.1.2.3/8', '2001:db8:0:0:1:0:0:1',
+                           '::5:6', '::ffff:ffff', '2001:DB8::0001', '0.0.0.0', NULL])
+              WITH ORDINALITY AS t(ip, k);"
+    ));
+    let pg: Vec<String> = db
+        .sql(&format!(
+            "SELECT coalesce(host(source_ip), '-') FROM security_audit WHERE identity_id = '{who}'
+             ORDER BY created_at DESC, id DESC"
+        ))
+        .lines()
+        .map(str::to_string)
+        .collect();
+    let doc = json_of(&db, &["audit-query", "--identity", who]);
+    let shown: Vec<String> = doc["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["ip"].as_str().unwrap_or("-").to_string())
+        .collect();
+    assert_eq!(shown, pg);
+    let mut new_ips: Vec<String> = pg.into_iter().filter(|ip| ip != "-").collect();
+    new_ips.sort();
+    assert_eq!(doc["new_ips"], serde_json::json!(new_ips));
 }

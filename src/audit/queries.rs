@@ -77,7 +77,7 @@ impl Query {
 ///
 /// The place and impossible travel come from `metadata` in atoctl ([`super::travel`]).
 pub fn events(identity: &str, w: &Window, types: Option<Vec<String>>) -> Query {
-    let sql = "SELECT e.id, e.event_type, host(e.source_ip), e.user_agent, e.created_at, e.metadata::text,
+    let sql = "SELECT e.id, e.event_type, e.source_ip, e.user_agent, e.created_at, e.metadata::text,
        e.source_ip IS NOT NULL AND NOT (e.source_ip IN (
          SELECT DISTINCT b.source_ip FROM security_audit b
          WHERE b.identity_id = $1::text::uuid AND b.created_at >= $4::text::timestamptz

@@ -39,16 +39,26 @@ pub struct Geo {
 /// Reads `geo` from an event's metadata (JSON text as PostgreSQL renders jsonb). Never fails:
 /// whatever is not a usable geo is simply no geo. `place` is filled only when asked for.
 pub fn parse(metadata: &str, want_place: bool) -> Geo {
-    let mut out = Geo::default();
-    // PostgreSQL's `->'geo'` only looks into objects (jsonb text never starts with white space).
-    if !metadata.starts_with('{') {
+    let out = Geo::default();
+    // PostgreSQL's `->'geo'` only looks into objects (jsonb text never starts with white space),
+    // and its text never escapes the letters of a key: no `"geo"`, no geo.
+    if !metadata.starts_with('{') || !metadata.contains("\"geo\"") {
         return out;
     }
-    let Ok(Top(Some(g))) = serde_json::from_str::<Top>(metadata) else {
-        return out;
+    let g = match fast_geo(metadata) {
+        Some(g) => g,
+        None => match serde_json::from_str::<Top>(metadata) {
+            Ok(Top(Some(g))) => g,
+            _ => return out,
+        },
     };
+    finish(g, want_place)
+}
+
+fn finish(g: GeoFields<'_>, want_place: bool) -> Geo {
+    let mut out = Geo::default();
     if let (Some(lat), Some(lon)) = (g.lat, g.lon)
-        && let (Some(lat), Some(lon)) = (coordinate(lat.get(), 90), coordinate(lon.get(), 180))
+        && let (Some(lat), Some(lon)) = (coordinate(lat, 90), coordinate(lon, 180))
     {
         out.position = Some((lat, lon));
     }
@@ -56,22 +66,71 @@ pub fn parse(metadata: &str, want_place: bool) -> Geo {
         let parts: Vec<Cow<str>> = [g.city, g.country]
             .into_iter()
             .flatten()
-            .filter_map(|v| as_text(v.get()))
+            .filter_map(as_text)
             .collect();
         out.place = parts.join(", ");
     }
     out
 }
 
+/// The common shape, read without a JSON parser: metadata that starts with
+/// `{"geo": {` and a flat object of plain scalars, in PostgreSQL's layout (`"key": value`
+/// separated by `, `). Anything else (a nested value, an escape in a string, other spacing)
+/// returns `None` and goes to serde. What follows the `geo` object is not read: the text is
+/// jsonb's rendering, valid JSON without duplicate keys.
+fn fast_geo(metadata: &str) -> Option<GeoFields<'_>> {
+    let mut rest = metadata.strip_prefix("{\"geo\": {")?;
+    let mut g = GeoFields::default();
+    if let Some(after) = rest.strip_prefix('}') {
+        let _ = after;
+        return Some(g);
+    }
+    loop {
+        rest = rest.strip_prefix('"')?;
+        let end = rest.find('"')?;
+        let key = &rest[..end];
+        if key.contains('\\') {
+            return None;
+        }
+        rest = rest[end + 1..].strip_prefix(": ")?;
+        let len = match rest.as_bytes().first()? {
+            b'"' => {
+                let close = rest[1..].find('"')? + 2;
+                if rest[..close].contains('\\') {
+                    return None;
+                }
+                close
+            }
+            b'-' | b'0'..=b'9' | b't' | b'f' | b'n' => rest.find([',', '}'])?,
+            _ => return None,
+        };
+        let value = &rest[..len];
+        let value = (value != "null").then_some(value);
+        match key {
+            "lat" => g.lat = value,
+            "lon" => g.lon = value,
+            "city" => g.city = value,
+            "country" => g.country = value,
+            _ => {}
+        }
+        rest = &rest[len..];
+        if rest.starts_with('}') {
+            return Some(g);
+        }
+        rest = rest.strip_prefix(", ")?;
+    }
+}
+
 /// The metadata object, read in one pass: its `geo` member when that is an object.
 struct Top<'a>(Option<GeoFields<'a>>);
 
-#[derive(Default)]
+/// The raw JSON text of the members of `geo` atoctl uses (`null` counts as missing).
+#[derive(Debug, Default, PartialEq)]
 struct GeoFields<'a> {
-    lat: Option<&'a RawValue>,
-    lon: Option<&'a RawValue>,
-    city: Option<&'a RawValue>,
-    country: Option<&'a RawValue>,
+    lat: Option<&'a str>,
+    lon: Option<&'a str>,
+    city: Option<&'a str>,
+    country: Option<&'a str>,
 }
 
 /// A key of the metadata or of `geo`; the others are skipped unread.
@@ -159,7 +218,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for MaybeGeo<'a> {
                     };
                     let v: &RawValue = map.next_value()?;
                     // `null` is missing, as for PostgreSQL's `->` followed by a type test.
-                    *slot = (v.get() != "null").then_some(v);
+                    *slot = Some(v.get()).filter(|v| *v != "null");
                 }
                 Ok(MaybeGeo(Some(g)))
             }
@@ -323,9 +382,41 @@ mod tests {
         );
         assert_eq!(
             pos(r#"{"g\u0065o": {"lat": 1, "lon": 2}}"#),
-            Some((1.0, 2.0)),
-            "escaped keys are the same keys"
+            None,
+            "PostgreSQL never escapes a letter of a key: such text is not jsonb's"
         );
+    }
+
+    #[test]
+    fn the_fast_reader_agrees_with_serde_or_steps_aside() {
+        fn serde(m: &str) -> Option<GeoFields<'_>> {
+            serde_json::from_str::<Top>(m).ok().and_then(|t| t.0)
+        }
+        let cases = [
+            r#"{"geo": {"lat": 48.85, "lon": 2.35, "city": "Paris", "country": "FR"}}"#,
+            r#"{"geo": {"lat": 48.85, "lon": 2.35, "city": "Paris", "country": "FR"}, "zz": [1, {"geo": 2}]}"#,
+            r#"{"geo": {}}"#,
+            r#"{"geo": {"alt": 3, "lat": -1e-3, "lon": 0, "city": null, "country": true}}"#,
+            r#"{"geo": {"lat": "48", "lon": 2}}"#,
+            r#"{"geo": {"lat": 1, "lon": 2, "city": "a,b}c", "country": "x"}}"#,
+            r#"{"geo": {"lat": 1, "lon": 2, "city": "São "P""}}"#,
+            r#"{"geo": {"lat": 1, "lon": 2, "x": {"y": 1}, "city": "z"}}"#,
+            r#"{"geo": {"lat": 1, "lon": 2, "x": [1, 2], "city": "z"}}"#,
+            r#"{"geo": {"l"at": 1, "lon": 2}}"#,
+            r#"{"geo": {"lat":1,"lon":2}}"#,
+            r#"{"geo": "Paris"}"#,
+            r#"{"geo": [1, 2]}"#,
+            r#"{"geo": null}"#,
+            r#"{"to": "b@x", "geo": {"lat": 1, "lon": 2}, "from": "a@x"}"#,
+        ];
+        for m in cases {
+            if let Some(g) = fast_geo(m) {
+                assert_eq!(Some(g), serde(m), "{m}");
+            }
+            let by_serde = serde(m).map(|g| finish(g, true)).unwrap_or_default();
+            assert_eq!(parse(m, true), by_serde, "{m}");
+        }
+        assert!(fast_geo(cases[0]).is_some() && fast_geo(cases[3]).is_some());
     }
 
     #[test]

@@ -12,7 +12,11 @@
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::future::Future;
 use std::io::{self, BufWriter, Write};
+use std::net::IpAddr;
+use std::pin::Pin;
+use std::task::Poll;
 
 use futures::StreamExt;
 use jiff::Timestamp;
@@ -106,6 +110,7 @@ fn round1(x: f64) -> f64 {
 struct Event {
     row: tokio_postgres::Row,
     id: i64,
+    ip: Option<IpAddr>,
     /// Microseconds since the Unix epoch (checked to be a time jiff can show).
     at_us: i64,
     /// Every flag but impossible-travel (which waits for the legs): bit i is `FLAGS[i]`.
@@ -124,14 +129,16 @@ struct Event {
 const COL_TYPE: usize = 1;
 const COL_IP: usize = 2;
 const COL_UA: usize = 3;
+const COL_TIME: usize = 4;
 const COL_METADATA: usize = 5;
 
 impl Event {
     fn event_type(&self) -> Cow<'_, str> {
         db::text_ref(&self.row, COL_TYPE).unwrap_or_default()
     }
-    fn ip(&self) -> Option<Cow<'_, str>> {
-        db::text_ref(&self.row, COL_IP)
+    /// The IP as PostgreSQL's `host()` shows it.
+    fn ip(&self) -> Option<String> {
+        self.ip.map(audit::host_text)
     }
     fn user_agent(&self) -> Option<Cow<'_, str>> {
         db::text_ref(&self.row, COL_UA)
@@ -266,7 +273,7 @@ pub async fn run(ctx: &Ctx, a: &AuditQueryArgs) -> Result<Exit> {
             if let Some(j) = &journal {
                 let entry = base
                     .with("counts", summary.counts_json())
-                    .with("new_ips", &summary.new_ips)
+                    .with("new_ips", summary.new_ips_text())
                     .with("flagged", &summary.flagged)
                     .with("flagged_truncated", summary.flagged_truncated)
                     // Pairs are no longer held in memory, so none is ever left out.
@@ -299,7 +306,8 @@ struct Summary {
     flagged_events: u64,
     per_flag: [u64; FLAGS.len()],
     per_type: BTreeMap<String, u64>,
-    new_ips: BTreeSet<String>,
+    /// The first `NEW_IPS_CAP` distinct new IPs.
+    new_ips: BTreeSet<IpAddr>,
     /// Keep the flagged events (for the journal).
     keep_flagged: bool,
     flagged: Vec<Value>,
@@ -325,11 +333,10 @@ impl Summary {
             }
         }
         if e.has(NEW_IP)
-            && let Some(ip) = e.ip()
+            && let Some(ip) = e.ip
             && self.new_ips.len() < NEW_IPS_CAP
-            && !self.new_ips.contains(ip.as_ref())
         {
-            self.new_ips.insert(ip.into_owned());
+            self.new_ips.insert(ip);
         }
         self.flagged_events += 1;
         if self.flagged.len() >= JOURNAL_FLAGGED_CAP {
@@ -346,6 +353,14 @@ impl Summary {
                 "travel": (!e.travel.is_empty()).then(|| e.travel.iter().map(Leg::json).collect::<Vec<_>>()),
             }));
         }
+    }
+
+    /// The new IPs as text, in text order.
+    fn new_ips_text(&self) -> BTreeSet<String> {
+        self.new_ips
+            .iter()
+            .map(|ip| audit::host_text(*ip))
+            .collect()
     }
 
     fn counts_json(&self) -> Value {
@@ -378,7 +393,11 @@ struct Pipeline<W: Write> {
     /// The last located event seen: the nearest newer one for the next located event.
     newer: Option<Located>,
     pending: Option<Event>,
+    /// The batch the pending event came in.
+    pending_batch: u32,
     gap: Vec<Event>,
+    /// The batch being read (1, 2, …).
+    batch: u32,
 }
 
 impl<W: Write> Pipeline<W> {
@@ -408,6 +427,7 @@ impl<W: Write> Pipeline<W> {
             self.newer = Some(here);
             if e.shown {
                 self.pending = Some(e);
+                self.pending_batch = self.batch;
             }
             return Ok(());
         }
@@ -420,6 +440,11 @@ impl<W: Write> Pipeline<W> {
         } else {
             self.emit(e)
         }
+    }
+
+    /// The batch of the pending event, when one waits.
+    fn waiting_since(&self) -> Option<u32> {
+        self.pending.as_ref().map(|_| self.pending_batch)
     }
 
     /// The pending event's time and id, when one waits.
@@ -492,41 +517,61 @@ async fn query(
         max_speed,
         newer: None,
         pending: None,
+        pending_batch: 0,
         gap: Vec::new(),
+        batch: 0,
     };
     p.sink.begin(id, window, events_q).map_err(out_err)?;
     tx.declare(CURSOR, events_q).await?;
+    // Every batch size the loop may ask for, prepared now: nothing can be prepared while the
+    // rows of a FETCH are arriving.
     let mut fetches: HashMap<u32, Statement> = HashMap::new();
-    let mut batch = FIRST_BATCH;
-    'batches: loop {
-        let fetch = match fetches.get(&batch) {
-            Some(f) => f.clone(),
-            None => {
-                let f = tx.prepare_fetch(CURSOR, batch).await?;
-                db::check_text(f.columns(), &[COL_TYPE, COL_IP, COL_UA, COL_METADATA])?;
-                fetches.insert(batch, f.clone());
-                f
-            }
-        };
-        let (mut rows, mut bytes) = (0u32, 0usize);
-        {
-            let stream = tx.fetch(&fetch).await?;
-            futures::pin_mut!(stream);
-            while let Some(row) = stream.next().await {
-                let row = row?;
-                rows += 1;
-                bytes += row.raw_size_bytes();
-                let event = decode(row, want_place)?;
-                if let Err(e) = p.push(event) {
-                    if e.kind() == io::ErrorKind::BrokenPipe {
-                        p.summary.output_closed = true;
-                        break 'batches;
-                    }
-                    return Err(out_err(e));
+    let mut size = FIRST_BATCH;
+    while size <= MAX_BATCH {
+        let f = tx.prepare_fetch(CURSOR, size).await?;
+        db::check_text(f.columns(), &[COL_TYPE, COL_UA, COL_METADATA])?;
+        fetches.insert(size, f);
+        size *= 2;
+    }
+    let fetch_of = |size: u32| {
+        fetches
+            .get(&size)
+            .ok_or_else(|| AppError::failed(format!("no FETCH prepared for {size} rows")))
+    };
+    let (mut seen_rows, mut seen_bytes) = (0usize, 0usize);
+    let mut asked = FIRST_BATCH;
+    let mut next = Some(Sent::send(tx.fetch(fetch_of(asked)?)).await);
+    // The next FETCH is sent as soon as the rows of the current one no longer wait for an
+    // earlier batch, so that PostgreSQL reads on while atoctl writes. When an event of an
+    // earlier batch still waits at the end of a batch (a long run of unlocated events), the
+    // located event before it is looked up instead, with no FETCH under way.
+    'batches: while let Some(sent) = next.take() {
+        p.batch += 1;
+        let this_batch = asked;
+        let mut rows = 0u32;
+        let stream = sent.answer().await?;
+        futures::pin_mut!(stream);
+        while let Some(row) = stream.next().await {
+            let row = row?;
+            rows += 1;
+            seen_rows += 1;
+            seen_bytes += row.raw_size_bytes();
+            let event = decode(row, want_place)?;
+            if let Err(e) = p.push(event) {
+                if e.kind() == io::ErrorKind::BrokenPipe {
+                    p.summary.output_closed = true;
+                    break 'batches;
                 }
+                return Err(out_err(e));
+            }
+            if next.is_none() && p.waiting_since().is_none_or(|b| b == p.batch) {
+                asked = batch_size(seen_rows, seen_bytes);
+                next = Some(Sent::send(tx.fetch(fetch_of(asked)?)).await);
             }
         }
-        let done = rows < batch;
+        if next.is_some() {
+            continue;
+        }
         if let Some(before) = p.waiting() {
             let older = partner(&tx, id, window, before).await?;
             if let Err(e) = p.resolve(older) {
@@ -537,16 +582,14 @@ async fn query(
                 return Err(out_err(e));
             }
         }
-        if done {
+        if rows < this_batch {
             break;
         }
-        let per_row = (bytes / rows.max(1) as usize).max(1);
-        batch = u32::try_from(BATCH_BYTES / per_row)
-            .unwrap_or(MAX_BATCH)
-            .clamp(FIRST_BATCH, MAX_BATCH)
-            .next_power_of_two()
-            .min(MAX_BATCH);
+        asked = batch_size(seen_rows, seen_bytes);
+        next = Some(Sent::send(tx.fetch(fetch_of(asked)?)).await);
     }
+    // A FETCH still under way (the output was closed) is dropped with the transaction.
+    drop(next);
     tx.finish().await?;
     let Pipeline {
         mut sink,
@@ -562,6 +605,42 @@ async fn query(
         summary.output_closed = true;
     }
     Ok(summary)
+}
+
+/// Rows for the next FETCH: about `BATCH_BYTES` at the mean row size so far, a power of two
+/// between `FIRST_BATCH` and `MAX_BATCH`.
+fn batch_size(rows: usize, bytes: usize) -> u32 {
+    let per_row = (bytes / rows.max(1)).max(1);
+    u32::try_from(BATCH_BYTES / per_row)
+        .unwrap_or(MAX_BATCH)
+        .clamp(FIRST_BATCH, MAX_BATCH)
+        .next_power_of_two()
+        .min(MAX_BATCH)
+}
+
+/// A request already sent, whose answer is awaited later. tokio-postgres sends a query when
+/// its future is first polled and the answers come in order, so a FETCH can be sent while the
+/// rows of the previous one are still being read.
+enum Sent<F: Future> {
+    Waiting(Pin<Box<F>>),
+    Answered(F::Output),
+}
+
+impl<F: Future> Sent<F> {
+    async fn send(f: F) -> Self {
+        let mut f = Box::pin(f);
+        match futures::poll!(f.as_mut()) {
+            Poll::Ready(answer) => Sent::Answered(answer),
+            Poll::Pending => Sent::Waiting(f),
+        }
+    }
+
+    async fn answer(self) -> F::Output {
+        match self {
+            Sent::Waiting(f) => f.await,
+            Sent::Answered(answer) => answer,
+        }
+    }
 }
 
 /// The newest located event before `(time, id)` back to the start of the baseline, if any.
@@ -608,13 +687,14 @@ fn out_err(e: io::Error) -> AppError {
 
 fn decode(row: tokio_postgres::Row, want_place: bool) -> Result<Event> {
     let id: i64 = db::get(&row, 0)?;
-    let at_us = db::get::<db::Micros>(&row, 4)?.0;
+    let at_us = db::get::<db::Micros>(&row, COL_TIME)?.0;
+    let ip: Option<IpAddr> = db::get(&row, COL_IP)?;
     Timestamp::from_microsecond(at_us)
         .map_err(|e| AppError::failed(format!("event {id}: time out of range: {e}")))?;
     let shown = db::get::<Option<bool>>(&row, 8)?.unwrap_or(false);
     let new_ip: Option<bool> = db::get(&row, 6)?;
     let email_field: Option<bool> = db::get(&row, 7)?;
-    let utf8 = [COL_TYPE, COL_IP, COL_UA]
+    let utf8 = [COL_TYPE, COL_UA]
         .iter()
         .all(|&c| db::raw_text(&row, c).is_none_or(|b| std::str::from_utf8(b).is_ok()));
     let (located, place, utf8) = {
@@ -644,6 +724,7 @@ fn decode(row: tokio_postgres::Row, want_place: bool) -> Result<Event> {
     Ok(Event {
         row,
         id,
+        ip,
         at_us,
         flags,
         travel: Vec::new(),
@@ -661,6 +742,7 @@ struct Sink<W: Write> {
     json: bool,
     colour: bool,
     first: bool,
+    time: audit::TimeWriter,
 }
 
 const UA_WIDTH: usize = 48;
@@ -673,6 +755,7 @@ impl<W: Write> Sink<W> {
             colour: console::colors_enabled()
                 && std::io::IsTerminal::is_terminal(&std::io::stdout()),
             first: true,
+            time: audit::TimeWriter::default(),
         }
     }
 
@@ -716,9 +799,17 @@ impl<W: Write> Sink<W> {
             out.write_all(b",\"type\":")?;
             e.write_json(out, COL_TYPE)?;
             out.write_all(b",\"time\":\"")?;
-            audit::write_time(out, e.at_us)?;
+            self.time.write(out, e.at_us)?;
             out.write_all(b"\",\"ip\":")?;
-            e.write_json(out, COL_IP)?;
+            match e.ip {
+                Some(ip) => {
+                    // An address never needs escaping.
+                    out.write_all(b"\"")?;
+                    audit::write_host(out, ip)?;
+                    out.write_all(b"\"")?;
+                }
+                None => out.write_all(b"null")?,
+            }
             out.write_all(b",\"user_agent\":")?;
             e.write_json(out, COL_UA)?;
             out.write_all(b",\"metadata\":")?;
@@ -782,7 +873,7 @@ impl<W: Write> Sink<W> {
                 self.out,
                 "\n],\"counts\":{},\"new_ips\":{},\"travel_truncated\":false}}\n",
                 s.counts_json(),
-                json!(s.new_ips),
+                json!(s.new_ips_text()),
             )?;
         } else if s.total == 0 {
             writeln!(
@@ -807,7 +898,8 @@ impl<W: Write> Sink<W> {
                 per_flag.join(", ")
             )?;
             if !s.new_ips.is_empty() {
-                let ips: Vec<&str> = s.new_ips.iter().map(String::as_str).collect();
+                let new_ips = s.new_ips_text();
+                let ips: Vec<&str> = new_ips.iter().map(String::as_str).collect();
                 writeln!(self.out, "new IPs: {}", ips.join(" "))?;
             }
         }
