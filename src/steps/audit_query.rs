@@ -483,8 +483,10 @@ impl<W: Write> Pipeline<W> {
     fn emit(&mut self, mut e: Event) -> io::Result<()> {
         if !e.travel.is_empty() {
             e.flags |= 1 << IMPOSSIBLE_TRAVEL;
-            // The older partner first.
-            e.travel.sort_by_key(|l| l.direction != "from");
+            // In the order of the pairs' newer events' ids, as the pairs used to be listed.
+            let id = e.id;
+            e.travel
+                .sort_by_key(|l| if l.direction == "from" { id } else { l.with });
         }
         self.summary.add(&e);
         self.sink.event(&e)
