@@ -5,10 +5,11 @@
 //! batches. atoctl derives the other flags as rows arrive: the type flags, and impossible travel
 //! between consecutive located events (the coordinates come from the `metadata` text the
 //! output carries anyway). An event's partner in a pair can be the next row, so a located event
-//! waits, with the rows after it, for the next located one; at the end of a batch a small
-//! index query finds it instead, so what waits is never more than one batch. Rows are written
-//! as they are released, as a table or as one JSON document: memory stays flat however many
-//! rows match.
+//! waits, with the rows after it, for the next located one, usually a few rows later, in the
+//! same batch or the next (each FETCH is sent while the previous batch is written); when it has
+//! waited through a whole further batch, a small index query finds its partner instead, so what
+//! waits is never more than two batches. Rows are written as they are released, as a table or
+//! as one JSON document: memory stays flat however many rows match.
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
