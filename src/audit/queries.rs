@@ -2,8 +2,9 @@
 //!
 //! Values from the command line only ever reach PostgreSQL as bound parameters (`$1`, `$2`…),
 //! cast in SQL from text so the statements read the same in `--dry-run` as on the wire. The
-//! work (filters, anti-joins, aggregation, distances) happens in PostgreSQL on the indexes of
-//! `atoctl schema`; atoctl streams the answer.
+//! work (filters, anti-joins, aggregation) happens in PostgreSQL on the indexes of
+//! `atoctl schema`; atoctl streams the answer (and computes impossible travel from it). Times
+//! and identity ids travel in binary (`timestamptz`, `uuid`): no text formatting on the server.
 
 use serde_json::{Value, json};
 use tokio_postgres::types::ToSql;
@@ -63,97 +64,35 @@ impl Query {
     }
 }
 
-/// Events whose metadata `geo` has numeric `lat` in [-90, 90] and `lon` in [-180, 180].
-/// Anything else (no geo, a string, out-of-range or non-numeric values) is not located. The
-/// nested CASE makes sure no cast runs on a value that is not a number.
-const LOCATED: &str = "CASE WHEN jsonb_typeof(e.metadata->'geo'->'lat') = 'number' \
-     AND jsonb_typeof(e.metadata->'geo'->'lon') = 'number' \
-     THEN (e.metadata->'geo'->'lat')::numeric BETWEEN -90 AND 90 \
-      AND (e.metadata->'geo'->'lon')::numeric BETWEEN -180 AND 180 \
-     ELSE false END";
-
-/// Mean Earth radius (IUGG), km.
-pub const EARTH_RADIUS_KM: f64 = 6371.0088;
-
-/// Pairs of consecutive located events of the identity that are too far apart for the time
-/// between them (great-circle distance, haversine). The pairing runs over every located event
-/// in the window, whatever `--event` shows, plus the last located event before the window
-/// (within the baseline) so the first one in the window has a predecessor. Only the impossible
-/// pairs come back, so the answer is small; `limit` caps it anyway.
-pub fn travel_pairs(
-    identity: &str,
-    w: &Window,
-    max_speed_kmh: f64,
-    min_km: f64,
-    limit: i64,
-) -> Query {
-    let sql = format!(
-        "WITH located AS (
-  SELECT e.id, e.created_at, (e.metadata->'geo'->'lat')::float8 AS lat, (e.metadata->'geo'->'lon')::float8 AS lon
-  FROM security_audit e
-  WHERE e.identity_id = $1::text::uuid AND e.created_at >= $2::text::timestamptz AND e.created_at < $3::text::timestamptz
-    AND {LOCATED}
-  UNION ALL
-  (SELECT e.id, e.created_at, (e.metadata->'geo'->'lat')::float8, (e.metadata->'geo'->'lon')::float8
-   FROM security_audit e
-   WHERE e.identity_id = $1::text::uuid AND e.created_at >= $4::text::timestamptz AND e.created_at < $2::text::timestamptz
-     AND {LOCATED}
-   ORDER BY e.created_at DESC, e.id DESC LIMIT 1)
-), pairs AS (
-  SELECT lag(id) OVER t AS prev_id, id, lag(created_at) OVER t AS prev_at, created_at,
-         lat, lon, lag(lat) OVER t AS prev_lat, lag(lon) OVER t AS prev_lon
-  FROM located WINDOW t AS (ORDER BY created_at, id)
-), legs AS (
-  SELECT prev_id, id, extract(epoch FROM created_at - prev_at)::float8 AS secs,
-         2 * {EARTH_RADIUS_KM} * asin(least(1.0, sqrt(
-           power(sin(radians(lat - prev_lat) / 2), 2)
-           + cos(radians(lat)) * cos(radians(prev_lat)) * power(sin(radians(lon - prev_lon) / 2), 2)))) AS km
-  FROM pairs WHERE prev_id IS NOT NULL
-)
-SELECT prev_id, id, km, secs FROM legs
-WHERE km > $6::float8 AND (secs <= 0 OR km * 3600.0 / secs > $5::float8)
-ORDER BY id
-LIMIT $7::int8"
-    );
-    Query {
-        purpose: "pairs of consecutive located events too far apart for the time between them"
-            .into(),
-        sql,
-        params: vec![
-            Param::Text(identity.into()),
-            Param::Text(w.from_param()),
-            Param::Text(w.to_param()),
-            Param::Text(w.baseline_param()),
-            Param::Float(max_speed_kmh),
-            Param::Float(min_km),
-            Param::Int(limit),
-        ],
-    }
-}
-
-/// The identity's events in the window, newest first, streamed in index order. `new_ip`: the
-/// event's IP was not used by the identity in the baseline period (a hashed subplan over the
-/// baseline's distinct IPs, read from the index alone). `email_field`: a settings change whose
-/// `fields` name an e-mail trait.
+/// The identity's events in the window, newest first, for a cursor: PostgreSQL reads them in
+/// index order (`Index Scan Backward`, no sort), and atoctl fetches them in batches.
+///
+/// - `new-ip`: the event's IP was not used by the identity in the baseline period. The baseline's
+///   distinct IPs are read once from the index alone into a hashed subplan (`DISTINCT` keeps the
+///   planner's size estimate small enough for hashing), then every event is one hash probe.
+/// - `email_field`: a settings change whose `fields` name an e-mail trait (evaluated for settings
+///   changes only).
+/// - `shown`: the event passes `--event`. Events that do not, but carry a `geo`, come along
+///   anyway: impossible travel pairs every located event of the window, whatever is shown.
+///
+/// The place and impossible travel come from `metadata` in atoctl ([`super::travel`]).
 pub fn events(identity: &str, w: &Window, types: Option<Vec<String>>) -> Query {
-    let sql = "SELECT e.id, e.event_type, host(e.source_ip), e.user_agent,
-       (extract(epoch FROM e.created_at) * 1000000)::int8,
-       e.metadata::text,
-       concat_ws(', ', e.metadata->'geo'->>'city', e.metadata->'geo'->>'country'),
+    let sql = "SELECT e.id, e.event_type, e.source_ip, e.user_agent, e.created_at, e.metadata::text,
        e.source_ip IS NOT NULL AND NOT (e.source_ip IN (
-         SELECT b.source_ip FROM security_audit b
+         SELECT DISTINCT b.source_ip FROM security_audit b
          WHERE b.identity_id = $1::text::uuid AND b.created_at >= $4::text::timestamptz
            AND b.created_at < $2::text::timestamptz AND b.source_ip IS NOT NULL)),
-       e.event_type = 'settings.changed'
-         AND jsonb_path_exists(e.metadata, '$.fields[*] ? (@ like_regex \"email\" flag \"i\")')
+       CASE WHEN e.event_type = 'settings.changed'
+         THEN jsonb_path_exists(e.metadata, '$.fields[*] ? (@ like_regex \"email\" flag \"i\")') END,
+       ($5::text[] IS NULL OR e.event_type = ANY($5::text[]))
 FROM security_audit e
 WHERE e.identity_id = $1::text::uuid
   AND e.created_at >= $2::text::timestamptz AND e.created_at < $3::text::timestamptz
-  AND ($5::text[] IS NULL OR e.event_type = ANY($5::text[]))
+  AND ($5::text[] IS NULL OR e.event_type = ANY($5::text[]) OR e.metadata ? 'geo')
 ORDER BY e.created_at DESC, e.id DESC"
         .to_string();
     Query {
-        purpose: "the identity's events in the window, newest first, with new-ip computed against the baseline".into(),
+        purpose: "the identity's events in the window, newest first, with new-ip computed against the baseline (read through a cursor)".into(),
         sql,
         params: vec![
             Param::Text(identity.into()),
@@ -165,11 +104,44 @@ ORDER BY e.created_at DESC, e.id DESC"
     }
 }
 
+/// Candidates for the located event just before a given one (`before_time`, `before_id`), newest
+/// first, back to the start of the baseline: only events with a `geo` key, at most `limit`
+/// (atoctl decides which is located). Impossible travel needs it for the oldest located event
+/// of a fetched batch, and for the oldest of the window (whose partner is the last located
+/// event before the window). An index range scan that stops after `limit` rows.
+pub fn travel_partner(
+    identity: &str,
+    w: &Window,
+    before_time: Param,
+    before_id: Param,
+    limit: Param,
+) -> Query {
+    let sql = "SELECT e.id, e.created_at, e.metadata::text
+FROM security_audit e
+WHERE e.identity_id = $1::text::uuid AND e.created_at >= $2::text::timestamptz
+  AND (e.created_at, e.id) < ($3::text::timestamptz, $4::int8)
+  AND e.metadata ? 'geo'
+ORDER BY e.created_at DESC, e.id DESC
+LIMIT $5::int8"
+        .to_string();
+    Query {
+        purpose: "the located event before a given one (impossible travel), newest first".into(),
+        sql,
+        params: vec![
+            Param::Text(identity.into()),
+            Param::Text(w.baseline_param()),
+            before_time,
+            before_id,
+            limit,
+        ],
+    }
+}
+
 /// The target's new IPs: IPs it used in the window and not in the baseline period.
 pub fn new_ips(identity: &str, w: &Window) -> Query {
     let sql = "SELECT host(e.source_ip), count(*),
-       (extract(epoch FROM min(e.created_at)) * 1000000)::int8,
-       (extract(epoch FROM max(e.created_at)) * 1000000)::int8
+       min(e.created_at),
+       max(e.created_at)
 FROM security_audit e
 WHERE e.identity_id = $1::text::uuid
   AND e.created_at >= $2::text::timestamptz AND e.created_at < $3::text::timestamptz
@@ -198,8 +170,8 @@ ORDER BY min(e.created_at), e.source_ip"
 pub fn stuffing(w: &Window, min_identities: i64, limit: i64) -> Query {
     let sql = "SELECT host(e.source_ip), count(DISTINCT e.identity_id), count(*),
        count(*) FILTER (WHERE e.identity_id IS NULL),
-       (extract(epoch FROM min(e.created_at)) * 1000000)::int8,
-       (extract(epoch FROM max(e.created_at)) * 1000000)::int8
+       min(e.created_at),
+       max(e.created_at)
 FROM security_audit e
 WHERE e.event_type = 'login.failed'
   AND e.created_at >= $1::text::timestamptz AND e.created_at < $2::text::timestamptz
@@ -270,8 +242,8 @@ pub fn ip_stats(ips: &[String], w: &Window) -> Query {
        count(*) FILTER (WHERE e.event_type = 'login.succeeded'),
        count(*) FILTER (WHERE e.event_type = 'login.failed'),
        count(*) FILTER (WHERE e.identity_id IS NULL),
-       (extract(epoch FROM min(e.created_at)) * 1000000)::int8,
-       (extract(epoch FROM max(e.created_at)) * 1000000)::int8
+       min(e.created_at),
+       max(e.created_at)
 FROM security_audit e
 WHERE e.source_ip = ANY($1::text[]::inet[])
   AND e.created_at >= $2::text::timestamptz AND e.created_at < $3::text::timestamptz
@@ -311,14 +283,14 @@ pub fn identities(
     let tail = "count(*) FILTER (WHERE m.event_type = 'login.succeeded'),
        count(*) FILTER (WHERE m.event_type = 'login.failed'),
        count(*),
-       (extract(epoch FROM min(m.created_at)) * 1000000)::int8,
-       (extract(epoch FROM max(m.created_at)) * 1000000)::int8";
+       min(m.created_at),
+       max(m.created_at)";
     let window = "e.created_at >= $2::text::timestamptz AND e.created_at < $3::text::timestamptz
     AND e.identity_id IS NOT NULL AND ($4::text IS NULL OR e.identity_id <> $4::text::uuid)";
     let order = "ORDER BY 4 DESC, 5 DESC, 6 DESC, 1";
     let sql = if by.ip && !by.ua {
         format!(
-            "SELECT m.identity_id::text, array_agg(DISTINCT host(m.source_ip)), ARRAY[]::text[],
+            "SELECT m.identity_id, array_agg(DISTINCT host(m.source_ip)), ARRAY[]::text[],
        {tail}
 FROM security_audit m
 WHERE m.source_ip = ANY($1::text[]::inet[])
@@ -354,7 +326,7 @@ GROUP BY m.identity_id
   WHERE md5(e.user_agent) = ANY(ARRAY(SELECT md5(u) FROM unnest($5::text[]) u))
     AND e.user_agent = ANY($5::text[]) AND {window} {not_ip}
 )
-SELECT m.identity_id::text,
+SELECT m.identity_id,
        array_remove(array_agg(DISTINCT host(m.source_ip)), NULL),
        array_remove(array_agg(DISTINCT m.user_agent), NULL),
        {tail}

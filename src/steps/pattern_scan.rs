@@ -257,8 +257,8 @@ async fn scan(
                 "identities": db::get::<i64>(&row, 1)?,
                 "failed_logins": db::get::<i64>(&row, 2)?,
                 "failed_without_identity": db::get::<i64>(&row, 3)?,
-                "first": time_json(db::get(&row, 4)?),
-                "last": time_json(db::get(&row, 5)?),
+                "first": time_json(db::get::<db::Micros>(&row, 4)?.0),
+                "last": time_json(db::get::<db::Micros>(&row, 5)?.0),
             }));
             add(ip, "stuffing", &mut order);
         }
@@ -320,8 +320,8 @@ async fn scan(
                 "logins_succeeded": db::get::<i64>(&row, 3)?,
                 "logins_failed": db::get::<i64>(&row, 4)?,
                 "events_without_identity": db::get::<i64>(&row, 5)?,
-                "first": time_json(db::get(&row, 6)?),
-                "last": time_json(db::get(&row, 7)?),
+                "first": time_json(db::get::<db::Micros>(&row, 6)?.0),
+                "last": time_json(db::get::<db::Micros>(&row, 7)?.0),
             }));
         }
     }
@@ -349,7 +349,7 @@ async fn scan(
         let mut first = true;
         while let Some(row) = rows.next().await {
             let row = row?;
-            let id = db::text(&row, 0)?.unwrap_or_default();
+            let id = db::get::<uuid::Uuid>(&row, 0)?.to_string();
             let shared_ips: Vec<String> =
                 db::get::<Option<Vec<String>>>(&row, 1)?.unwrap_or_default();
             let shared_agents: Vec<Option<db::Lossy>> =
@@ -359,8 +359,8 @@ async fn scan(
             let ok: i64 = db::get(&row, 3)?;
             let failed: i64 = db::get(&row, 4)?;
             let events: i64 = db::get(&row, 5)?;
-            let first_at: i64 = db::get(&row, 6)?;
-            let last_at: i64 = db::get(&row, 7)?;
+            let first_at = db::get::<db::Micros>(&row, 6)?.0;
+            let last_at = db::get::<db::Micros>(&row, 7)?.0;
             found.identities += 1;
             if ok > 0 {
                 found.with_success += 1;
@@ -374,19 +374,30 @@ async fn scan(
                 Mode::Blocklist(_) => Ok(()),
                 Mode::Ids => writeln!(out, "{id}"),
                 Mode::Json => {
-                    let sep = if first { "\n" } else { ",\n" };
+                    let sep: &[u8] = if first { b"\n" } else { b",\n" };
                     first = false;
-                    let v = json!({
-                        "identity": id,
-                        "shared_ips": shared_ips,
-                        "shared_user_agents": shared_agents,
-                        "logins_succeeded": ok,
-                        "logins_failed": failed,
-                        "events": events,
-                        "first": time_json(first_at),
-                        "last": time_json(last_at),
-                    });
-                    write!(out, "{sep}{v}")
+                    // The keys in the order serde_json's map gives them (sorted).
+                    (|| {
+                        let mut n = itoa::Buffer::new();
+                        out.write_all(sep)?;
+                        out.write_all(b"{\"events\":")?;
+                        out.write_all(n.format(events).as_bytes())?;
+                        out.write_all(b",\"first\":\"")?;
+                        audit::write_time(&mut out, first_at)?;
+                        out.write_all(b"\",\"identity\":\"")?;
+                        out.write_all(id.as_bytes())?;
+                        out.write_all(b"\",\"last\":\"")?;
+                        audit::write_time(&mut out, last_at)?;
+                        out.write_all(b"\",\"logins_failed\":")?;
+                        out.write_all(n.format(failed).as_bytes())?;
+                        out.write_all(b",\"logins_succeeded\":")?;
+                        out.write_all(n.format(ok).as_bytes())?;
+                        out.write_all(b",\"shared_ips\":")?;
+                        serde_json::to_writer(&mut out, &shared_ips)?;
+                        out.write_all(b",\"shared_user_agents\":")?;
+                        serde_json::to_writer(&mut out, &shared_agents)?;
+                        out.write_all(b"}")
+                    })()
                 }
                 Mode::Table => {
                     let mut shared: Vec<String> = shared_ips.clone();
@@ -454,9 +465,7 @@ fn out_err(e: io::Error) -> AppError {
 }
 
 fn time_json(us: i64) -> String {
-    Timestamp::from_microsecond(us)
-        .map(|t| format!("{t:.6}"))
-        .unwrap_or_default()
+    audit::time_text(us)
 }
 
 fn short(us: i64) -> String {
