@@ -25,7 +25,7 @@ use sha2::{Digest, Sha256};
 use crate::error::{AppError, Exit, Result};
 
 pub use verify::{VerifyReport, verify_file};
-pub use writer::JournalWriter;
+pub use writer::{JournalWriter, Pending};
 
 /// `prev` of the first line.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";

@@ -211,7 +211,10 @@ impl Client {
                 total = ans
                     .header("x-total-count")
                     .and_then(|v| v.trim().parse::<u64>().ok());
-                token_style = ans.header("link").and_then(TokenStyle::learn);
+                // Only a listing longer than a page needs the token format.
+                if total.is_some_and(|t| t > SESSION_PAGE_SIZE) {
+                    token_style = ans.header("link").and_then(TokenStyle::learn);
+                }
             }
             let empty = batch.is_empty();
             for s in batch {

@@ -120,13 +120,9 @@ pub fn sessions_snapshot(id: &str, listing: &SessionListing, purpose: &str) -> E
     e.put("purpose", purpose);
     e.put("total", listing.total);
     e.put("complete", listing.complete);
-    e.put(
-        "sessions",
-        listing
-            .sessions
-            .iter()
-            .map(|s| s.evidence())
-            .collect::<Vec<_>>(),
+    e.evidence.insert(
+        "sessions".into(),
+        Value::Array(listing.sessions.iter().map(|s| s.evidence()).collect()),
     );
     e
 }

@@ -24,7 +24,7 @@ use crate::cli::RevokeArgs;
 use crate::context::{Ctx, parse_uuid};
 use crate::error::{AppError, Exit, Result};
 use crate::hydra;
-use crate::journal::{Entry, Outcome};
+use crate::journal::{Entry, Outcome, Pending};
 use crate::kratos::{self, DeleteSessions, KratosError, SessionListing, paths};
 use crate::output;
 use crate::plan::Plan;
@@ -617,7 +617,9 @@ async fn bulk(ctx: &Ctx, a: &RevokeArgs) -> Result<Exit> {
     }))
     .buffer_unordered(a.concurrency as usize);
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    while let Some(r) = stream.next().await {
+    let mut pending = Vec::with_capacity(total);
+    while let Some((r, p)) = stream.next().await {
+        pending.extend(p);
         counts.add(&r);
         progress.inc(1);
         if r.result == "failed" || r.result == "not_found" {
@@ -642,6 +644,22 @@ async fn bulk(ctx: &Ctx, a: &RevokeArgs) -> Result<Exit> {
     }
     progress.finish_and_clear();
     drop(out);
+    // Every identity's last entry was handed to the writer without waiting: make sure all of
+    // them are on disk before the summary claims anything.
+    let mut unrecorded = 0usize;
+    let mut journal_error = None;
+    for p in pending {
+        if let Err(e) = p.wait().await {
+            unrecorded += 1;
+            journal_error.get_or_insert(e.message);
+        }
+    }
+    if let Some(e) = journal_error {
+        return Err(AppError::failed(format!(
+            "{unrecorded} identities' results could not be written to the journal {}: {e}",
+            rec.path
+        )));
+    }
     let elapsed = started.elapsed();
     let mut summary_entry = Entry::new(
         "revoke",
@@ -748,7 +766,7 @@ async fn revoke_for_bulk(
     h: Option<&hydra::Client>,
     rec: &Recorder,
     id: &str,
-) -> Revoked {
+) -> (Revoked, Option<Pending>) {
     let r = |result, n, detail: Option<String>| Revoked {
         identity: id.to_string(),
         result,
@@ -757,7 +775,12 @@ async fn revoke_for_bulk(
     };
     let listing = match list_sessions(k, id, None).await {
         Ok(l) => l,
-        Err(e) => return failed(rec, id, r("failed", 0, Some(e.line_plain()))).await,
+        Err(e) => {
+            return (
+                failed(rec, id, r("failed", 0, Some(e.line_plain()))).await,
+                None,
+            );
+        }
     };
     let done = if listing.sessions.is_empty() {
         if let Err(e) = k.get_identity(id).await {
@@ -767,13 +790,21 @@ async fn revoke_for_bulk(
             } else {
                 "failed"
             };
-            return failed(rec, id, r(kind, 0, Some(err.line_plain()))).await;
+            return (
+                failed(rec, id, r(kind, 0, Some(err.line_plain()))).await,
+                None,
+            );
         }
         None
     } else {
         match end_all(k, rec, id, &listing, "before revoke").await {
             Ok(d) => Some(d),
-            Err(e) => return failed(rec, id, r("failed", 0, Some(e.line_plain()))).await,
+            Err(e) => {
+                return (
+                    failed(rec, id, r("failed", 0, Some(e.line_plain()))).await,
+                    None,
+                );
+            }
         }
     };
     let ended = done.as_ref().map(|d| d.ended.len()).unwrap_or(0);
@@ -810,10 +841,9 @@ async fn revoke_for_bulk(
             None => format!("ended {ended} session(s)"),
         },
     );
-    match rec.record(vec![e]).await {
-        Ok(()) => r(result, ended, detail),
-        Err(err) => r("failed", ended, Some(err.line_plain())),
-    }
+    // Nothing after this entry depends on it: hand it over and let the caller await its
+    // durability at the end, so that the next identity does not wait for this fsync.
+    (r(result, ended, detail), Some(rec.writer.submit(vec![e])))
 }
 
 /// Records a failed identity of a bulk run (best effort) and returns its result.

@@ -65,6 +65,9 @@ pub struct Config {
     pub recovery_link_enabled: bool,
     /// Passwordless code login is on: counts as one first factor for every identity (§8).
     pub passwordless_code_login: bool,
+    /// Threads serving requests (a benchmark on a small machine gives it one, to leave the
+    /// other cores to the client it measures).
+    pub worker_threads: usize,
 }
 
 impl Default for Config {
@@ -77,6 +80,7 @@ impl Default for Config {
             recovery_code_enabled: true,
             recovery_link_enabled: true,
             passwordless_code_login: false,
+            worker_threads: 2,
         }
     }
 }
@@ -366,14 +370,20 @@ impl KratosDouble {
         let shared = Arc::new(server::Shared::new(config, url.clone()));
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let s = shared.clone();
+        let workers = shared.config.worker_threads;
         let thread = std::thread::Builder::new()
             .name("kratos-double".into())
             .spawn(move || {
-                let rt = match tokio::runtime::Builder::new_multi_thread()
-                    .worker_threads(2)
-                    .thread_name("kratos-double-worker")
-                    .enable_all()
-                    .build()
+                let rt = match if workers <= 1 {
+                    tokio::runtime::Builder::new_current_thread()
+                } else {
+                    let mut b = tokio::runtime::Builder::new_multi_thread();
+                    b.worker_threads(workers);
+                    b
+                }
+                .thread_name("kratos-double-worker")
+                .enable_all()
+                .build()
                 {
                     Ok(rt) => rt,
                     Err(e) => {
@@ -382,6 +392,7 @@ impl KratosDouble {
                     }
                 };
                 rt.block_on(async move {
+                    server::calibrate_timer(&s).await;
                     let listener = match tokio::net::TcpListener::from_std(listener) {
                         Ok(l) => l,
                         Err(e) => {

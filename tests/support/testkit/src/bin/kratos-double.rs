@@ -4,7 +4,7 @@
 //! ```text
 //! kratos-double [--port P] [--flavour current|1.3] [--latency-ms N]
 //!               [--seed-identities N] [--sessions-per-identity M] [--ids-out FILE]
-//!               [--token T] [--inflight-limit]
+//!               [--token T] [--inflight-limit] [--threads N]
 //! ```
 //! Seeds N identities (`user<i>@example.com`, password `correct horse <i>`, i from 0), each
 //! with M sessions, writes their ids one per line to FILE, prints
@@ -17,7 +17,8 @@ use std::time::Duration;
 use atoctl_testkit::kratos::{Config, Flavour, IdentitySeed, KratosDouble, SessionSeed};
 
 const USAGE: &str = "usage: kratos-double [--port P] [--flavour current|1.3] [--latency-ms N] \
-[--seed-identities N] [--sessions-per-identity M] [--ids-out FILE] [--token T] [--inflight-limit]";
+[--seed-identities N] [--sessions-per-identity M] [--ids-out FILE] [--token T] [--inflight-limit] \
+[--threads N]";
 
 fn fail(msg: &str) -> ! {
     eprintln!("kratos-double: {msg}\n{USAGE}");
@@ -63,6 +64,7 @@ fn main() {
                     Some(args.next().unwrap_or_else(|| fail("--token needs a value")))
             }
             "--inflight-limit" => config.inflight_limit = true,
+            "--threads" => config.worker_threads = number("--threads", args.next()),
             "-h" | "--help" => {
                 println!("{USAGE}");
                 return;
