@@ -26,6 +26,52 @@ pub struct Cli {
     pub command: Command,
 }
 
+impl Cli {
+    /// Parses the process's arguments, exiting with clap's message on a usage error.
+    pub fn parse_args() -> Cli {
+        match Self::try_parse_args(std::env::args_os()) {
+            Ok(cli) => cli,
+            Err(e) => e.exit(),
+        }
+    }
+
+    /// Parses `args` (the program name first) into the same `Cli` as `Cli::try_parse_from`.
+    ///
+    /// `atoctl hibp-check …` is first tried with a parser of only its own options and the
+    /// global ones: building the whole command tree allocates ~250 KB, a third of the page
+    /// faults of a one-shot offline lookup (see docs/hibp-check.md, Benchmarks). Whatever that
+    /// parser does not accept as is (help, version, a usage error, options before the
+    /// subcommand) goes to the full parser, so messages and help are the full tree's; what
+    /// it accepts, the full parser accepts with the same values (a test compares the two).
+    pub fn try_parse_args<I, T>(args: I) -> Result<Cli, clap::Error>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        let args: Vec<std::ffi::OsString> = args.into_iter().map(Into::into).collect();
+        if args.get(1).is_some_and(|a| a == "hibp-check") {
+            let own = args.iter().take(1).chain(args.iter().skip(2)).cloned();
+            if let Ok(p) = HibpCheckOnly::try_parse_from(own) {
+                return Ok(Cli {
+                    global: p.global,
+                    command: Command::HibpCheck(p.args),
+                });
+            }
+        }
+        Cli::try_parse_from(args)
+    }
+}
+
+/// `atoctl hibp-check`'s options and the global ones, without the rest of the tree.
+#[derive(Debug, Parser)]
+#[command(name = "atoctl", version)]
+struct HibpCheckOnly {
+    #[command(flatten)]
+    global: GlobalArgs,
+    #[command(flatten)]
+    args: HibpCheckArgs,
+}
+
 const AFTER_HELP: &str = "\
 Exit codes: 0 done (or nothing to do; hibp-check: not found), 1 the step failed, 2 usage error or
 refused for want of confirmation (nothing sent), 3 the identity or session does not exist,
@@ -471,4 +517,107 @@ pub struct HibpCheckArgs {
     /// list and the shell history). Collects every positional value, so none is echoed back.
     #[arg(value_name = "PASSWORD", hide = true, num_args = 0.., allow_hyphen_values = true)]
     pub password: Vec<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn command_tree_is_consistent() {
+        Cli::command().debug_assert();
+        HibpCheckOnly::command().debug_assert();
+    }
+
+    /// The short parser for `hibp-check` gives exactly what the full tree gives: the same
+    /// values when it accepts, and the full tree's own message (help, version, usage error)
+    /// when it does not.
+    #[test]
+    fn hibp_check_short_parser_agrees_with_the_full_tree() {
+        let cases: &[&[&str]] = &[
+            &[
+                "hibp-check",
+                "--offline",
+                "/srv/p.txt",
+                "--sha1",
+                "5BAA61E4C9B93F3F0682250B6CF8331B7EE68FD8",
+            ],
+            &[
+                "hibp-check",
+                "--stdin",
+                "-o",
+                "json",
+                "--incident",
+                "i.jsonl",
+                "--identity",
+                "x",
+            ],
+            &[
+                "hibp-check",
+                "--nt-hash",
+                "-",
+                "--offline",
+                "d/",
+                "--yes",
+                "--dry-run",
+            ],
+            &[
+                "hibp-check",
+                "--sha1-file",
+                "h.txt",
+                "--api-url",
+                "http://127.0.0.1:1",
+                "--concurrency",
+                "3",
+            ],
+            &[
+                "hibp-check",
+                "--operator",
+                "alice",
+                "--timeout",
+                "5s",
+                "--ntlm",
+                "--stdin",
+            ],
+            &["hibp-check", "hunter2"],
+            &["hibp-check", "--offlin", "x"],
+            &["hibp-check", "--stdin", "--sha1", "00"],
+            &[
+                "hibp-check",
+                "--offline",
+                "p",
+                "--api-url",
+                "http://127.0.0.1:1",
+            ],
+            &["hibp-check", "--concurrency", "0"],
+            &["hibp-check", "--sha1"],
+            &["hibp-check", "-o", "yaml"],
+            &["hibp-check", "--help"],
+            &["hibp-check", "-h"],
+            &["hibp-check", "--version"],
+            &["hibp-check", "-V"],
+            &["-o", "json", "hibp-check", "--stdin"],
+            &["hibp-check"],
+        ];
+        for case in cases {
+            let argv: Vec<&str> = std::iter::once("atoctl")
+                .chain(case.iter().copied())
+                .collect();
+            let short = Cli::try_parse_args(&argv);
+            let full = Cli::try_parse_from(&argv);
+            match (short, full) {
+                (Ok(a), Ok(b)) => assert_eq!(format!("{a:?}"), format!("{b:?}"), "{case:?}"),
+                (Err(a), Err(b)) => {
+                    assert_eq!(a.kind(), b.kind(), "{case:?}");
+                    assert_eq!(a.to_string(), b.to_string(), "{case:?}");
+                }
+                (a, b) => panic!("{case:?}: short parser {a:?}, full tree {b:?}"),
+            }
+        }
+        // And the short parser does take the ordinary invocations (else it saves nothing).
+        assert!(
+            HibpCheckOnly::try_parse_from(["atoctl", "--offline", "p", "--sha1", "00"]).is_ok()
+        );
+    }
 }

@@ -42,8 +42,14 @@ pub fn run(cli: Cli) -> Result<Exit> {
     let ctx = Ctx::new(cli.global.clone())?;
     // One thread: atoctl's work is I/O-bound (admin API calls, one database connection),
     // and waking tasks across threads costs more than it gives (measured on bulk revoke too).
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
+    // A lookup in a local corpus does no I/O through the runtime: without the I/O, signal and
+    // time drivers it starts without creating epoll, eventfd and socketpair descriptors.
+    let offline_lookup = matches!(&cli.command, Command::HibpCheck(a) if a.offline.is_some());
+    let mut builder = tokio::runtime::Builder::new_current_thread();
+    if !offline_lookup && !matches!(&cli.command, Command::Incident(_)) {
+        builder.enable_all();
+    }
+    let rt = builder
         .build()
         .map_err(|e| AppError::failed(format!("cannot start the async runtime: {e}")))?;
     rt.block_on(async {

@@ -1,9 +1,7 @@
 //! Parse, run, map errors to the contract's exit codes: nothing else.
 
-use clap::Parser;
-
 fn main() {
-    let cli = atoctl::cli::Cli::parse();
+    let cli = atoctl::cli::Cli::parse_args();
     let code = match atoctl::run(cli) {
         Ok(exit) => exit.code(),
         Err(e) => {
