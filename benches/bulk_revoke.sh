@@ -5,13 +5,13 @@
 #   - a sequential curl loop doing what the runbook does by hand (one DELETE per identity).
 # Also times `atoctl --version` (process start-up).
 #
-# Usage: benches/bulk_revoke.sh [N=10000] [LATENCY_MS=10] [CONCURRENCY=128]
+# Usage: benches/bulk_revoke.sh [N=10000] [LATENCY_MS=10] [CONCURRENCY=80]
 # SKIP_CURL=1 leaves out the curl loop (it takes N x ~21 ms).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-10000}
 LAT=${2:-10}
-C=${3:-128}
+C=${3:-80}
 SESSIONS=${SESSIONS:-2}
 
 cargo build --release -q -p atoctl -p atoctl-testkit
