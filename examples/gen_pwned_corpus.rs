@@ -18,6 +18,10 @@
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
+
+use rand::rngs::SmallRng;
+use rand::seq::SliceRandom;
+use rand::{Rng as _, RngExt as _, SeedableRng};
 use std::process::ExitCode;
 
 struct Args {
@@ -74,21 +78,9 @@ fn parse_args() -> Result<Args, String> {
     Ok(a)
 }
 
-/// xorshift64*: fast, deterministic, good enough for synthetic data.
-struct Rng(u64);
-
-impl Rng {
-    fn next_u64(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    /// Uniform in (0, 1].
-    fn unit(&mut self) -> f64 {
-        ((self.next_u64() >> 11) + 1) as f64 / (1u64 << 53) as f64
-    }
+/// Uniform in (0, 1] (a logarithm is taken of it).
+fn unit(rng: &mut SmallRng) -> f64 {
+    1.0 - rng.random::<f64>()
 }
 
 const HEX: &[u8; 16] = b"0123456789ABCDEF";
@@ -111,12 +103,12 @@ fn render_hash(buf: &mut Vec<u8>, key: u64, low: u128, hex_len: usize) {
 /// The gaps between consecutive keys: exponential, so that the keys are the order statistics
 /// of uniform random numbers. The same seed gives the same gaps (two passes read them).
 fn gaps(seed: u64) -> impl FnMut() -> u128 {
-    let mut rng = Rng(seed.wrapping_mul(0xD1B5_4A32_D192_ED03) | 1);
-    move || (-rng.unit().ln() * (1u64 << 40) as f64) as u128 + 1
+    let mut rng = SmallRng::seed_from_u64(seed.wrapping_mul(0xD1B5_4A32_D192_ED03));
+    move || (-unit(&mut rng).ln() * (1u64 << 40) as f64) as u128 + 1
 }
 
 fn run(a: Args) -> Result<(), String> {
-    let mut rng = Rng(a.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
+    let mut rng = SmallRng::seed_from_u64(a.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15));
     let n = a.lines;
     // Pass 1: the sum of the gaps, to scale them so that the keys span the whole 64-bit range
     // (as real hashes do: a corpus ends near FFFF…, and interpolation has no bias).
@@ -146,7 +138,7 @@ fn run(a: Args) -> Result<(), String> {
             present.push(line.clone());
         }
         // Counts: mostly small, a long tail, like the real corpus.
-        let count = (1.0 / rng.unit().powf(1.3)).min(50_000_000.0) as u64;
+        let count = (1.0 / unit(&mut rng).powf(1.3)).min(50_000_000.0) as u64;
         line.push(b':');
         line.extend_from_slice(count.to_string().as_bytes());
         line.extend_from_slice(eol);
@@ -184,9 +176,7 @@ fn run(a: Args) -> Result<(), String> {
             render_hash(&mut h, rng.next_u64(), low, a.hex_len);
             rows.push(h);
         }
-        for i in (1..rows.len()).rev() {
-            rows.swap(i, (rng.next_u64() % (i as u64 + 1)) as usize);
-        }
+        rows.shuffle(&mut rng);
         write_lines(q, &rows)?;
         eprintln!("wrote {} queries to {}", rows.len(), q.display());
     }

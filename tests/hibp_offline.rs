@@ -280,11 +280,7 @@ fn a_hash_file_offline_answers_every_line_in_order() {
             .arg("--offline")
             .arg(path));
         assert_eq!(r.code, 4, "{}", r.stderr);
-        let got: Vec<serde_json::Value> = r
-            .stdout
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect();
+        let got = r.json_lines();
         // Exactly these lines: nothing of any hash is echoed.
         assert_eq!(got, expect);
     }

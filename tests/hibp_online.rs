@@ -212,32 +212,31 @@ fn a_server_slower_than_the_timeout_is_unknown() {
     assert_eq!(r.json()["pwned"], json!(null));
 }
 
+/// A check against a range API that fails twice with `status`, then serves; with `retries`
+/// retries. Returns the run and the number of requests the API received.
+fn after_two_failures(status: u16, retries: &str) -> (Run, usize) {
+    let d = RangeDouble::start(Config::default().mode(Mode::FailThenServe {
+        failures: 2,
+        status,
+    }));
+    d.add_password(PW, 12);
+    let r = run(atoctl()
+        .env("ATOCTL_RETRIES", retries)
+        .args(["hibp-check", "--stdin", "--api-url", &d.url()])
+        .write_stdin(format!("{PW}\n")));
+    (r, d.requests().len())
+}
+
 #[test]
 fn server_errors_are_retried_then_answered() {
-    let d = RangeDouble::start(Config::default().mode(Mode::FailThenServe {
-        failures: 2,
-        status: 503,
-    }));
-    d.add_password(PW, 12);
-    let r = run(atoctl()
-        .env("ATOCTL_RETRIES", "3")
-        .args(["hibp-check", "--stdin", "--api-url", &d.url()])
-        .write_stdin(format!("{PW}\n")));
+    let (r, requests) = after_two_failures(503, "3");
     assert_eq!(r.code, 4, "{}", r.stderr);
-    assert_eq!(d.requests().len(), 3);
+    assert_eq!(requests, 3);
     assert!(r.stderr.contains("retrying"), "{}", r.stderr);
     // Fewer retries than failures: unknown.
-    let d = RangeDouble::start(Config::default().mode(Mode::FailThenServe {
-        failures: 2,
-        status: 502,
-    }));
-    d.add_password(PW, 12);
-    let r = run(atoctl()
-        .env("ATOCTL_RETRIES", "1")
-        .args(["hibp-check", "--stdin", "--api-url", &d.url()])
-        .write_stdin(format!("{PW}\n")));
+    let (r, requests) = after_two_failures(502, "1");
     assert_eq!(r.code, 1, "{}", r.stderr);
-    assert_eq!(d.requests().len(), 2);
+    assert_eq!(requests, 2);
 }
 
 #[test]
@@ -436,11 +435,7 @@ fn a_hash_file_online_makes_one_request_per_prefix() {
         .args(["hibp-check", "--api-url", &d.url(), "--sha1-file"])
         .arg(&file));
     assert_eq!(r.code, 4, "{}", r.stderr);
-    let got: Vec<serde_json::Value> = r
-        .stdout
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let got = r.json_lines();
     assert_eq!(
         got,
         vec![
@@ -503,11 +498,7 @@ fn a_hash_file_with_unknowns_exits_1_unless_something_was_found() {
         ])
         .arg(&file));
     assert_eq!(r.code, 4, "{}", r.stderr);
-    let got: Vec<serde_json::Value> = r
-        .stdout
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let got = r.json_lines();
     assert_eq!(got[0]["pwned"], json!(null));
     assert_eq!(got[1]["pwned"], json!(true));
     assert!(r.stderr.contains("could not be checked"), "{}", r.stderr);

@@ -941,24 +941,8 @@ mod tests {
         assert_eq!(key64(b"8"), 1 << 63);
         assert!(key64(b"7FFFFFFFFFFFFFFF") < key64(b"8000000000000000"));
     }
-    /// A tiny deterministic generator (xorshift64*), so failures reproduce.
-    struct Rng(u64);
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 >> 12;
-            self.0 ^= self.0 << 25;
-            self.0 ^= self.0 >> 27;
-            self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-        }
-        fn hash(&mut self, hex_len: usize) -> Vec<u8> {
-            let mut v = Vec::with_capacity(40);
-            while v.len() < hex_len {
-                v.extend_from_slice(format!("{:016X}", self.next()).as_bytes());
-            }
-            v.truncate(hex_len);
-            v
-        }
-    }
+    // A deterministic generator, so that failures reproduce.
+    use atoctl_testkit::hibp::Rng;
 
     #[derive(Clone, Copy)]
     struct Style {
@@ -989,11 +973,11 @@ mod tests {
     }
 
     fn sorted_lines(rng: &mut Rng, n: usize, hex_len: usize) -> Vec<(Vec<u8>, u64)> {
-        let mut hs: Vec<Vec<u8>> = (0..n).map(|_| rng.hash(hex_len)).collect();
+        let mut hs: Vec<Vec<u8>> = (0..n).map(|_| rng.hex(hex_len).into_bytes()).collect();
         hs.sort();
         hs.dedup();
         hs.into_iter()
-            .map(|h| (h, 1 + rng.next() % 100_000))
+            .map(|h| (h, 1 + rng.next_u64() % 100_000))
             .collect()
     }
 
@@ -1030,7 +1014,7 @@ mod tests {
             }
         }
         for _ in 0..500 {
-            let x = rng.hash(hex_len);
+            let x = rng.hex(hex_len).into_bytes();
             let expect = lines
                 .binary_search_by(|(l, _)| l.cmp(&x))
                 .map(|i| lines[i].1)
@@ -1055,9 +1039,7 @@ mod tests {
         // A batch in shuffled order with duplicates, and lowercase input.
         let mut batch: Vec<(Vec<u8>, u64)> = queries.clone();
         batch.extend(queries.iter().step_by(3).cloned());
-        for i in (1..batch.len()).rev() {
-            batch.swap(i, (rng.next() % (i as u64 + 1)) as usize);
-        }
+        rng.shuffle(&mut batch);
         let hashes: Vec<HashHex> = batch
             .iter()
             .map(|(q, _)| hh(&q.to_ascii_lowercase()))
@@ -1069,7 +1051,7 @@ mod tests {
 
     #[test]
     fn sorted_file_answers_like_a_plain_search_in_every_layout() {
-        let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+        let mut rng = Rng::new(0x9E37_79B9_7F4A_7C15);
         let styles = [
             Style {
                 crlf: true,
@@ -1102,7 +1084,7 @@ mod tests {
 
     #[test]
     fn sorted_file_handles_tiny_and_skewed_files() {
-        let mut rng = Rng(42);
+        let mut rng = Rng::new(42);
         for n in 1..6 {
             let lines = sorted_lines(&mut rng, n, 40);
             for final_newline in [false, true] {
@@ -1165,7 +1147,7 @@ mod tests {
 
     #[test]
     fn unsorted_files_are_reported_not_answered() {
-        let mut rng = Rng(7);
+        let mut rng = Rng::new(7);
         let lines = sorted_lines(&mut rng, 2000, 40);
         let style = Style {
             crlf: true,
@@ -1252,7 +1234,7 @@ mod tests {
 
     #[test]
     fn a_search_reads_a_handful_of_lines_never_the_file() {
-        let mut rng = Rng(99);
+        let mut rng = Rng::new(99);
         let lines = sorted_lines(&mut rng, 200_000, 40);
         let style = Style {
             crlf: true,

@@ -406,9 +406,7 @@ fn range_lines(
             lines.push(format!("{}:0", rng.hex(hex_len - 5)));
         }
     }
-    for i in (1..lines.len()).rev() {
-        lines.swap(i, (rng.next_u64() % (i as u64 + 1)) as usize);
-    }
+    rng.shuffle(&mut lines);
     lines
 }
 
@@ -429,19 +427,21 @@ pub fn nt_hex(password: &str) -> String {
     hex::encode_upper(md4::Md4::digest(&utf16))
 }
 
-/// A small deterministic generator (xorshift64*): the same prefix gets the same filler.
-pub struct Rng(u64);
+/// A deterministic generator (rand's seeded `SmallRng`): the same seed gives the same filler.
+pub struct Rng(rand::rngs::SmallRng);
 
 impl Rng {
     pub fn new(seed: u64) -> Rng {
-        Rng(seed | 1)
+        Rng(rand::SeedableRng::seed_from_u64(seed))
     }
 
     pub fn next_u64(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+        rand::Rng::next_u64(&mut self.0)
+    }
+
+    /// Shuffles `items` in place.
+    pub fn shuffle<T>(&mut self, items: &mut [T]) {
+        rand::seq::SliceRandom::shuffle(items, &mut self.0);
     }
 
     /// `n` uppercase hex digits.
