@@ -53,8 +53,20 @@ impl RetryPolicy {
         p
     }
 
+    /// How long to wait before retrying an answer with `status`: what a 429 asks for (else
+    /// the backoff), the backoff for a 5xx. `None` when the status is not worth retrying, or
+    /// when the wait asked for is longer than we are willing to wait.
+    pub fn retry_wait(&self, status: u16, headers: &HeaderMap, attempt: u32) -> Option<Duration> {
+        let wait = match status {
+            429 => rate_limit_wait(headers).unwrap_or_else(|| self.backoff(attempt)),
+            500.. => self.backoff(attempt),
+            _ => return None,
+        };
+        (wait <= self.max_rate_limit_wait).then_some(wait)
+    }
+
     /// Full jitter: a random wait in [0, min(cap, base·2^attempt)].
-    fn backoff(&self, attempt: u32) -> Duration {
+    pub fn backoff(&self, attempt: u32) -> Duration {
         let ceiling = self
             .base
             .saturating_mul(1u32 << attempt.min(16))
@@ -122,14 +134,8 @@ impl Transport {
         notice: Notice,
         max_idle: usize,
     ) -> Result<Transport, String> {
-        let client = reqwest::Client::builder()
-            .timeout(timeout)
-            .connect_timeout(timeout)
+        let client = client_builder(timeout)
             .pool_max_idle_per_host(max_idle)
-            // Never follow a redirect: Kratos's public port redirects admin paths, and a
-            // redirect must not carry the token elsewhere. A 3xx is reported instead.
-            .redirect(reqwest::redirect::Policy::none())
-            .tcp_nodelay(true)
             .build()
             .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
         Ok(Transport {
@@ -194,27 +200,17 @@ impl Transport {
             };
             let can_retry = req.idempotent && attempt < self.retry.retries;
             match result {
-                Ok(ans) if ans.status == 429 && can_retry => {
-                    let wait = rate_limit_wait(&ans.headers)
-                        .unwrap_or_else(|| self.retry.backoff(attempt));
-                    if wait > self.retry.max_rate_limit_wait {
+                Ok(ans) if can_retry && (ans.status == 429 || ans.status >= 500) => {
+                    let Some(wait) = self.retry.retry_wait(ans.status, &ans.headers, attempt)
+                    else {
                         return Ok(ans);
-                    }
-                    (self.notice)(&format!(
-                        "rate limited on {method_s} {}: retrying in {:.1}s",
-                        req.path,
-                        wait.as_secs_f64()
-                    ));
-                    tokio::time::sleep(wait).await;
-                }
-                Ok(ans) if ans.status >= 500 && can_retry => {
-                    let wait = self.retry.backoff(attempt);
-                    (self.notice)(&format!(
-                        "{method_s} {} answered {}: retrying in {:.1}s",
-                        req.path,
-                        ans.status,
-                        wait.as_secs_f64()
-                    ));
+                    };
+                    let what = if ans.status == 429 {
+                        format!("rate limited on {method_s} {}", req.path)
+                    } else {
+                        format!("{method_s} {} answered {}", req.path, ans.status)
+                    };
+                    (self.notice)(&format!("{what}: retrying in {:.1}s", wait.as_secs_f64()));
                     tokio::time::sleep(wait).await;
                 }
                 Ok(ans) => return Ok(ans),
@@ -240,6 +236,18 @@ impl Transport {
             attempt += 1;
         }
     }
+}
+
+/// The HTTP client settings every atoctl client shares: `timeout` for connecting and for each
+/// request, no delay on small writes, and redirects never followed: Kratos's public port
+/// redirects admin paths, and a redirect must carry neither a token nor a hash prefix
+/// elsewhere. A 3xx is reported instead.
+pub fn client_builder(timeout: Duration) -> reqwest::ClientBuilder {
+    reqwest::Client::builder()
+        .timeout(timeout)
+        .connect_timeout(timeout)
+        .redirect(reqwest::redirect::Policy::none())
+        .tcp_nodelay(true)
 }
 
 /// How long a 429 asks us to wait: `x-ratelimit-reset` (seconds, Ory Network), else

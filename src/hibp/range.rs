@@ -17,7 +17,7 @@ use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue, USER_AGENT};
 
 use super::corpus::{MAX_LINE, parse_line};
 use super::{HashKind, LookupError, PREFIX_LEN};
-use crate::http::{Notice, RetryPolicy, rate_limit_wait};
+use crate::http::{Notice, RetryPolicy};
 
 /// The official range API.
 pub const DEFAULT_API: &str = "https://api.pwnedpasswords.com";
@@ -189,12 +189,8 @@ impl RangeClient {
             USER_AGENT,
             HeaderValue::from_static(concat!("atoctl/", env!("CARGO_PKG_VERSION"))),
         );
-        let client = reqwest::Client::builder()
+        let client = crate::http::client_builder(timeout)
             .default_headers(headers)
-            .timeout(timeout)
-            .connect_timeout(timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .tcp_nodelay(true)
             .build()
             .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
         Ok(RangeClient {
@@ -225,21 +221,16 @@ impl RangeClient {
             let failure = match self.client.get(&url).send().await {
                 Ok(resp) => {
                     let status = resp.status().as_u16();
-                    if (status == 429 || status >= 500) && can_retry {
-                        let wait = if status == 429 {
-                            rate_limit_wait(resp.headers()).unwrap_or_else(|| self.backoff(attempt))
-                        } else {
-                            self.backoff(attempt)
-                        };
-                        if wait <= self.retry.max_rate_limit_wait {
-                            (self.notice)(&format!(
-                                "the range API at {api} answered HTTP {status}: retrying in {:.1}s",
-                                wait.as_secs_f64()
-                            ));
-                            tokio::time::sleep(wait).await;
-                            attempt += 1;
-                            continue;
-                        }
+                    if can_retry
+                        && let Some(wait) = self.retry.retry_wait(status, resp.headers(), attempt)
+                    {
+                        (self.notice)(&format!(
+                            "the range API at {api} answered HTTP {status}: retrying in {:.1}s",
+                            wait.as_secs_f64()
+                        ));
+                        tokio::time::sleep(wait).await;
+                        attempt += 1;
+                        continue;
                     }
                     if status != 200 {
                         let what = match status {
@@ -288,7 +279,7 @@ impl RangeClient {
                 Err(e) => describe(&e),
             };
             if can_retry {
-                let wait = self.backoff(attempt);
+                let wait = self.retry.backoff(attempt);
                 (self.notice)(&format!(
                     "the range API at {api}: {failure}: retrying in {:.1}s",
                     wait.as_secs_f64()
@@ -306,21 +297,6 @@ impl RangeClient {
                 "the range API at {api}: {failure}{tries}"
             )));
         }
-    }
-
-    /// Full jitter: a random wait in [0, min(cap, base·2^attempt)].
-    fn backoff(&self, attempt: u32) -> Duration {
-        let ceiling = self
-            .retry
-            .base
-            .saturating_mul(1u32 << attempt.min(16))
-            .min(self.retry.cap);
-        let ms = ceiling.as_millis() as u64;
-        Duration::from_millis(if ms == 0 {
-            0
-        } else {
-            rand::random_range(0..=ms)
-        })
     }
 }
 
