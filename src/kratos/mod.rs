@@ -211,10 +211,6 @@ impl Client {
                 total = ans
                     .header("x-total-count")
                     .and_then(|v| v.trim().parse::<u64>().ok());
-                // Only a listing longer than a page needs the token format.
-                if total.is_some_and(|t| t > SESSION_PAGE_SIZE) {
-                    token_style = ans.header("link").and_then(TokenStyle::learn);
-                }
             }
             let empty = batch.is_empty();
             for s in batch {
@@ -227,6 +223,11 @@ impl Client {
             let last_page = t.div_ceil(SESSION_PAGE_SIZE);
             if empty || seen.len() as u64 >= t || page > last_page {
                 break;
+            }
+            // A second page is needed: learn the token format from the first page's links
+            // (only then, so that the common one-page listing does not parse them).
+            if page == 1 {
+                token_style = ans.header("link").and_then(TokenStyle::learn);
             }
         }
         let complete = match total {
