@@ -23,44 +23,28 @@ pub struct JournalWriter {
 }
 
 impl JournalWriter {
-    /// Starts the writer on the current runtime (or, outside one, on a thread of its own); it
-    /// ends when the last handle is dropped.
+    /// Starts the writer as a task on the current runtime (every step runs on one); it ends
+    /// when the last handle is dropped.
     pub fn spawn(journal: Journal) -> JournalWriter {
         let (tx, mut rx) = mpsc::unbounded_channel::<Job>();
-        match tokio::runtime::Handle::try_current() {
-            Ok(handle) => {
-                handle.spawn(async move {
-                    while let Some(first) = rx.recv().await {
-                        // Let every task that is ready add its entries to this batch.
-                        tokio::task::yield_now().await;
-                        let mut jobs = vec![first];
-                        while let Ok(more) = rx.try_recv() {
-                            jobs.push(more);
-                        }
-                        let (entries, replies) = split(jobs);
-                        let j = journal.clone();
-                        let written = tokio::task::spawn_blocking(move || j.append(entries))
-                            .await
-                            .unwrap_or_else(|e| {
-                                Err(AppError::failed(format!("the journal writer failed: {e}")))
-                            });
-                        answer(written, replies);
-                    }
-                });
+        tokio::spawn(async move {
+            while let Some(first) = rx.recv().await {
+                // Let every task that is ready add its entries to this batch.
+                tokio::task::yield_now().await;
+                let mut jobs = vec![first];
+                while let Ok(more) = rx.try_recv() {
+                    jobs.push(more);
+                }
+                let (entries, replies) = split(jobs);
+                let j = journal.clone();
+                let written = tokio::task::spawn_blocking(move || j.append(entries))
+                    .await
+                    .unwrap_or_else(|e| {
+                        Err(AppError::failed(format!("the journal writer failed: {e}")))
+                    });
+                answer(written, replies);
             }
-            Err(_) => {
-                std::thread::spawn(move || {
-                    while let Some(first) = rx.blocking_recv() {
-                        let mut jobs = vec![first];
-                        while let Ok(more) = rx.try_recv() {
-                            jobs.push(more);
-                        }
-                        let (entries, replies) = split(jobs);
-                        answer(journal.append(entries), replies);
-                    }
-                });
-            }
-        }
+        });
         JournalWriter { tx }
     }
 
