@@ -441,7 +441,7 @@ mod tests {
             Entry::new("incident.open", None, Outcome::Ok),
         )
         .unwrap();
-        j.append(&[Entry::new("note", None, Outcome::Ok).with("seq", 99)])
+        j.append([Entry::new("note", None, Outcome::Ok).with("seq", 99)])
             .unwrap();
         let recs = read_records(&path).unwrap();
         assert_eq!(recs[1].seq, 1);

@@ -280,7 +280,7 @@ pub async fn run(ctx: &Ctx, a: &AuditQueryArgs) -> Result<Exit> {
                     // Pairs are no longer held in memory, so none is ever left out.
                     .with("travel_truncated", false)
                     .with("output_complete", !summary.output_closed);
-                j.append(&[entry])?;
+                j.append([entry])?;
             }
             Ok(Exit::Ok)
         }
@@ -288,7 +288,7 @@ pub async fn run(ctx: &Ctx, a: &AuditQueryArgs) -> Result<Exit> {
             if let Some(j) = &journal {
                 let mut entry = base.with("error", e.line_plain());
                 entry.outcome = Outcome::Failed;
-                if let Err(je) = j.append(&[entry]) {
+                if let Err(je) = j.append([entry]) {
                     output::warn(&format!(
                         "could not record the failure: {}",
                         je.line_plain()

@@ -185,7 +185,7 @@ fn lookup_error(e: LookupError, what: Option<&str>) -> AppError {
 
 fn journal(ctx: &Ctx, identity: Option<&str>, entry: Entry) -> Result<()> {
     if let Some(j) = ctx.journal_if_set(identity, STEP)? {
-        j.append(&[entry])?;
+        j.append([entry])?;
     }
     Ok(())
 }

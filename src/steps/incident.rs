@@ -141,7 +141,7 @@ fn note(ctx: &Ctx, a: &IncidentNoteArgs) -> Result<Exit> {
     if let Some(t) = &a.text {
         e.put("text", t);
     }
-    let seq = j.append(&[e])?;
+    let seq = j.append([e])?;
     if ctx.json() {
         output::print_json(&json!({"seq": seq.first(), "incident": j.incident()}))?;
     } else {

@@ -98,7 +98,7 @@ pub async fn run(ctx: &Ctx, a: &PatternScanArgs) -> Result<Exit> {
     match result {
         Ok(found) => {
             if let Some(j) = &journal {
-                j.append(&[base
+                j.append([base
                     .with(
                         "ips",
                         found
@@ -134,7 +134,7 @@ pub async fn run(ctx: &Ctx, a: &PatternScanArgs) -> Result<Exit> {
             if let Some(j) = &journal {
                 let mut entry = base.with("error", e.line_plain());
                 entry.outcome = Outcome::Failed;
-                if let Err(je) = j.append(&[entry]) {
+                if let Err(je) = j.append([entry]) {
                     output::warn(&format!(
                         "could not record the failure: {}",
                         je.line_plain()
