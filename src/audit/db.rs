@@ -364,15 +364,10 @@ pub struct Lossy(pub String);
 
 impl<'a> FromSql<'a> for Lossy {
     fn from_sql(
-        _ty: &Type,
+        ty: &Type,
         raw: &'a [u8],
     ) -> std::result::Result<Self, Box<dyn std::error::Error + Sync + Send>> {
-        // The common case (valid UTF-8) is checked by the fast validator; only a bad value
-        // pays for the lossy conversion.
-        Ok(Lossy(match std::str::from_utf8(raw) {
-            Ok(s) => s.to_owned(),
-            Err(_) => String::from_utf8_lossy(raw).into_owned(),
-        }))
+        TextRef::from_sql(ty, raw).map(|t| Lossy(t.0.into_owned()))
     }
 
     fn accepts(ty: &Type) -> bool {
@@ -392,6 +387,8 @@ impl<'a> FromSql<'a> for TextRef<'a> {
         _ty: &Type,
         raw: &'a [u8],
     ) -> std::result::Result<Self, Box<dyn std::error::Error + Sync + Send>> {
+        // The common case (valid UTF-8) is checked by the fast validator and borrowed; only a
+        // bad value pays for the lossy conversion.
         Ok(TextRef(match std::str::from_utf8(raw) {
             Ok(s) => Cow::Borrowed(s),
             Err(_) => Cow::Owned(String::from_utf8_lossy(raw).into_owned()),

@@ -346,7 +346,7 @@ impl Summary {
             self.flagged.push(json!({
                 "id": e.id,
                 "type": event_type,
-                "time": time_json(e.at_us),
+                "time": audit::time_text(e.at_us),
                 "ip": e.ip(),
                 "user_agent": e.user_agent(),
                 "place": (!e.place.is_empty()).then_some(&e.place),
@@ -380,10 +380,6 @@ impl Summary {
 }
 
 /// RFC 3339 UTC with microseconds (`2026-11-25T01:55:08.123456Z`).
-fn time_json(us: i64) -> String {
-    audit::time_text(us)
-}
-
 /// Events in, events out in the same order, with impossible travel attached. A located event
 /// is held back (`pending`, with the rows after it in `gap`) until the located event before it
 /// is known: the next located row, or the answer of [`partner`] at the end of a batch.
@@ -404,26 +400,7 @@ struct Pipeline<W: Write> {
 impl<W: Write> Pipeline<W> {
     fn push(&mut self, mut e: Event) -> io::Result<()> {
         if let Some(here) = e.located {
-            if let Some(newer) = self.newer
-                && let Some((km, secs)) =
-                    travel::impossible(&here, &newer, self.max_speed, MIN_TRAVEL_KM)
-            {
-                e.travel.push(Leg {
-                    with: newer.id,
-                    direction: "to",
-                    km,
-                    secs,
-                });
-                // A pending event is always `newer` (any located row after it releases it).
-                if let Some(p) = self.pending.as_mut().filter(|p| p.id == newer.id) {
-                    p.travel.push(Leg {
-                        with: here.id,
-                        direction: "from",
-                        km,
-                        secs,
-                    });
-                }
-            }
+            self.link(&here, Some(&mut e.travel));
             self.release()?;
             self.newer = Some(here);
             if e.shown {
@@ -455,11 +432,31 @@ impl<W: Write> Pipeline<W> {
 
     /// The located event before the pending one is `older` (or there is none): release it.
     fn resolve(&mut self, older: Option<Located>) -> io::Result<()> {
-        if let (Some(p), Some(older)) = (self.pending.as_mut(), older)
-            && let Some(here) = p.located
-            && let Some((km, secs)) =
-                travel::impossible(&older, &here, self.max_speed, MIN_TRAVEL_KM)
-        {
+        if let Some(older) = older {
+            self.link(&older, None);
+        }
+        self.release()
+    }
+
+    /// Pairs the located event `older` with the nearest newer one (`self.newer`). On an
+    /// impossible trip, `older_legs` (the older event's legs, when it is read now) gets the
+    /// "to" leg, and the pending event, when it is that newer one, the "from" leg. (A pending
+    /// event is always `newer`: any located row after it releases it.)
+    fn link(&mut self, older: &Located, older_legs: Option<&mut Vec<Leg>>) {
+        let Some(newer) = self.newer else { return };
+        let Some((km, secs)) = travel::impossible(older, &newer, self.max_speed, MIN_TRAVEL_KM)
+        else {
+            return;
+        };
+        if let Some(legs) = older_legs {
+            legs.push(Leg {
+                with: newer.id,
+                direction: "to",
+                km,
+                secs,
+            });
+        }
+        if let Some(p) = self.pending.as_mut().filter(|p| p.id == newer.id) {
             p.travel.push(Leg {
                 with: older.id,
                 direction: "from",
@@ -467,7 +464,6 @@ impl<W: Write> Pipeline<W> {
                 secs,
             });
         }
-        self.release()
     }
 
     fn release(&mut self) -> io::Result<()> {
@@ -560,12 +556,8 @@ async fn query(
             seen_rows += 1;
             seen_bytes += row.raw_size_bytes();
             let event = decode(row, want_place)?;
-            if let Err(e) = p.push(event) {
-                if e.kind() == io::ErrorKind::BrokenPipe {
-                    p.summary.output_closed = true;
-                    break 'batches;
-                }
-                return Err(out_err(e));
+            if closed(p.push(event), &mut p.summary)? {
+                break 'batches;
             }
             if next.is_none() && p.waiting_since().is_none_or(|b| b == p.batch) {
                 asked = batch_size(seen_rows, seen_bytes);
@@ -577,12 +569,8 @@ async fn query(
         }
         if let Some(before) = p.waiting() {
             let older = partner(&tx, id, window, before).await?;
-            if let Err(e) = p.resolve(older) {
-                if e.kind() == io::ErrorKind::BrokenPipe {
-                    p.summary.output_closed = true;
-                    break;
-                }
-                return Err(out_err(e));
+            if closed(p.resolve(older), &mut p.summary)? {
+                break;
             }
         }
         if rows < this_batch {
@@ -599,15 +587,23 @@ async fn query(
         mut summary,
         ..
     } = p;
-    if !summary.output_closed
-        && let Err(e) = sink.end(id, window, &summary)
-    {
-        if e.kind() != io::ErrorKind::BrokenPipe {
-            return Err(out_err(e));
-        }
-        summary.output_closed = true;
+    if !summary.output_closed {
+        closed(sink.end(id, window, &summary), &mut summary)?;
     }
     Ok(summary)
+}
+
+/// Whether a write found the reader gone (a closed pipe: noted in `summary`, the step ends
+/// quietly); any other write error is the step's error.
+fn closed(written: io::Result<()>, summary: &mut Summary) -> Result<bool> {
+    match written {
+        Ok(()) => Ok(false),
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {
+            summary.output_closed = true;
+            Ok(true)
+        }
+        Err(e) => Err(out_err(e)),
+    }
 }
 
 /// Rows for the next FETCH: about `BATCH_BYTES` at the mean row size so far, a power of two
@@ -659,7 +655,7 @@ async fn partner(
         let q = queries::travel_partner(
             identity,
             w,
-            queries::Param::Text(time_json(at_us)),
+            queries::Param::Text(audit::time_text(at_us)),
             queries::Param::Int(id),
             queries::Param::Int(limit),
         );
@@ -776,10 +772,10 @@ impl<W: Write> Sink<W> {
             writeln!(
                 self.out,
                 "events of {id} from {} to {} (UTC), newest first; new-ip against {} .. {}:",
-                short(w.from),
-                short(w.to),
-                short(w.baseline_from),
-                short(w.from)
+                audit::short_time(w.from.as_microsecond()),
+                audit::short_time(w.to.as_microsecond()),
+                audit::short_time(w.baseline_from.as_microsecond()),
+                audit::short_time(w.from.as_microsecond())
             )?;
             writeln!(
                 self.out,
@@ -847,7 +843,7 @@ impl<W: Write> Sink<W> {
             } else {
                 output::shorten(&audit::printable(&e.place), 20)
             };
-            let at = Timestamp::from_microsecond(e.at_us).map_or_else(|_| String::new(), short);
+            let at = audit::short_time(e.at_us);
             let line = format!(
                 "{} {:<19}  {:<22}  {:<15}  {:<20}  {:<28}  {}",
                 if flagged { '!' } else { ' ' },
@@ -882,8 +878,8 @@ impl<W: Write> Sink<W> {
             writeln!(
                 self.out,
                 "no events of {id} between {} and {} (is the identity id right? is the window wide enough?)",
-                short(w.from),
-                short(w.to)
+                audit::short_time(w.from.as_microsecond()),
+                audit::short_time(w.to.as_microsecond())
             )?;
         } else {
             let per_flag: Vec<String> = FLAGS
@@ -908,11 +904,6 @@ impl<W: Write> Sink<W> {
         }
         self.out.flush()
     }
-}
-
-/// `2026-11-25 01:55:08` (UTC).
-fn short(t: Timestamp) -> String {
-    t.strftime("%Y-%m-%d %H:%M:%S").to_string()
 }
 
 #[cfg(test)]

@@ -257,8 +257,8 @@ async fn scan(
                 "identities": db::get::<i64>(&row, 1)?,
                 "failed_logins": db::get::<i64>(&row, 2)?,
                 "failed_without_identity": db::get::<i64>(&row, 3)?,
-                "first": time_json(db::get::<db::Micros>(&row, 4)?.0),
-                "last": time_json(db::get::<db::Micros>(&row, 5)?.0),
+                "first": audit::time_text(db::get::<db::Micros>(&row, 4)?.0),
+                "last": audit::time_text(db::get::<db::Micros>(&row, 5)?.0),
             }));
             add(ip, "stuffing", &mut order);
         }
@@ -320,8 +320,8 @@ async fn scan(
                 "logins_succeeded": db::get::<i64>(&row, 3)?,
                 "logins_failed": db::get::<i64>(&row, 4)?,
                 "events_without_identity": db::get::<i64>(&row, 5)?,
-                "first": time_json(db::get::<db::Micros>(&row, 6)?.0),
-                "last": time_json(db::get::<db::Micros>(&row, 7)?.0),
+                "first": audit::time_text(db::get::<db::Micros>(&row, 6)?.0),
+                "last": audit::time_text(db::get::<db::Micros>(&row, 7)?.0),
             }));
         }
     }
@@ -413,8 +413,8 @@ async fn scan(
                         ok,
                         failed,
                         events,
-                        short(first_at),
-                        short(last_at),
+                        audit::short_time(first_at),
+                        audit::short_time(last_at),
                         output::shorten(&shared.join(" "), 80)
                     );
                     if ok > 0 && colour {
@@ -462,16 +462,6 @@ enum Mode {
 
 fn out_err(e: io::Error) -> AppError {
     AppError::failed(format!("cannot write to stdout: {e}"))
-}
-
-fn time_json(us: i64) -> String {
-    audit::time_text(us)
-}
-
-fn short(us: i64) -> String {
-    Timestamp::from_microsecond(us)
-        .map(|t| t.strftime("%Y-%m-%d %H:%M:%S").to_string())
-        .unwrap_or_default()
 }
 
 /// Everything before the identity rows.
