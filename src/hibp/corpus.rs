@@ -18,6 +18,7 @@
 
 use std::cmp::Ordering;
 use std::fs::File;
+use std::io::Read;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
@@ -824,22 +825,13 @@ impl SplitDir {
                 "the prefix file for this hash holds {len} bytes, far more than a prefix file can"
             )));
         }
-        let mut data = vec![0u8; len as usize];
-        let mut n = 0;
-        while n < data.len() {
-            match file.read_at(&mut data[n..], n as u64) {
-                Ok(0) => break,
-                Ok(k) => n += k,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => {
-                    return Err(LookupError::Io(format!(
-                        "cannot read the prefix file in {}: {e}",
-                        self.dir.display()
-                    )));
-                }
-            }
-        }
-        data.truncate(n);
+        let mut data = Vec::with_capacity(len as usize);
+        (&file).take(len).read_to_end(&mut data).map_err(|e| {
+            LookupError::Io(format!(
+                "cannot read the prefix file in {}: {e}",
+                self.dir.display()
+            ))
+        })?;
         parse_lines(&data, self.kind.suffix_len(), true)
             .map_err(|e| self.not_a_corpus(&format!("in the prefix file for this hash, {e}")))
     }
