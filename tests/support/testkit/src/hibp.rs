@@ -13,7 +13,7 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::Router;
@@ -81,45 +81,8 @@ impl Config {
     }
 }
 
-/// One request as it reached the double.
-#[derive(Debug, Clone)]
-pub struct RecordedRequest {
-    pub method: String,
-    pub path: String,
-    pub query: Option<String>,
-    /// Every header, names lowercase, in arrival order.
-    pub headers: Vec<(String, String)>,
-    pub body: Vec<u8>,
-}
-
-impl RecordedRequest {
-    /// The first value of a header (name case-insensitive).
-    pub fn header(&self, name: &str) -> Option<&str> {
-        let name = name.to_ascii_lowercase();
-        self.headers
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, v)| v.as_str())
-    }
-
-    /// Everything that was received, as text: the request line, the headers and the body.
-    pub fn everything(&self) -> String {
-        let mut s = format!(
-            "{} {}{}\n",
-            self.method,
-            self.path,
-            self.query
-                .as_deref()
-                .map(|q| format!("?{q}"))
-                .unwrap_or_default()
-        );
-        for (n, v) in &self.headers {
-            s.push_str(&format!("{n}: {v}\n"));
-        }
-        s.push_str(&String::from_utf8_lossy(&self.body));
-        s
-    }
-}
+pub use crate::common::RecordedRequest;
+use crate::common::{ServerThread, lock};
 
 #[derive(Default)]
 struct Tables {
@@ -134,16 +97,11 @@ struct State {
     requests: Mutex<Vec<RecordedRequest>>,
 }
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
 /// The range API double. Stops when dropped.
 pub struct RangeDouble {
     addr: SocketAddr,
     state: Arc<State>,
-    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    _server: ServerThread,
 }
 
 impl RangeDouble {
@@ -183,8 +141,7 @@ impl RangeDouble {
         RangeDouble {
             addr,
             state,
-            shutdown: Some(shutdown_tx),
-            thread: Some(thread),
+            _server: ServerThread::new(shutdown_tx, thread),
         }
     }
 
@@ -227,17 +184,6 @@ impl RangeDouble {
     }
 }
 
-impl Drop for RangeDouble {
-    fn drop(&mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
-
 async fn handle(state: Arc<State>, req: Request) -> Response {
     let (parts, body) = req.into_parts();
     let body = axum::body::to_bytes(body, 1 << 20)
@@ -268,9 +214,23 @@ async fn handle(state: Arc<State>, req: Request) -> Response {
             query: query.clone(),
             headers,
             body,
+            status: 0,
         });
         r.len()
     };
+    let response = answer(&state, serial, &path, query.as_deref(), padded).await;
+    lock(&state.requests)[serial - 1].status = response.status().as_u16();
+    response
+}
+
+/// The answer to the `serial`-th request (1, 2, …).
+async fn answer(
+    state: &Arc<State>,
+    serial: usize,
+    path: &str,
+    query: Option<&str>,
+    padded: bool,
+) -> Response {
     let config = lock(&state.config).clone();
 
     let Some(prefix) = path
@@ -283,7 +243,7 @@ async fn handle(state: Arc<State>, req: Request) -> Response {
             "The hash prefix was not in a valid format",
         );
     };
-    let ntlm = match query.as_deref() {
+    let ntlm = match query {
         None => false,
         Some("mode=ntlm") => true,
         Some(_) => return text(StatusCode::BAD_REQUEST, "unknown query"),
@@ -323,7 +283,7 @@ async fn handle(state: Arc<State>, req: Request) -> Response {
         _ => {}
     }
 
-    let lines = range_lines(&state, &config, &prefix, ntlm, padded);
+    let lines = range_lines(state, &config, &prefix, ntlm, padded);
     let mut body = lines.join(config.line_ending);
     if config.final_line_ending {
         body.push_str(config.line_ending);
@@ -608,6 +568,7 @@ mod tests {
         let r = d.requests();
         assert_eq!(r.len(), 2);
         assert_eq!(r[0].path, "/range/5baa6");
+        assert_eq!((r[0].status, r[1].status), (200, 200));
         assert_eq!(r[1].query.as_deref(), Some("mode=ntlm"));
         assert_eq!(r[0].header("Add-Padding"), Some("true"));
     }

@@ -265,30 +265,8 @@ pub struct SessionRow {
     pub devices: Vec<Value>,
 }
 
-/// One request the double received (including rejected and faulted ones).
-#[derive(Clone, Debug)]
-pub struct RecordedRequest {
-    pub method: String,
-    /// The path as sent (before the `/admin` prefix is added, §0).
-    pub path: String,
-    pub query: Option<String>,
-    /// Lower-case names.
-    pub headers: Vec<(String, String)>,
-    pub body: Vec<u8>,
-    /// The status answered; 0 while the request is still being handled.
-    pub status: u16,
-}
-
-impl RecordedRequest {
-    /// The first header of that name (case-insensitive).
-    pub fn header(&self, name: &str) -> Option<&str> {
-        let name = name.to_ascii_lowercase();
-        self.headers
-            .iter()
-            .find(|(k, _)| *k == name)
-            .map(|(_, v)| v.as_str())
-    }
-}
+pub use crate::common::RecordedRequest;
+use crate::common::ServerThread;
 
 /// A failure to inject. Faults are matched in the order they were injected; each matching
 /// request uses one of its `times`. A faulted request is recorded but never reaches the
@@ -351,8 +329,7 @@ pub enum FaultKind {
 pub struct KratosDouble {
     shared: Arc<server::Shared>,
     url: String,
-    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    _server: ServerThread,
 }
 
 impl KratosDouble {
@@ -369,6 +346,9 @@ impl KratosDouble {
         let url = format!("http://127.0.0.1:{}", addr.port());
         let shared = Arc::new(server::Shared::new(config, url.clone()));
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        // The double answers only once its timer is calibrated: connections made before would
+        // wait in the backlog and be accepted in any order, not in the order they came.
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel::<()>();
         let s = shared.clone();
         let workers = shared.config.worker_threads;
         let thread = std::thread::Builder::new()
@@ -401,6 +381,7 @@ impl KratosDouble {
                         }
                     };
                     let app = server::router(s);
+                    let _ = ready_tx.send(());
                     tokio::select! {
                         r = axum::serve(listener, app) => {
                             if let Err(e) = r {
@@ -412,11 +393,12 @@ impl KratosDouble {
                 });
                 rt.shutdown_timeout(Duration::from_millis(200));
             })?;
+        // An error in the thread drops the sender: the double then answers nothing, as before.
+        let _ = ready_rx.recv();
         Ok(KratosDouble {
             shared,
             url,
-            shutdown: Some(tx),
-            thread: Some(thread),
+            _server: ServerThread::new(tx, thread),
         })
     }
 
@@ -728,16 +710,5 @@ impl KratosDouble {
             .iter()
             .filter(|l| l.subject == subject)
             .count()
-    }
-}
-
-impl Drop for KratosDouble {
-    fn drop(&mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
     }
 }

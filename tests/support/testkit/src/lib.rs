@@ -3,5 +3,6 @@
 //!   injection;
 //! - [`hibp`]: a Pwned Passwords range API double.
 
+mod common;
 pub mod hibp;
 pub mod kratos;

@@ -15,6 +15,7 @@ use serde_json::{Value, json};
 
 use super::model::Db;
 use super::{Config, Fault, FaultKind, Flavour, RecordedRequest};
+use crate::common::lock;
 
 /// A recorded request; the body is a cheap reference-counted `Bytes`.
 struct Record {
@@ -48,10 +49,6 @@ pub(crate) struct Shared {
     /// Total time from a request's arrival to its answer being ready, for the mean served
     /// latency in `/__double/stats` (what a benchmark's floor should be computed with).
     served_ns: std::sync::atomic::AtomicU64,
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 impl Shared {
