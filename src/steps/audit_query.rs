@@ -12,7 +12,7 @@
 //! as one JSON document: memory stays flat however many rows match.
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
 use std::io::{self, BufWriter, Write};
 use std::net::IpAddr;
@@ -522,19 +522,22 @@ async fn query(
     };
     p.sink.begin(id, window, events_q).map_err(out_err)?;
     tx.declare(CURSOR, events_q).await?;
-    // Every batch size the loop may ask for, prepared now: nothing can be prepared while the
-    // rows of a FETCH are arriving.
-    let mut fetches: HashMap<u32, Statement> = HashMap::new();
-    let mut size = FIRST_BATCH;
-    while size <= MAX_BATCH {
-        let f = tx.prepare_fetch(CURSOR, size).await?;
+    // Every batch size the loop may ask for (the powers of two from FIRST_BATCH to MAX_BATCH),
+    // prepared now, in one round trip: nothing can be prepared while the rows of a FETCH are
+    // arriving. They all read the same cursor, so one has its columns checked.
+    let sizes: Vec<u32> = std::iter::successors(Some(FIRST_BATCH), |s| Some(s * 2))
+        .take_while(|s| *s <= MAX_BATCH)
+        .collect();
+    let fetches: Vec<Statement> =
+        futures::future::try_join_all(sizes.iter().map(|&n| tx.prepare_fetch(CURSOR, n))).await?;
+    if let Some(f) = fetches.first() {
         db::check_text(f.columns(), &[COL_TYPE, COL_UA, COL_METADATA])?;
-        fetches.insert(size, f);
-        size *= 2;
     }
     let fetch_of = |size: u32| {
-        fetches
-            .get(&size)
+        sizes
+            .iter()
+            .position(|&n| n == size)
+            .map(|i| &fetches[i])
             .ok_or_else(|| AppError::failed(format!("no FETCH prepared for {size} rows")))
     };
     let (mut seen_rows, mut seen_bytes) = (0usize, 0usize);
