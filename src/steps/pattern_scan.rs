@@ -376,28 +376,19 @@ async fn scan(
                 Mode::Json => {
                     let sep: &[u8] = if first { b"\n" } else { b",\n" };
                     first = false;
-                    // The keys in the order serde_json's map gives them (sorted).
-                    (|| {
-                        let mut n = itoa::Buffer::new();
-                        out.write_all(sep)?;
-                        out.write_all(b"{\"events\":")?;
-                        out.write_all(n.format(events).as_bytes())?;
-                        out.write_all(b",\"first\":\"")?;
-                        audit::write_time(&mut out, first_at)?;
-                        out.write_all(b"\",\"identity\":\"")?;
-                        out.write_all(id.as_bytes())?;
-                        out.write_all(b"\",\"last\":\"")?;
-                        audit::write_time(&mut out, last_at)?;
-                        out.write_all(b"\",\"logins_failed\":")?;
-                        out.write_all(n.format(failed).as_bytes())?;
-                        out.write_all(b",\"logins_succeeded\":")?;
-                        out.write_all(n.format(ok).as_bytes())?;
-                        out.write_all(b",\"shared_ips\":")?;
-                        serde_json::to_writer(&mut out, &shared_ips)?;
-                        out.write_all(b",\"shared_user_agents\":")?;
-                        serde_json::to_writer(&mut out, &shared_agents)?;
-                        out.write_all(b"}")
-                    })()
+                    out.write_all(sep).and_then(|()| {
+                        let row = IdentityRow {
+                            events,
+                            first: audit::time_text(first_at),
+                            identity: &id,
+                            last: audit::time_text(last_at),
+                            logins_failed: failed,
+                            logins_succeeded: ok,
+                            shared_ips: &shared_ips,
+                            shared_user_agents: &shared_agents,
+                        };
+                        serde_json::to_writer(&mut out, &row).map_err(io::Error::from)
+                    })
                 }
                 Mode::Table => {
                     let mut shared: Vec<String> = shared_ips.clone();
@@ -458,6 +449,20 @@ enum Mode {
     Json,
     Ids,
     Blocklist(BlocklistFormat),
+}
+
+/// One identity of `-o json`. The keys are declared in the order serde_json's maps give the
+/// rest of the document (sorted).
+#[derive(serde::Serialize)]
+struct IdentityRow<'a> {
+    events: i64,
+    first: String,
+    identity: &'a str,
+    last: String,
+    logins_failed: i64,
+    logins_succeeded: i64,
+    shared_ips: &'a [String],
+    shared_user_agents: &'a [String],
 }
 
 fn out_err(e: io::Error) -> AppError {
