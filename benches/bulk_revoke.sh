@@ -7,6 +7,8 @@
 #
 # Usage: benches/bulk_revoke.sh [N=10000] [LATENCY_MS=10] [CONCURRENCY=80]
 # SKIP_CURL=1 leaves out the curl loop (it takes N x ~21 ms).
+# ATOCTL_BIN=PATH measures that executable, e.g. the static release build:
+#   cargo build-static && ATOCTL_BIN=target/x86_64-unknown-linux-gnu/release/atoctl benches/bulk_revoke.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-10000}
@@ -15,7 +17,7 @@ C=${3:-80}
 SESSIONS=${SESSIONS:-2}
 
 cargo build --release -q -p atoctl -p atoctl-testkit
-ATOCTL=$PWD/target/release/atoctl
+ATOCTL=${ATOCTL_BIN:-$PWD/target/release/atoctl}
 DOUBLE=$PWD/target/release/kratos-double
 work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Benchmarks `atoctl hibp-check --offline` on a generated corpus of at least 50,000,000 lines:
-#   1. one lookup as a whole process, against util-linux `look` on the same file (hyperfine);
+#   1. one lookup as a whole process, against util-linux `look` on the same file (hyperfine):
+#      the static release build (`cargo build-static`, the file that ships) and, for comparison,
+#      the dynamically linked `cargo build --release`;
 #   2. in-process lookups, warm (benches/hibp_lookup.rs);
 #   3. `--sha1-file` with 100,000 hashes in one run (hyperfine), as lookups per second.
 #
@@ -24,8 +26,10 @@ command -v hyperfine >/dev/null || { echo "hibp.sh: install hyperfine (apt-get i
 command -v look >/dev/null || { echo "hibp.sh: install util-linux (look)" >&2; exit 2; }
 
 cargo build --release --quiet --bin atoctl --example gen_pwned_corpus
+cargo build-static --quiet
 BENCH_BIN=$(cargo bench --bench hibp_lookup --no-run 2>&1 | grep -o 'target/release/deps/hibp_lookup-[0-9a-f]*' | head -n1)
-BIN=target/release/atoctl
+BIN=target/x86_64-unknown-linux-gnu/release/atoctl
+DYN=target/release/atoctl
 if [ ! -s "$CORPUS" ]; then
   target/release/examples/gen_pwned_corpus "$CORPUS" --lines "$LINES" \
     --queries "$QUERIES" --present "$PRESENT"
@@ -48,6 +52,7 @@ $PRIO hyperfine -N -i --warmup 30 --runs "$RUNS" \
   -n "look (found)" "look $HASH: $CORPUS" \
   -n "atoctl (absent)" "$BIN hibp-check --offline $CORPUS --sha1 $ABSENT" \
   -n "look (absent)" "look $ABSENT: $CORPUS" \
+  -n "atoctl dynamically linked (found)" "$DYN hibp-check --offline $CORPUS --sha1 $HASH" \
   --export-markdown "$DATA/bench-process.md"
 
 echo

@@ -15,6 +15,7 @@ pub mod journal;
 pub mod kratos;
 pub mod output;
 pub mod plan;
+pub mod platform;
 pub mod steps;
 
 use cli::{Cli, Command};
@@ -47,6 +48,7 @@ pub fn run(cli: Cli) -> Result<Exit> {
     let offline_lookup = matches!(&cli.command, Command::HibpCheck(a) if a.offline.is_some());
     let mut builder = tokio::runtime::Builder::new_current_thread();
     if !offline_lookup && !matches!(&cli.command, Command::Incident(_)) {
+        platform::prepare_name_lookups();
         builder.enable_all();
     }
     let rt = builder

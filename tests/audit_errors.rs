@@ -22,7 +22,7 @@ fn fails(cmd: &mut assert_cmd::Command, code: i32, needle: &str) {
 }
 
 fn atoctl_with_url(url: &str) -> assert_cmd::Command {
-    let mut c = assert_cmd::Command::cargo_bin("atoctl").unwrap();
+    let mut c = assert_cmd::Command::new(atoctl_testkit::atoctl_bin());
     c.env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("ATOCTL_DATABASE_URL", url);
@@ -104,7 +104,7 @@ fn invalid_input_is_refused_before_connecting() {
 
 #[test]
 fn a_missing_database_url_is_a_usage_error() {
-    let mut c = assert_cmd::Command::cargo_bin("atoctl").unwrap();
+    let mut c = assert_cmd::Command::new(atoctl_testkit::atoctl_bin());
     c.env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .args(["audit-query", "--identity", ID]);
@@ -184,7 +184,7 @@ fn a_wrong_password_is_a_clear_login_error() {
 #[test]
 fn the_database_url_falls_back_to_database_url() {
     let db = TestDb::with_schema();
-    let mut c = assert_cmd::Command::cargo_bin("atoctl").unwrap();
+    let mut c = assert_cmd::Command::new(atoctl_testkit::atoctl_bin());
     c.env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("DATABASE_URL", db.url())
@@ -192,12 +192,23 @@ fn the_database_url_falls_back_to_database_url() {
         .assert()
         .success();
     // and --database-url beats both
-    let mut c = assert_cmd::Command::cargo_bin("atoctl").unwrap();
+    let mut c = assert_cmd::Command::new(atoctl_testkit::atoctl_bin());
     c.env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("DATABASE_URL", "postgres://postgres@127.0.0.1:1/x")
         .env("ATOCTL_DATABASE_URL", "postgres://postgres@127.0.0.1:1/y")
         .args(["audit-query", "--identity", ID, "--database-url", &db.url()])
+        .assert()
+        .success();
+}
+
+#[test]
+fn the_database_url_may_name_a_host() {
+    // `localhost` is looked up by name (in the static build: by glibc's built-in services only).
+    let db = TestDb::with_schema();
+    let url = db.url().replacen("@127.0.0.1:", "@localhost:", 1);
+    atoctl_with_url(&url)
+        .args(["audit-query", "--identity", ID])
         .assert()
         .success();
 }
@@ -274,8 +285,7 @@ fn dry_run_prints_sql_with_bound_parameters_and_connects_to_nothing() {
 #[test]
 fn schema_can_run_twice() {
     let db = TestDb::empty();
-    let ddl = assert_cmd::Command::cargo_bin("atoctl")
-        .unwrap()
+    let ddl = assert_cmd::Command::new(atoctl_testkit::atoctl_bin())
         .arg("schema")
         .output()
         .unwrap();

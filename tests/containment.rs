@@ -44,6 +44,21 @@ fn sessions_lists_every_session_with_its_devices() {
 }
 
 #[test]
+fn the_admin_url_may_name_a_host() {
+    // `localhost` is looked up by name (in the static build: by glibc's built-in services only).
+    let env = Env::new(Flavour::Current);
+    let id = victim(&env, "alice@example.com", 1);
+    let url = env.kratos.url().replace("127.0.0.1", "localhost");
+    assert!(url.starts_with("http://localhost:"), "{url}");
+    let r = run(env
+        .cmd()
+        .env("KRATOS_ADMIN_URL", &url)
+        .args(["sessions", "--identity", &id]));
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stdout.contains("198.51.100.1"), "{r:?}");
+}
+
+#[test]
 fn sessions_of_an_unknown_identity_is_exit_3_although_kratos_lists_it_as_empty() {
     let env = Env::new(Flavour::Current);
     let r = env.run(&[
@@ -824,7 +839,7 @@ fn on_a_terminal(env: &Env, args: &[&str], keys: &str) -> Option<Run> {
     let script = ["/usr/bin/script", "/bin/script"]
         .into_iter()
         .find(|p| std::path::Path::new(p).exists())?;
-    let bin = assert_cmd::cargo::cargo_bin("atoctl");
+    let bin = atoctl_testkit::atoctl_bin();
     let cmdline = std::iter::once(bin.display().to_string())
         .chain(args.iter().map(|a| a.to_string()))
         .collect::<Vec<_>>()

@@ -82,7 +82,7 @@ fn eight_processes_appending_at_once_lose_nothing_and_keep_the_chain() {
     const NOTES: usize = 25;
     let children: Vec<_> = (0..PROCS)
         .map(|p| {
-            let bin = assert_cmd::cargo::cargo_bin("atoctl");
+            let bin = atoctl_testkit::atoctl_bin();
             let journal = env.journal.clone();
             std::thread::spawn(move || {
                 for n in 0..NOTES {

@@ -75,8 +75,7 @@ impl TestDb {
     /// A new database with the schema of `atoctl schema`.
     pub fn with_schema() -> TestDb {
         let db = TestDb::empty();
-        let out = assert_cmd::Command::cargo_bin("atoctl")
-            .unwrap()
+        let out = assert_cmd::Command::new(atoctl_testkit::atoctl_bin())
             .arg("schema")
             .output()
             .unwrap();
@@ -95,7 +94,7 @@ impl TestDb {
 
     /// atoctl with this database in ATOCTL_DATABASE_URL and a clean environment otherwise.
     pub fn atoctl(&self) -> assert_cmd::Command {
-        let mut c = assert_cmd::Command::cargo_bin("atoctl").unwrap();
+        let mut c = assert_cmd::Command::new(atoctl_testkit::atoctl_bin());
         c.env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("ATOCTL_DATABASE_URL", self.url())

@@ -74,7 +74,7 @@ impl Env {
     /// atoctl with only what the test gives it: the double's URL, the journal, a fixed
     /// operator, short retries; no terminal (stdin is empty unless the test writes to it).
     pub fn cmd(&self) -> assert_cmd::Command {
-        let mut c = assert_cmd::Command::cargo_bin("atoctl").expect("atoctl binary");
+        let mut c = assert_cmd::Command::new(atoctl_testkit::atoctl_bin());
         for (k, _) in std::env::vars() {
             if k.starts_with("ATOCTL_")
                 || k.starts_with("KRATOS_")

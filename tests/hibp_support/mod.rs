@@ -16,7 +16,7 @@ pub const ID: &str = "5f1c2a9e-0b7e-4c3d-9a51-2f6d8e4b1c07";
 /// `atoctl` with no configuration from the environment, retries off (tests that need them turn
 /// them on), and a generous kill timer so that a hang fails instead of blocking CI.
 pub fn atoctl() -> Command {
-    let mut c = assert_cmd::cargo::cargo_bin_cmd!("atoctl");
+    let mut c = Command::new(atoctl_testkit::atoctl_bin());
     for k in [
         "KRATOS_ADMIN_URL",
         "KRATOS_ADMIN_TOKEN",
