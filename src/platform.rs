@@ -1,4 +1,4 @@
-//! What a statically linked build must set up before it does anything else.
+//! What a statically linked build must set up before it looks a host name up.
 //!
 //! `cargo build-static` links glibc into the executable. glibc's host-name lookups
 //! (`getaddrinfo`, used by reqwest's and tokio-postgres's resolvers) follow the `hosts:` line
@@ -7,10 +7,9 @@
 //! static executable can only load together with a second copy of the C library, which must
 //! be exactly the glibc it was built with; glibc does not promise that this works, and on
 //! another distribution it may fail in the middle of connecting to the admin API. So the
-//! static build pins host
-//! lookups to `files dns` (`/etc/hosts`, then the servers in `/etc/resolv.conf`), as Go's
-//! resolver does, and never loads a service library. A dynamically linked build follows
-//! nsswitch.conf as every other program on the machine does.
+//! static build pins host lookups to `files dns` (`/etc/hosts`, then the servers in
+//! `/etc/resolv.conf`), as Go's resolver does, and never loads a service library. A
+//! dynamically linked build follows nsswitch.conf as every other program on the machine does.
 
 /// Pins host-name lookups to glibc's built-in services in a static build; nothing otherwise.
 /// Call it before the first lookup and before any thread exists; a command that looks no name
