@@ -174,6 +174,7 @@ fn untrustworthy_answers_are_unknown_never_not_found() {
         (Mode::WrongLength, "34 hex digits"),
         (Mode::Empty, "empty"),
         (Mode::Redirect, "redirect"),
+        (Mode::Oversized, "larger than 8 MiB"),
     ];
     for (mode, says) in cases {
         let d = RangeDouble::start(Config::default().mode(mode.clone()));
@@ -225,6 +226,33 @@ fn after_two_failures(status: u16, retries: &str) -> (Run, usize) {
         .args(["hibp-check", "--stdin", "--api-url", &d.url()])
         .write_stdin(format!("{PW}\n")));
     (r, d.requests().len())
+}
+
+/// A check with 3 retries against a range API answering in `mode`; the run and the number of
+/// requests the API received.
+fn with_three_retries(mode: Mode) -> (Run, usize) {
+    let d = RangeDouble::start(Config::default().mode(mode));
+    d.add_password(PW, 12);
+    let r = run(atoctl()
+        .env("ATOCTL_RETRIES", "3")
+        .args(["hibp-check", "--stdin", "--api-url", &d.url()])
+        .write_stdin(format!("{PW}\n")));
+    (r, d.requests().len())
+}
+
+#[test]
+fn a_broken_off_answer_is_fetched_again_but_one_too_large_for_a_range_is_not() {
+    let (r, requests) = with_three_retries(Mode::Aborted);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("broke off"), "{}", r.stderr);
+    assert!(r.stderr.contains("retrying"), "{}", r.stderr);
+    assert_eq!(requests, 4);
+    // Asking again would fetch the same again.
+    let (r, requests) = with_three_retries(Mode::Oversized);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("larger than 8 MiB"), "{}", r.stderr);
+    assert!(!r.stderr.contains("retrying"), "{}", r.stderr);
+    assert_eq!(requests, 1);
 }
 
 #[test]

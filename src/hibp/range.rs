@@ -273,7 +273,15 @@ impl RangeClient {
                                 },
                             );
                         }
-                        Err(e) => e,
+                        // A server that sends more than any range holds is not serving ranges
+                        // (like an HTML page): asking again would fetch the same again.
+                        Err(BodyError::TooLarge) => {
+                            return Err(LookupError::Untrusted(format!(
+                                "the range API at {api} sent an answer larger than {} MiB: not a range answer",
+                                MAX_BODY >> 20
+                            )));
+                        }
+                        Err(BodyError::BrokenOff(e)) => e,
                     }
                 }
                 Err(e) => describe(&e),
@@ -300,22 +308,32 @@ impl RangeClient {
     }
 }
 
-/// Reads the body, refusing more than [`MAX_BODY`]; a broken-off body is an error.
-async fn read_body(mut resp: reqwest::Response) -> Result<Vec<u8>, String> {
+/// Why a body could not be read.
+enum BodyError {
+    /// More than [`MAX_BODY`]: not a range answer, whatever it is.
+    TooLarge,
+    /// The connection broke or timed out while reading (worth another try); the description.
+    BrokenOff(String),
+}
+
+/// Reads the body, refusing more than [`MAX_BODY`].
+async fn read_body(mut resp: reqwest::Response) -> Result<Vec<u8>, BodyError> {
     let mut body = Vec::new();
     loop {
         match resp.chunk().await {
             Ok(Some(chunk)) => {
                 if body.len() + chunk.len() > MAX_BODY {
-                    return Err(format!(
-                        "the answer is larger than {} MiB: not a range answer",
-                        MAX_BODY >> 20
-                    ));
+                    return Err(BodyError::TooLarge);
                 }
                 body.extend_from_slice(&chunk);
             }
             Ok(None) => return Ok(body),
-            Err(e) => return Err(format!("the answer broke off: {}", describe(&e))),
+            Err(e) => {
+                return Err(BodyError::BrokenOff(format!(
+                    "the answer broke off: {}",
+                    describe(&e)
+                )));
+            }
         }
     }
 }

@@ -46,6 +46,8 @@ pub enum Mode {
     Empty,
     /// 302 to another loopback address, which nothing listens on.
     Redirect,
+    /// 200 with 9 MiB of well-formed padding lines: more than any range answer holds.
+    Oversized,
 }
 
 /// The double's settings.
@@ -268,6 +270,10 @@ async fn answer(
             return text(status, "try again");
         }
         Mode::Empty => return text(StatusCode::OK, ""),
+        Mode::Oversized => {
+            let line = format!("{}:0\r\n", "0".repeat(35));
+            return text(StatusCode::OK, &line.repeat((9 << 20) / line.len() + 1));
+        }
         Mode::Redirect => {
             return (
                 StatusCode::FOUND,
