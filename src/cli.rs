@@ -226,6 +226,25 @@ pub enum Command {
     Man,
 }
 
+impl Command {
+    /// Whether the command talks to a server (Kratos, Hydra, the range API, PostgreSQL): it
+    /// needs the runtime's I/O and timer drivers and may look host names up. A lookup in a
+    /// local corpus and the journal commands do neither.
+    pub fn uses_network(&self) -> bool {
+        !matches!(
+            self,
+            Command::Incident(_)
+                | Command::HibpCheck(HibpCheckArgs {
+                    offline: Some(_),
+                    ..
+                })
+                | Command::Schema
+                | Command::Completions { .. }
+                | Command::Man
+        )
+    }
+}
+
 const REVOKE_HELP: &str = "\
 Kratos hard-deletes sessions and their device rows (IP, user agent): atoctl records every
 session and device in the journal before ending them, then verifies that none is left.
@@ -528,6 +547,33 @@ mod tests {
     fn command_tree_is_consistent() {
         Cli::command().debug_assert();
         HibpCheckOnly::command().debug_assert();
+    }
+
+    #[test]
+    fn only_commands_that_talk_to_a_server_get_network_drivers() {
+        let id = "5f1c2a9e-0b7e-4c3d-9a51-2f6d8e4b1c07";
+        let network = |args: &[&str]| {
+            Cli::try_parse_from(std::iter::once("atoctl").chain(args.iter().copied()))
+                .map(|cli| cli.command.uses_network())
+                .map_err(|e| e.to_string())
+        };
+        for args in [
+            &["sessions", "--identity", id][..],
+            &["revoke", "--stdin"],
+            &["hibp-check", "--stdin"],
+            &["audit-query", "--identity", id],
+            &["pattern-scan", "--ip", "203.0.113.9"],
+        ] {
+            assert_eq!(network(args), Ok(true), "{args:?}");
+        }
+        for args in [
+            &["hibp-check", "--stdin", "--offline", "corpus.txt"][..],
+            &["incident", "verify"],
+            &["schema"],
+            &["completions", "bash"],
+        ] {
+            assert_eq!(network(args), Ok(false), "{args:?}");
+        }
     }
 
     /// The short parser for `hibp-check` gives exactly what the full tree gives: the same

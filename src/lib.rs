@@ -43,11 +43,10 @@ pub fn run(cli: Cli) -> Result<Exit> {
     let ctx = Ctx::new(cli.global.clone())?;
     // One thread: atoctl's work is I/O-bound (admin API calls, one database connection),
     // and waking tasks across threads costs more than it gives (measured on bulk revoke too).
-    // A lookup in a local corpus does no I/O through the runtime: without the I/O, signal and
-    // time drivers it starts without creating epoll, eventfd and socketpair descriptors.
-    let offline_lookup = matches!(&cli.command, Command::HibpCheck(a) if a.offline.is_some());
+    // A command without network I/O starts without the I/O, signal and time drivers: no
+    // epoll, eventfd and socketpair descriptors to create.
     let mut builder = tokio::runtime::Builder::new_current_thread();
-    if !offline_lookup && !matches!(&cli.command, Command::Incident(_)) {
+    if cli.command.uses_network() {
         platform::prepare_name_lookups();
         builder.enable_all();
     }
