@@ -239,6 +239,19 @@ pub async fn connect(target: &Target, timeout: Duration) -> Result<Client> {
     if config.get_connect_timeout().is_none() {
         config.connect_timeout(timeout);
     }
+    if config.get_user().is_none() {
+        // libpq's default, the operating-system user; looked up here rather than inside the
+        // driver so that a user the system cannot name is a clear error (the static build
+        // looks user names up in /etc/passwd only: src/platform.rs).
+        let user = whoami::username().map_err(|_| {
+            AppError::usage(
+                "the audit database URL names no user, and the system has no name for the user \
+                 running atoctl to use instead",
+            )
+            .with_hint("put the user in the URL: postgres://USER@HOST:5432/DBNAME")
+        })?;
+        config.user(user);
+    }
     let tls = tls_connector(target)?;
     let (client, connection) = config
         .connect(tls)
