@@ -174,7 +174,8 @@ fn untrustworthy_answers_are_unknown_never_not_found() {
         (Mode::WrongLength, "34 hex digits"),
         (Mode::Empty, "empty"),
         (Mode::Redirect, "redirect"),
-        (Mode::Oversized, "larger than 8 MiB"),
+        (Mode::Oversized { announced: true }, "larger than 8 MiB"),
+        (Mode::Oversized { announced: false }, "larger than 8 MiB"),
     ];
     for (mode, says) in cases {
         let d = RangeDouble::start(Config::default().mode(mode.clone()));
@@ -247,12 +248,14 @@ fn a_broken_off_answer_is_fetched_again_but_one_too_large_for_a_range_is_not() {
     assert!(r.stderr.contains("broke off"), "{}", r.stderr);
     assert!(r.stderr.contains("retrying"), "{}", r.stderr);
     assert_eq!(requests, 4);
-    // Asking again would fetch the same again.
-    let (r, requests) = with_three_retries(Mode::Oversized);
-    assert_eq!(r.code, 1, "{}", r.stderr);
-    assert!(r.stderr.contains("larger than 8 MiB"), "{}", r.stderr);
-    assert!(!r.stderr.contains("retrying"), "{}", r.stderr);
-    assert_eq!(requests, 1);
+    // Asking again would fetch the same again, whether the size is announced or streamed.
+    for announced in [true, false] {
+        let (r, requests) = with_three_retries(Mode::Oversized { announced });
+        assert_eq!(r.code, 1, "{announced}: {}", r.stderr);
+        assert!(r.stderr.contains("larger than 8 MiB"), "{}", r.stderr);
+        assert!(!r.stderr.contains("retrying"), "{}", r.stderr);
+        assert_eq!(requests, 1, "{announced}");
+    }
 }
 
 #[test]

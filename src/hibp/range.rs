@@ -255,7 +255,11 @@ impl RangeClient {
                         .and_then(|v| v.to_str().ok())
                         .map(str::to_string);
                     let announced = resp.content_length();
-                    match read_body(resp).await {
+                    let body = match announced {
+                        Some(n) if n > MAX_BODY as u64 => Err(BodyError::TooLarge),
+                        _ => read_body(resp).await,
+                    };
+                    match body {
                         Ok(body) => {
                             if let Some(n) = announced
                                 && n != body.len() as u64

@@ -46,8 +46,9 @@ pub enum Mode {
     Empty,
     /// 302 to another loopback address, which nothing listens on.
     Redirect,
-    /// 200 with 9 MiB of well-formed padding lines: more than any range answer holds.
-    Oversized,
+    /// 200 with 9 MiB of well-formed padding lines, more than any range answer holds: with its
+    /// `Content-Length` when `announced`, else streamed in chunks without one.
+    Oversized { announced: bool },
 }
 
 /// The double's settings.
@@ -270,9 +271,21 @@ async fn answer(
             return text(status, "try again");
         }
         Mode::Empty => return text(StatusCode::OK, ""),
-        Mode::Oversized => {
+        Mode::Oversized { announced } => {
             let line = format!("{}:0\r\n", "0".repeat(35));
-            return text(StatusCode::OK, &line.repeat((9 << 20) / line.len() + 1));
+            let body = line.repeat((9 << 20) / line.len() + 1);
+            if *announced {
+                return text(StatusCode::OK, &body);
+            }
+            let chunks: Vec<Result<Bytes, std::io::Error>> = body
+                .as_bytes()
+                .chunks(64 << 10)
+                .map(|c| Ok(Bytes::copy_from_slice(c)))
+                .collect();
+            let mut resp = Response::new(Body::from_stream(futures::stream::iter(chunks)));
+            resp.headers_mut()
+                .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"));
+            return resp;
         }
         Mode::Redirect => {
             return (
