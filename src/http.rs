@@ -116,6 +116,12 @@ impl Answer {
 /// Says what the transport is doing when it waits (to stderr, for the operator).
 pub type Notice = fn(&str);
 
+/// Says what failed and how long until the next attempt, then waits that long.
+pub async fn wait_before_retry(notice: Notice, what: &str, wait: Duration) {
+    notice(&format!("{what}: retrying in {:.1}s", wait.as_secs_f64()));
+    tokio::time::sleep(wait).await;
+}
+
 #[derive(Clone)]
 pub struct Transport {
     client: reqwest::Client,
@@ -210,19 +216,12 @@ impl Transport {
                     } else {
                         format!("{method_s} {} answered {}", req.path, ans.status)
                     };
-                    (self.notice)(&format!("{what}: retrying in {:.1}s", wait.as_secs_f64()));
-                    tokio::time::sleep(wait).await;
+                    wait_before_retry(self.notice, &what, wait).await;
                 }
                 Ok(ans) => return Ok(ans),
                 Err(e) if can_retry && (e.is_timeout() || e.is_connect() || e.is_request()) => {
-                    let wait = self.retry.backoff(attempt);
-                    (self.notice)(&format!(
-                        "{method_s} {}: {}: retrying in {:.1}s",
-                        req.path,
-                        describe(&e),
-                        wait.as_secs_f64()
-                    ));
-                    tokio::time::sleep(wait).await;
+                    let what = format!("{method_s} {}: {}", req.path, describe(&e));
+                    wait_before_retry(self.notice, &what, self.retry.backoff(attempt)).await;
                 }
                 Err(e) => {
                     return Err(KratosError::Transport {

@@ -17,7 +17,7 @@ use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue, USER_AGENT};
 
 use super::corpus::{MAX_LINE, parse_line};
 use super::{HashKind, LookupError, PREFIX_LEN};
-use crate::http::{Notice, RetryPolicy};
+use crate::http::{Notice, RetryPolicy, wait_before_retry};
 
 /// The official range API.
 pub const DEFAULT_API: &str = "https://api.pwnedpasswords.com";
@@ -224,11 +224,8 @@ impl RangeClient {
                     if can_retry
                         && let Some(wait) = self.retry.retry_wait(status, resp.headers(), attempt)
                     {
-                        (self.notice)(&format!(
-                            "the range API at {api} answered HTTP {status}: retrying in {:.1}s",
-                            wait.as_secs_f64()
-                        ));
-                        tokio::time::sleep(wait).await;
+                        let what = format!("the range API at {api} answered HTTP {status}");
+                        wait_before_retry(self.notice, &what, wait).await;
                         attempt += 1;
                         continue;
                     }
@@ -291,12 +288,8 @@ impl RangeClient {
                 Err(e) => describe(&e),
             };
             if can_retry {
-                let wait = self.retry.backoff(attempt);
-                (self.notice)(&format!(
-                    "the range API at {api}: {failure}: retrying in {:.1}s",
-                    wait.as_secs_f64()
-                ));
-                tokio::time::sleep(wait).await;
+                let what = format!("the range API at {api}: {failure}");
+                wait_before_retry(self.notice, &what, self.retry.backoff(attempt)).await;
                 attempt += 1;
                 continue;
             }
