@@ -220,7 +220,6 @@ impl TimeWriter {
     }
 }
 
-/// [`write_time`] into a string.
 /// `2026-11-25 01:55:08` (UTC), for tables; empty for a time out of range.
 pub fn short_time(us: i64) -> String {
     jiff::Timestamp::from_microsecond(us)
@@ -228,6 +227,7 @@ pub fn short_time(us: i64) -> String {
         .unwrap_or_default()
 }
 
+/// [`write_time`] into a string.
 pub fn time_text(us: i64) -> String {
     let mut v = Vec::with_capacity(27);
     let _ = write_time(&mut v, us);

@@ -379,7 +379,6 @@ impl Summary {
     }
 }
 
-/// RFC 3339 UTC with microseconds (`2026-11-25T01:55:08.123456Z`).
 /// Events in, events out in the same order, with impossible travel attached. A located event
 /// is held back (`pending`, with the rows after it in `gap`) until the located event before it
 /// is known: the next located row, or the answer of [`partner`] at the end of a batch.
