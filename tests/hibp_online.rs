@@ -214,13 +214,10 @@ fn a_server_slower_than_the_timeout_is_unknown() {
     assert_eq!(r.json()["pwned"], json!(null));
 }
 
-/// A check against a range API that fails twice with `status`, then serves; with `retries`
-/// retries. Returns the run and the number of requests the API received.
-fn after_two_failures(status: u16, retries: &str) -> (Run, usize) {
-    let d = RangeDouble::start(Config::default().mode(Mode::FailThenServe {
-        failures: 2,
-        status,
-    }));
+/// A check with `retries` retries against a range API answering in `mode`; the run and the
+/// number of requests the API received.
+fn with_retries(mode: Mode, retries: &str) -> (Run, usize) {
+    let d = RangeDouble::start(Config::default().mode(mode));
     d.add_password(PW, 12);
     let r = run(atoctl()
         .env("ATOCTL_RETRIES", retries)
@@ -229,28 +226,24 @@ fn after_two_failures(status: u16, retries: &str) -> (Run, usize) {
     (r, d.requests().len())
 }
 
-/// A check with 3 retries against a range API answering in `mode`; the run and the number of
-/// requests the API received.
-fn with_three_retries(mode: Mode) -> (Run, usize) {
-    let d = RangeDouble::start(Config::default().mode(mode));
-    d.add_password(PW, 12);
-    let r = run(atoctl()
-        .env("ATOCTL_RETRIES", "3")
-        .args(["hibp-check", "--stdin", "--api-url", &d.url()])
-        .write_stdin(format!("{PW}\n")));
-    (r, d.requests().len())
+/// A range API that fails twice with `status`, then serves.
+fn two_failures(status: u16) -> Mode {
+    Mode::FailThenServe {
+        failures: 2,
+        status,
+    }
 }
 
 #[test]
 fn a_broken_off_answer_is_fetched_again_but_one_too_large_for_a_range_is_not() {
-    let (r, requests) = with_three_retries(Mode::Aborted);
+    let (r, requests) = with_retries(Mode::Aborted, "3");
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert!(r.stderr.contains("broke off"), "{}", r.stderr);
     assert!(r.stderr.contains("retrying"), "{}", r.stderr);
     assert_eq!(requests, 4);
     // Asking again would fetch the same again, whether the size is announced or streamed.
     for announced in [true, false] {
-        let (r, requests) = with_three_retries(Mode::Oversized { announced });
+        let (r, requests) = with_retries(Mode::Oversized { announced }, "3");
         assert_eq!(r.code, 1, "{announced}: {}", r.stderr);
         assert!(r.stderr.contains("larger than 8 MiB"), "{}", r.stderr);
         assert!(!r.stderr.contains("retrying"), "{}", r.stderr);
@@ -260,12 +253,12 @@ fn a_broken_off_answer_is_fetched_again_but_one_too_large_for_a_range_is_not() {
 
 #[test]
 fn server_errors_are_retried_then_answered() {
-    let (r, requests) = after_two_failures(503, "3");
+    let (r, requests) = with_retries(two_failures(503), "3");
     assert_eq!(r.code, 4, "{}", r.stderr);
     assert_eq!(requests, 3);
     assert!(r.stderr.contains("retrying"), "{}", r.stderr);
     // Fewer retries than failures: unknown.
-    let (r, requests) = after_two_failures(502, "1");
+    let (r, requests) = with_retries(two_failures(502), "1");
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert_eq!(requests, 2);
 }
