@@ -31,6 +31,9 @@ _atoctl() {
             atoctl,hibp-check)
                 cmd="atoctl__subcmd__hibp__subcmd__check"
                 ;;
+            atoctl,identity)
+                cmd="atoctl__subcmd__identity"
+                ;;
             atoctl,incident)
                 cmd="atoctl__subcmd__incident"
                 ;;
@@ -72,6 +75,9 @@ _atoctl() {
                 ;;
             atoctl__subcmd__help,hibp-check)
                 cmd="atoctl__subcmd__help__subcmd__hibp__subcmd__check"
+                ;;
+            atoctl__subcmd__help,identity)
+                cmd="atoctl__subcmd__help__subcmd__identity"
                 ;;
             atoctl__subcmd__help,incident)
                 cmd="atoctl__subcmd__help__subcmd__incident"
@@ -149,7 +155,7 @@ _atoctl() {
 
     case "${cmd}" in
         atoctl)
-            opts="-o -y -h -V --kratos-admin-url --kratos-token --hydra-admin-url --database-url --incident --operator --output --yes --dry-run --timeout --help --version incident sessions revoke disable-password lock unlock recover schema audit-query pattern-scan hibp-check completions man help"
+            opts="-o -y -h -V --kratos-admin-url --kratos-token --hydra-admin-url --database-url --incident --operator --output --yes --dry-run --timeout --help --version incident identity sessions revoke disable-password lock unlock recover schema audit-query pattern-scan hibp-check completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -381,7 +387,7 @@ _atoctl() {
             return 0
             ;;
         atoctl__subcmd__help)
-            opts="incident sessions revoke disable-password lock unlock recover schema audit-query pattern-scan hibp-check completions man help"
+            opts="incident identity sessions revoke disable-password lock unlock recover schema audit-query pattern-scan hibp-check completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -451,6 +457,20 @@ _atoctl() {
             return 0
             ;;
         atoctl__subcmd__help__subcmd__hibp__subcmd__check)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        atoctl__subcmd__help__subcmd__identity)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -678,6 +698,60 @@ _atoctl() {
                     return 0
                     ;;
                 --concurrency)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kratos-admin-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kratos-token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --hydra-admin-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --incident)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --operator)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json ids" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json ids" -- "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        atoctl__subcmd__identity)
+            opts="-o -y -h -V --identity --kratos-admin-url --kratos-token --hydra-admin-url --database-url --incident --operator --output --yes --dry-run --timeout --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --identity)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1133,12 +1207,16 @@ _atoctl() {
             return 0
             ;;
         atoctl__subcmd__man)
-            opts="-o -y -h -V --kratos-admin-url --kratos-token --hydra-admin-url --database-url --incident --operator --output --yes --dry-run --timeout --help --version"
+            opts="-o -y -h -V --dir --kratos-admin-url --kratos-token --hydra-admin-url --database-url --incident --operator --output --yes --dry-run --timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --kratos-admin-url)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -39,6 +39,7 @@ complete -c atoctl -n "__fish_atoctl_needs_command" -l dry-run -d 'Print exactly
 complete -c atoctl -n "__fish_atoctl_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c atoctl -n "__fish_atoctl_needs_command" -s V -l version -d 'Print version'
 complete -c atoctl -n "__fish_atoctl_needs_command" -f -a "incident" -d 'Open, annotate, show and verify the incident journal'
+complete -c atoctl -n "__fish_atoctl_needs_command" -f -a "identity" -d 'Show an identity as an incident needs it: state, addresses, credentials with their times, sessions; never a secret'
 complete -c atoctl -n "__fish_atoctl_needs_command" -f -a "sessions" -d 'List an identity\'s sessions with their devices (IP, user agent, location)'
 complete -c atoctl -n "__fish_atoctl_needs_command" -f -a "revoke" -d 'End every session of an identity (evidence first), one session, or many identities'
 complete -c atoctl -n "__fish_atoctl_needs_command" -f -a "disable-password" -d 'Make the identity\'s current password unusable without touching anything else'
@@ -50,7 +51,7 @@ complete -c atoctl -n "__fish_atoctl_needs_command" -f -a "audit-query" -d 'List
 complete -c atoctl -n "__fish_atoctl_needs_command" -f -a "pattern-scan" -d 'Find other identities hit from the same IPs or user agents'
 complete -c atoctl -n "__fish_atoctl_needs_command" -f -a "hibp-check" -d 'Check a password against Have I Been Pwned without revealing it'
 complete -c atoctl -n "__fish_atoctl_needs_command" -f -a "completions" -d 'Print shell completions (bash, zsh, fish, elvish, powershell)'
-complete -c atoctl -n "__fish_atoctl_needs_command" -f -a "man" -d 'Print the man page (roff) on stdout'
+complete -c atoctl -n "__fish_atoctl_needs_command" -f -a "man" -d 'Print the man page (roff) on stdout, or write one page per subcommand into a directory'
 complete -c atoctl -n "__fish_atoctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and not __fish_seen_subcommand_from open verify note show help" -l kratos-admin-url -d 'Kratos admin API base URL: the self-hosted admin port (http://127.0.0.1:4434) or https://<slug>.projects.oryapis.com' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and not __fish_seen_subcommand_from open verify note show help" -l kratos-token -d 'Kratos admin token, sent as `Authorization: Bearer TOKEN` (an Ory Network project API key, ory_pat_… or ory_apikey_…). Never printed, logged or journaled' -r
@@ -71,7 +72,7 @@ complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and not __fish_s
 complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and not __fish_seen_subcommand_from open verify note show help" -f -a "note" -d 'Record a note (and the root cause, when known)'
 complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and not __fish_seen_subcommand_from open verify note show help" -f -a "show" -d 'Show the timeline as a table, or every entry with -o json'
 complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and not __fish_seen_subcommand_from open verify note show help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from open" -l identity -d 'The identity the incident is about' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from open" -l identity -d 'The identity the incident is about: its UUID, or a login identifier (looked up in Kratos, exact match)' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from open" -l summary -d 'One line on what happened' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from open" -l reported-at -d 'When the user reported it (RFC 3339), default now' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from open" -l kratos-admin-url -d 'Kratos admin API base URL: the self-hosted admin port (http://127.0.0.1:4434) or https://<slug>.projects.oryapis.com' -r
@@ -137,7 +138,22 @@ complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_
 complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from help" -f -a "note" -d 'Record a note (and the root cause, when known)'
 complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show the timeline as a table, or every entry with -o json'
 complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c atoctl -n "__fish_atoctl_using_subcommand sessions" -l identity -d 'The Kratos identity id' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand identity" -l identity -d 'The identity: its UUID, or a login identifier such as an e-mail address (exact match)' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand identity" -l kratos-admin-url -d 'Kratos admin API base URL: the self-hosted admin port (http://127.0.0.1:4434) or https://<slug>.projects.oryapis.com' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand identity" -l kratos-token -d 'Kratos admin token, sent as `Authorization: Bearer TOKEN` (an Ory Network project API key, ory_pat_… or ory_apikey_…). Never printed, logged or journaled' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand identity" -l hydra-admin-url -d 'Ory Hydra admin API base URL (OAuth2 grants and login sessions), optional' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand identity" -l database-url -d 'The audit database (PostgreSQL); ATOCTL_DATABASE_URL, then DATABASE_URL' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand identity" -l incident -d 'The incident journal to append to (JSON Lines)' -r -F
+complete -c atoctl -n "__fish_atoctl_using_subcommand identity" -l operator -d 'Who runs the step; default the login name' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand identity" -s o -l output -d 'Output format: `table` for people, `json` (one JSON document on stdout) for scripts; pattern-scan also takes `ids`' -r -f -a "table\t'Tables and sentences for people'
+json\t'One JSON document on stdout'
+ids\t'Identity ids only, one a line (pattern-scan)'"
+complete -c atoctl -n "__fish_atoctl_using_subcommand identity" -l timeout -d 'Per-request timeout in seconds' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand identity" -s y -l yes -d 'Answer yes to every confirmation'
+complete -c atoctl -n "__fish_atoctl_using_subcommand identity" -l dry-run -d 'Print exactly what would be sent (method, URL, body with secrets redacted; SQL); send nothing, change nothing, journal nothing'
+complete -c atoctl -n "__fish_atoctl_using_subcommand identity" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c atoctl -n "__fish_atoctl_using_subcommand identity" -s V -l version -d 'Print version'
+complete -c atoctl -n "__fish_atoctl_using_subcommand sessions" -l identity -d 'The identity: its UUID, or a login identifier such as an e-mail address (exact match)' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand sessions" -l kratos-admin-url -d 'Kratos admin API base URL: the self-hosted admin port (http://127.0.0.1:4434) or https://<slug>.projects.oryapis.com' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand sessions" -l kratos-token -d 'Kratos admin token, sent as `Authorization: Bearer TOKEN` (an Ory Network project API key, ory_pat_… or ory_apikey_…). Never printed, logged or journaled' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand sessions" -l hydra-admin-url -d 'Ory Hydra admin API base URL (OAuth2 grants and login sessions), optional' -r
@@ -153,10 +169,10 @@ complete -c atoctl -n "__fish_atoctl_using_subcommand sessions" -s y -l yes -d '
 complete -c atoctl -n "__fish_atoctl_using_subcommand sessions" -l dry-run -d 'Print exactly what would be sent (method, URL, body with secrets redacted; SQL); send nothing, change nothing, journal nothing'
 complete -c atoctl -n "__fish_atoctl_using_subcommand sessions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c atoctl -n "__fish_atoctl_using_subcommand sessions" -s V -l version -d 'Print version'
-complete -c atoctl -n "__fish_atoctl_using_subcommand revoke" -l identity -d 'End every session of this identity' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand revoke" -l identity -d 'End every session of this identity (its UUID, or a login identifier such as an e-mail address); with --session, the identity the session must belong to' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand revoke" -l session -d 'End this one session only (soft: Kratos keeps the row and its devices)' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand revoke" -l concurrency -d 'With --stdin: identities handled at once' -r
-complete -c atoctl -n "__fish_atoctl_using_subcommand revoke" -l rate -d 'With --stdin: start at most this many identities per second' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand revoke" -l rate -d 'With --stdin: start at most this many identities per second (0.01 to 10000); the server\'s rate-limit answers pace the run besides' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand revoke" -l kratos-admin-url -d 'Kratos admin API base URL: the self-hosted admin port (http://127.0.0.1:4434) or https://<slug>.projects.oryapis.com' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand revoke" -l kratos-token -d 'Kratos admin token, sent as `Authorization: Bearer TOKEN` (an Ory Network project API key, ory_pat_… or ory_apikey_…). Never printed, logged or journaled' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand revoke" -l hydra-admin-url -d 'Ory Hydra admin API base URL (OAuth2 grants and login sessions), optional' -r
@@ -167,12 +183,12 @@ complete -c atoctl -n "__fish_atoctl_using_subcommand revoke" -s o -l output -d 
 json\t'One JSON document on stdout'
 ids\t'Identity ids only, one a line (pattern-scan)'"
 complete -c atoctl -n "__fish_atoctl_using_subcommand revoke" -l timeout -d 'Per-request timeout in seconds' -r
-complete -c atoctl -n "__fish_atoctl_using_subcommand revoke" -l stdin -d 'Read identity ids from stdin, one a line (blank lines and # comments ignored)'
+complete -c atoctl -n "__fish_atoctl_using_subcommand revoke" -l stdin -d 'Read identities from stdin, one a line: UUIDs or login identifiers (blank lines and # comments ignored)'
 complete -c atoctl -n "__fish_atoctl_using_subcommand revoke" -s y -l yes -d 'Answer yes to every confirmation'
 complete -c atoctl -n "__fish_atoctl_using_subcommand revoke" -l dry-run -d 'Print exactly what would be sent (method, URL, body with secrets redacted; SQL); send nothing, change nothing, journal nothing'
 complete -c atoctl -n "__fish_atoctl_using_subcommand revoke" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c atoctl -n "__fish_atoctl_using_subcommand revoke" -s V -l version -d 'Print version'
-complete -c atoctl -n "__fish_atoctl_using_subcommand disable-password" -l identity -d 'The Kratos identity id' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand disable-password" -l identity -d 'The identity: its UUID, or a login identifier such as an e-mail address (exact match)' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand disable-password" -l kratos-admin-url -d 'Kratos admin API base URL: the self-hosted admin port (http://127.0.0.1:4434) or https://<slug>.projects.oryapis.com' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand disable-password" -l kratos-token -d 'Kratos admin token, sent as `Authorization: Bearer TOKEN` (an Ory Network project API key, ory_pat_… or ory_apikey_…). Never printed, logged or journaled' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand disable-password" -l hydra-admin-url -d 'Ory Hydra admin API base URL (OAuth2 grants and login sessions), optional' -r
@@ -187,7 +203,7 @@ complete -c atoctl -n "__fish_atoctl_using_subcommand disable-password" -s y -l 
 complete -c atoctl -n "__fish_atoctl_using_subcommand disable-password" -l dry-run -d 'Print exactly what would be sent (method, URL, body with secrets redacted; SQL); send nothing, change nothing, journal nothing'
 complete -c atoctl -n "__fish_atoctl_using_subcommand disable-password" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c atoctl -n "__fish_atoctl_using_subcommand disable-password" -s V -l version -d 'Print version'
-complete -c atoctl -n "__fish_atoctl_using_subcommand lock" -l identity -d 'The Kratos identity id' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand lock" -l identity -d 'The identity: its UUID, or a login identifier such as an e-mail address (exact match)' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand lock" -l kratos-admin-url -d 'Kratos admin API base URL: the self-hosted admin port (http://127.0.0.1:4434) or https://<slug>.projects.oryapis.com' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand lock" -l kratos-token -d 'Kratos admin token, sent as `Authorization: Bearer TOKEN` (an Ory Network project API key, ory_pat_… or ory_apikey_…). Never printed, logged or journaled' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand lock" -l hydra-admin-url -d 'Ory Hydra admin API base URL (OAuth2 grants and login sessions), optional' -r
@@ -202,7 +218,7 @@ complete -c atoctl -n "__fish_atoctl_using_subcommand lock" -s y -l yes -d 'Answ
 complete -c atoctl -n "__fish_atoctl_using_subcommand lock" -l dry-run -d 'Print exactly what would be sent (method, URL, body with secrets redacted; SQL); send nothing, change nothing, journal nothing'
 complete -c atoctl -n "__fish_atoctl_using_subcommand lock" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c atoctl -n "__fish_atoctl_using_subcommand lock" -s V -l version -d 'Print version'
-complete -c atoctl -n "__fish_atoctl_using_subcommand unlock" -l identity -d 'The Kratos identity id' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand unlock" -l identity -d 'The identity: its UUID, or a login identifier such as an e-mail address (exact match)' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand unlock" -l kratos-admin-url -d 'Kratos admin API base URL: the self-hosted admin port (http://127.0.0.1:4434) or https://<slug>.projects.oryapis.com' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand unlock" -l kratos-token -d 'Kratos admin token, sent as `Authorization: Bearer TOKEN` (an Ory Network project API key, ory_pat_… or ory_apikey_…). Never printed, logged or journaled' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand unlock" -l hydra-admin-url -d 'Ory Hydra admin API base URL (OAuth2 grants and login sessions), optional' -r
@@ -217,10 +233,10 @@ complete -c atoctl -n "__fish_atoctl_using_subcommand unlock" -s y -l yes -d 'An
 complete -c atoctl -n "__fish_atoctl_using_subcommand unlock" -l dry-run -d 'Print exactly what would be sent (method, URL, body with secrets redacted; SQL); send nothing, change nothing, journal nothing'
 complete -c atoctl -n "__fish_atoctl_using_subcommand unlock" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c atoctl -n "__fish_atoctl_using_subcommand unlock" -s V -l version -d 'Print version'
-complete -c atoctl -n "__fish_atoctl_using_subcommand recover" -l identity -d 'The Kratos identity id' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand recover" -l identity -d 'The identity: its UUID, or a login identifier such as an e-mail address (exact match)' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand recover" -l method -d 'Recovery code or link' -r -f -a "code\t'A six-digit code the owner types into the recovery screen'
 link\t'A one-time link'"
-complete -c atoctl -n "__fish_atoctl_using_subcommand recover" -l expires-in -d 'How long it stays valid: 30m, 1h, 1h30m, 7d (default: Kratos\'s configured lifespan)' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand recover" -l expires-in -d 'How long it stays valid: 30m, 1h, 1h30m, 7d, at least 1s (default: Kratos\'s configured lifespan)' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand recover" -l kratos-admin-url -d 'Kratos admin API base URL: the self-hosted admin port (http://127.0.0.1:4434) or https://<slug>.projects.oryapis.com' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand recover" -l kratos-token -d 'Kratos admin token, sent as `Authorization: Bearer TOKEN` (an Ory Network project API key, ory_pat_… or ory_apikey_…). Never printed, logged or journaled' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand recover" -l hydra-admin-url -d 'Ory Hydra admin API base URL (OAuth2 grants and login sessions), optional' -r
@@ -335,6 +351,7 @@ complete -c atoctl -n "__fish_atoctl_using_subcommand completions" -s y -l yes -
 complete -c atoctl -n "__fish_atoctl_using_subcommand completions" -l dry-run -d 'Print exactly what would be sent (method, URL, body with secrets redacted; SQL); send nothing, change nothing, journal nothing'
 complete -c atoctl -n "__fish_atoctl_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c atoctl -n "__fish_atoctl_using_subcommand completions" -s V -l version -d 'Print version'
+complete -c atoctl -n "__fish_atoctl_using_subcommand man" -l dir -d 'Write atoctl.1 and one atoctl-SUBCOMMAND.1 page per subcommand (with its options) here' -r -F
 complete -c atoctl -n "__fish_atoctl_using_subcommand man" -l kratos-admin-url -d 'Kratos admin API base URL: the self-hosted admin port (http://127.0.0.1:4434) or https://<slug>.projects.oryapis.com' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand man" -l kratos-token -d 'Kratos admin token, sent as `Authorization: Bearer TOKEN` (an Ory Network project API key, ory_pat_… or ory_apikey_…). Never printed, logged or journaled' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand man" -l hydra-admin-url -d 'Ory Hydra admin API base URL (OAuth2 grants and login sessions), optional' -r
@@ -349,20 +366,21 @@ complete -c atoctl -n "__fish_atoctl_using_subcommand man" -s y -l yes -d 'Answe
 complete -c atoctl -n "__fish_atoctl_using_subcommand man" -l dry-run -d 'Print exactly what would be sent (method, URL, body with secrets redacted; SQL); send nothing, change nothing, journal nothing'
 complete -c atoctl -n "__fish_atoctl_using_subcommand man" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c atoctl -n "__fish_atoctl_using_subcommand man" -s V -l version -d 'Print version'
-complete -c atoctl -n "__fish_atoctl_using_subcommand help; and not __fish_seen_subcommand_from incident sessions revoke disable-password lock unlock recover schema audit-query pattern-scan hibp-check completions man help" -f -a "incident" -d 'Open, annotate, show and verify the incident journal'
-complete -c atoctl -n "__fish_atoctl_using_subcommand help; and not __fish_seen_subcommand_from incident sessions revoke disable-password lock unlock recover schema audit-query pattern-scan hibp-check completions man help" -f -a "sessions" -d 'List an identity\'s sessions with their devices (IP, user agent, location)'
-complete -c atoctl -n "__fish_atoctl_using_subcommand help; and not __fish_seen_subcommand_from incident sessions revoke disable-password lock unlock recover schema audit-query pattern-scan hibp-check completions man help" -f -a "revoke" -d 'End every session of an identity (evidence first), one session, or many identities'
-complete -c atoctl -n "__fish_atoctl_using_subcommand help; and not __fish_seen_subcommand_from incident sessions revoke disable-password lock unlock recover schema audit-query pattern-scan hibp-check completions man help" -f -a "disable-password" -d 'Make the identity\'s current password unusable without touching anything else'
-complete -c atoctl -n "__fish_atoctl_using_subcommand help; and not __fish_seen_subcommand_from incident sessions revoke disable-password lock unlock recover schema audit-query pattern-scan hibp-check completions man help" -f -a "lock" -d 'Set the identity inactive AND end its sessions (inactive alone logs nobody out)'
-complete -c atoctl -n "__fish_atoctl_using_subcommand help; and not __fish_seen_subcommand_from incident sessions revoke disable-password lock unlock recover schema audit-query pattern-scan hibp-check completions man help" -f -a "unlock" -d 'Set the identity active again, first ending any session that would come back to life'
-complete -c atoctl -n "__fish_atoctl_using_subcommand help; and not __fish_seen_subcommand_from incident sessions revoke disable-password lock unlock recover schema audit-query pattern-scan hibp-check completions man help" -f -a "recover" -d 'Issue an admin recovery code (default) or link for the rightful owner, shown once'
-complete -c atoctl -n "__fish_atoctl_using_subcommand help; and not __fish_seen_subcommand_from incident sessions revoke disable-password lock unlock recover schema audit-query pattern-scan hibp-check completions man help" -f -a "schema" -d 'Print the DDL of the audit tables and the indexes atoctl\'s queries need'
-complete -c atoctl -n "__fish_atoctl_using_subcommand help; and not __fish_seen_subcommand_from incident sessions revoke disable-password lock unlock recover schema audit-query pattern-scan hibp-check completions man help" -f -a "audit-query" -d 'List an identity\'s security events in a window, flagging the suspicious ones'
-complete -c atoctl -n "__fish_atoctl_using_subcommand help; and not __fish_seen_subcommand_from incident sessions revoke disable-password lock unlock recover schema audit-query pattern-scan hibp-check completions man help" -f -a "pattern-scan" -d 'Find other identities hit from the same IPs or user agents'
-complete -c atoctl -n "__fish_atoctl_using_subcommand help; and not __fish_seen_subcommand_from incident sessions revoke disable-password lock unlock recover schema audit-query pattern-scan hibp-check completions man help" -f -a "hibp-check" -d 'Check a password against Have I Been Pwned without revealing it'
-complete -c atoctl -n "__fish_atoctl_using_subcommand help; and not __fish_seen_subcommand_from incident sessions revoke disable-password lock unlock recover schema audit-query pattern-scan hibp-check completions man help" -f -a "completions" -d 'Print shell completions (bash, zsh, fish, elvish, powershell)'
-complete -c atoctl -n "__fish_atoctl_using_subcommand help; and not __fish_seen_subcommand_from incident sessions revoke disable-password lock unlock recover schema audit-query pattern-scan hibp-check completions man help" -f -a "man" -d 'Print the man page (roff) on stdout'
-complete -c atoctl -n "__fish_atoctl_using_subcommand help; and not __fish_seen_subcommand_from incident sessions revoke disable-password lock unlock recover schema audit-query pattern-scan hibp-check completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c atoctl -n "__fish_atoctl_using_subcommand help; and not __fish_seen_subcommand_from incident identity sessions revoke disable-password lock unlock recover schema audit-query pattern-scan hibp-check completions man help" -f -a "incident" -d 'Open, annotate, show and verify the incident journal'
+complete -c atoctl -n "__fish_atoctl_using_subcommand help; and not __fish_seen_subcommand_from incident identity sessions revoke disable-password lock unlock recover schema audit-query pattern-scan hibp-check completions man help" -f -a "identity" -d 'Show an identity as an incident needs it: state, addresses, credentials with their times, sessions; never a secret'
+complete -c atoctl -n "__fish_atoctl_using_subcommand help; and not __fish_seen_subcommand_from incident identity sessions revoke disable-password lock unlock recover schema audit-query pattern-scan hibp-check completions man help" -f -a "sessions" -d 'List an identity\'s sessions with their devices (IP, user agent, location)'
+complete -c atoctl -n "__fish_atoctl_using_subcommand help; and not __fish_seen_subcommand_from incident identity sessions revoke disable-password lock unlock recover schema audit-query pattern-scan hibp-check completions man help" -f -a "revoke" -d 'End every session of an identity (evidence first), one session, or many identities'
+complete -c atoctl -n "__fish_atoctl_using_subcommand help; and not __fish_seen_subcommand_from incident identity sessions revoke disable-password lock unlock recover schema audit-query pattern-scan hibp-check completions man help" -f -a "disable-password" -d 'Make the identity\'s current password unusable without touching anything else'
+complete -c atoctl -n "__fish_atoctl_using_subcommand help; and not __fish_seen_subcommand_from incident identity sessions revoke disable-password lock unlock recover schema audit-query pattern-scan hibp-check completions man help" -f -a "lock" -d 'Set the identity inactive AND end its sessions (inactive alone logs nobody out)'
+complete -c atoctl -n "__fish_atoctl_using_subcommand help; and not __fish_seen_subcommand_from incident identity sessions revoke disable-password lock unlock recover schema audit-query pattern-scan hibp-check completions man help" -f -a "unlock" -d 'Set the identity active again, first ending any session that would come back to life'
+complete -c atoctl -n "__fish_atoctl_using_subcommand help; and not __fish_seen_subcommand_from incident identity sessions revoke disable-password lock unlock recover schema audit-query pattern-scan hibp-check completions man help" -f -a "recover" -d 'Issue an admin recovery code (default) or link for the rightful owner, shown once'
+complete -c atoctl -n "__fish_atoctl_using_subcommand help; and not __fish_seen_subcommand_from incident identity sessions revoke disable-password lock unlock recover schema audit-query pattern-scan hibp-check completions man help" -f -a "schema" -d 'Print the DDL of the audit tables and the indexes atoctl\'s queries need'
+complete -c atoctl -n "__fish_atoctl_using_subcommand help; and not __fish_seen_subcommand_from incident identity sessions revoke disable-password lock unlock recover schema audit-query pattern-scan hibp-check completions man help" -f -a "audit-query" -d 'List an identity\'s security events in a window, flagging the suspicious ones'
+complete -c atoctl -n "__fish_atoctl_using_subcommand help; and not __fish_seen_subcommand_from incident identity sessions revoke disable-password lock unlock recover schema audit-query pattern-scan hibp-check completions man help" -f -a "pattern-scan" -d 'Find other identities hit from the same IPs or user agents'
+complete -c atoctl -n "__fish_atoctl_using_subcommand help; and not __fish_seen_subcommand_from incident identity sessions revoke disable-password lock unlock recover schema audit-query pattern-scan hibp-check completions man help" -f -a "hibp-check" -d 'Check a password against Have I Been Pwned without revealing it'
+complete -c atoctl -n "__fish_atoctl_using_subcommand help; and not __fish_seen_subcommand_from incident identity sessions revoke disable-password lock unlock recover schema audit-query pattern-scan hibp-check completions man help" -f -a "completions" -d 'Print shell completions (bash, zsh, fish, elvish, powershell)'
+complete -c atoctl -n "__fish_atoctl_using_subcommand help; and not __fish_seen_subcommand_from incident identity sessions revoke disable-password lock unlock recover schema audit-query pattern-scan hibp-check completions man help" -f -a "man" -d 'Print the man page (roff) on stdout, or write one page per subcommand into a directory'
+complete -c atoctl -n "__fish_atoctl_using_subcommand help; and not __fish_seen_subcommand_from incident identity sessions revoke disable-password lock unlock recover schema audit-query pattern-scan hibp-check completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c atoctl -n "__fish_atoctl_using_subcommand help; and __fish_seen_subcommand_from incident" -f -a "open" -d 'Create a new journal (at --incident FILE, which must not exist, or under ./incidents/)'
 complete -c atoctl -n "__fish_atoctl_using_subcommand help; and __fish_seen_subcommand_from incident" -f -a "verify" -d 'Check the journal\'s hash chain; exit 5 naming the first bad line'
 complete -c atoctl -n "__fish_atoctl_using_subcommand help; and __fish_seen_subcommand_from incident" -f -a "note" -d 'Record a note (and the root cause, when known)'

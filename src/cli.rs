@@ -4,7 +4,10 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
+
+use crate::duration::GoDuration;
+use crate::ids::{IdentityRef, SessionId};
 
 /// Answer account takeovers on Ory Kratos / Hydra identity stacks, one playbook step at a time.
 ///
@@ -51,16 +54,43 @@ impl Cli {
         let args: Vec<std::ffi::OsString> = args.into_iter().map(Into::into).collect();
         if args.get(1).is_some_and(|a| a == "hibp-check") {
             let own = args.iter().take(1).chain(args.iter().skip(2)).cloned();
-            if let Ok(p) = HibpCheckOnly::try_parse_from(own) {
+            let short = HibpCheckOnly::command().override_usage(HIBP_CHECK_USAGE);
+            if let Ok(p) = short
+                .try_get_matches_from(own)
+                .and_then(|m| HibpCheckOnly::from_arg_matches(&m))
+            {
                 return Ok(Cli {
                     global: p.global,
                     command: Command::HibpCheck(p.args),
                 });
             }
         }
-        Cli::try_parse_from(args)
+        let matches = Cli::tree().try_get_matches_from(args)?;
+        Cli::from_arg_matches(&matches)
+    }
+
+    /// The whole command tree, as parsing, completions and the man pages see it. Each
+    /// subcommand's usage line is fixed to what it is before any parse: clap would otherwise
+    /// add, in an error's usage line, every option an environment variable supplied.
+    pub fn tree() -> clap::Command {
+        fn fix_usage(cmd: &mut clap::Command) {
+            for sub in cmd.get_subcommands_mut() {
+                let usage = sub.render_usage().to_string();
+                let usage = usage.trim_start_matches("Usage:").trim().to_string();
+                *sub = std::mem::take(sub).override_usage(usage);
+                fix_usage(sub);
+            }
+        }
+        let mut cmd = Cli::command();
+        // Usage lines are rendered from the built tree (global options propagated).
+        cmd.build();
+        fix_usage(&mut cmd);
+        cmd
     }
 }
+
+/// The usage line of `hibp-check` in the full tree (a test checks that they agree).
+const HIBP_CHECK_USAGE: &str = "atoctl hibp-check [OPTIONS]";
 
 /// `atoctl hibp-check`'s options and the global ones, without the rest of the tree.
 #[derive(Debug, Parser)]
@@ -86,6 +116,7 @@ Typical containment:
 
 /// Options shared by every subcommand. A flag beats its environment variable.
 #[derive(Debug, Args, Clone)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// Kratos admin API base URL: the self-hosted admin port (http://127.0.0.1:4434) or
     /// https://<slug>.projects.oryapis.com
@@ -174,6 +205,11 @@ pub enum Command {
     #[command(subcommand)]
     Incident(IncidentCommand),
 
+    /// Show an identity as an incident needs it: state, addresses, credentials with their
+    /// times, sessions; never a secret
+    #[command(after_help = IDENTITY_HELP)]
+    Identity(IdentityArgs),
+
     /// List an identity's sessions with their devices (IP, user agent, location)
     #[command(
         after_help = "Example:\n  atoctl sessions --identity 5f1c…  -o json | jq '.sessions[].devices'"
@@ -221,10 +257,28 @@ pub enum Command {
         shell: clap_complete::Shell,
     },
 
-    /// Print the man page (roff) on stdout
+    /// Print the man page (roff) on stdout, or write one page per subcommand into a directory
     #[command(hide = true)]
-    Man,
+    Man(ManArgs),
 }
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write atoctl.1 and one atoctl-SUBCOMMAND.1 page per subcommand (with its options) here
+    #[arg(long, value_name = "DIR", conflicts_with = "subcommand")]
+    pub dir: Option<PathBuf>,
+    /// Print this subcommand's page instead of atoctl's (e.g. `recover`, `incident-open`)
+    #[arg(value_name = "SUBCOMMAND")]
+    pub subcommand: Option<String>,
+}
+
+const IDENTITY_HELP: &str = "\
+A credential changed in the last 7 days is marked: a TOTP, a security key or a social login an
+attacker added stands out. No credential configuration is ever requested from Kratos.
+
+Examples:
+  atoctl identity --identity alice@example.com
+  atoctl identity --identity 5f1c… -o json | jq '.credentials[] | {type, updated_at}'";
 
 impl Command {
     /// Whether the command talks to a server (Kratos, Hydra, the range API, PostgreSQL): it
@@ -240,7 +294,7 @@ impl Command {
                 })
                 | Command::Schema
                 | Command::Completions { .. }
-                | Command::Man
+                | Command::Man(_)
         )
     }
 }
@@ -292,9 +346,10 @@ pub enum IncidentCommand {
 
 #[derive(Debug, Args)]
 pub struct IncidentOpenArgs {
-    /// The identity the incident is about
-    #[arg(long, value_name = "UUID")]
-    pub identity: String,
+    /// The identity the incident is about: its UUID, or a login identifier (looked up in
+    /// Kratos, exact match)
+    #[arg(long, alias = "id", value_name = "UUID|IDENTIFIER")]
+    pub identity: IdentityRef,
     /// One line on what happened
     #[arg(long, value_name = "TEXT")]
     pub summary: Option<String>,
@@ -316,16 +371,16 @@ pub struct IncidentNoteArgs {
 
 #[derive(Debug, Args)]
 pub struct IdentityArgs {
-    /// The Kratos identity id
-    #[arg(long, value_name = "UUID")]
-    pub identity: String,
+    /// The identity: its UUID, or a login identifier such as an e-mail address (exact match)
+    #[arg(long, alias = "id", value_name = "UUID|IDENTIFIER")]
+    pub identity: IdentityRef,
 }
 
 #[derive(Debug, Args)]
 pub struct SessionsArgs {
-    /// The Kratos identity id
-    #[arg(long, value_name = "UUID")]
-    pub identity: String,
+    /// The identity: its UUID, or a login identifier such as an e-mail address (exact match)
+    #[arg(long, alias = "id", value_name = "UUID|IDENTIFIER")]
+    pub identity: IdentityRef,
     /// Only sessions that are still active
     #[arg(long)]
     pub active: bool,
@@ -334,21 +389,42 @@ pub struct SessionsArgs {
 #[derive(Debug, Args)]
 #[command(group(clap::ArgGroup::new("target").required(true).multiple(true).args(["identity", "session", "stdin"])))]
 pub struct RevokeArgs {
-    /// End every session of this identity
-    #[arg(long, value_name = "UUID", conflicts_with = "stdin")]
-    pub identity: Option<String>,
+    /// End every session of this identity (its UUID, or a login identifier such as an e-mail
+    /// address); with --session, the identity the session must belong to
+    #[arg(
+        long,
+        alias = "id",
+        value_name = "UUID|IDENTIFIER",
+        conflicts_with = "stdin"
+    )]
+    pub identity: Option<IdentityRef>,
     /// End this one session only (soft: Kratos keeps the row and its devices)
     #[arg(long, value_name = "SID", conflicts_with = "stdin")]
-    pub session: Option<String>,
-    /// Read identity ids from stdin, one a line (blank lines and # comments ignored)
+    pub session: Option<SessionId>,
+    /// Read identities from stdin, one a line: UUIDs or login identifiers (blank lines and
+    /// # comments ignored)
     #[arg(long)]
     pub stdin: bool,
     /// With --stdin: identities handled at once
     #[arg(long, default_value_t = 8, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1024))]
     pub concurrency: u32,
-    /// With --stdin: start at most this many identities per second
-    #[arg(long, value_name = "PER_SECOND")]
+    /// With --stdin: start at most this many identities per second (0.01 to 10000); the
+    /// server's rate-limit answers pace the run besides
+    #[arg(long, value_name = "PER_SECOND", value_parser = parse_rate)]
     pub rate: Option<f64>,
+}
+
+/// `--rate`: a positive number of identities per second that a timer can keep.
+fn parse_rate(s: &str) -> Result<f64, String> {
+    let r: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| "not a number of identities per second".to_string())?;
+    if r.is_finite() && (0.01..=10_000.0).contains(&r) {
+        Ok(r)
+    } else {
+        Err("must be between 0.01 and 10000 per second".into())
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -361,15 +437,16 @@ pub enum RecoveryMethod {
 
 #[derive(Debug, Args)]
 pub struct RecoverArgs {
-    /// The Kratos identity id
-    #[arg(long, value_name = "UUID")]
-    pub identity: String,
+    /// The identity: its UUID, or a login identifier such as an e-mail address (exact match)
+    #[arg(long, alias = "id", value_name = "UUID|IDENTIFIER")]
+    pub identity: IdentityRef,
     /// Recovery code or link
     #[arg(long, value_enum, default_value_t = RecoveryMethod::Code)]
     pub method: RecoveryMethod,
-    /// How long it stays valid: 30m, 1h, 1h30m, 7d (default: Kratos's configured lifespan)
+    /// How long it stays valid: 30m, 1h, 1h30m, 7d, at least 1s (default: Kratos's configured
+    /// lifespan)
     #[arg(long, value_name = "DURATION")]
-    pub expires_in: Option<String>,
+    pub expires_in: Option<GoDuration>,
 }
 
 #[derive(Debug, Args)]
@@ -651,7 +728,9 @@ mod tests {
                 .chain(case.iter().copied())
                 .collect();
             let short = Cli::try_parse_args(&argv);
-            let full = Cli::try_parse_from(&argv);
+            let full = Cli::tree()
+                .try_get_matches_from(&argv)
+                .and_then(|m| Cli::from_arg_matches(&m));
             match (short, full) {
                 (Ok(a), Ok(b)) => assert_eq!(format!("{a:?}"), format!("{b:?}"), "{case:?}"),
                 (Err(a), Err(b)) => {
@@ -661,6 +740,14 @@ mod tests {
                 (a, b) => panic!("{case:?}: short parser {a:?}, full tree {b:?}"),
             }
         }
+        // The short parser's usage line is the full tree's.
+        let full_usage = Cli::tree()
+            .find_subcommand_mut("hibp-check")
+            .map(|c| c.render_usage().to_string());
+        assert_eq!(
+            full_usage.as_deref(),
+            Some(format!("Usage: {HIBP_CHECK_USAGE}").as_str())
+        );
         // And the short parser does take the ordinary invocations (else it saves nothing).
         assert!(
             HibpCheckOnly::try_parse_from(["atoctl", "--offline", "p", "--sha1", "00"]).is_ok()

@@ -9,9 +9,11 @@ use secrecy::SecretString;
 
 use crate::cli::{GlobalArgs, OutputFormat};
 use crate::error::{AppError, Result};
-use crate::http::{RetryPolicy, Transport};
+use crate::http::{RetryPolicy, Trace, Transport};
 use crate::journal::{Entry, Journal, Outcome};
-use crate::kratos;
+use crate::output;
+use crate::plan::Apis;
+use crate::{hydra, kratos};
 
 pub struct Ctx {
     pub args: GlobalArgs,
@@ -22,6 +24,7 @@ pub struct Ctx {
     pub interactive: bool,
     /// Progress bars and colour on stderr.
     pub stderr_tty: bool,
+    pub retry: RetryPolicy,
 }
 
 impl Ctx {
@@ -32,12 +35,16 @@ impl Ctx {
                 args.timeout
             )));
         }
-        let operator = args
-            .operator
-            .clone()
-            .filter(|o| !o.trim().is_empty())
-            .or_else(login_name)
-            .unwrap_or_else(|| "unknown".into());
+        let retry = RetryPolicy::from_env().map_err(AppError::usage)?;
+        let operator = match args.operator.clone().filter(|o| !o.trim().is_empty()) {
+            Some(o) => o,
+            None => login_name().unwrap_or_else(|| {
+                output::warn(
+                    "no operator name: --operator, ATOCTL_OPERATOR, USER and LOGNAME are unset and the system has no name for this user; the journal will say `unknown`",
+                );
+                "unknown".into()
+            }),
+        };
         let stderr_tty = std::io::stderr().is_terminal();
         let interactive = stderr_tty
             && std::fs::OpenOptions::new()
@@ -55,6 +62,7 @@ impl Ctx {
             operator,
             interactive,
             stderr_tty,
+            retry,
             args,
         })
     }
@@ -73,6 +81,11 @@ impl Ctx {
         Ok(())
     }
 
+    /// Whether Hydra is configured: OAuth2 grants are part of containment.
+    pub fn has_hydra(&self) -> bool {
+        self.args.hydra_admin_url.is_some()
+    }
+
     pub fn dry_run(&self) -> bool {
         self.args.dry_run
     }
@@ -87,35 +100,34 @@ impl Ctx {
             .to_string()
     }
 
-    /// A Kratos admin client; a missing or malformed URL is a usage error.
-    pub fn kratos(&self) -> Result<kratos::Client> {
-        self.kratos_with_pool(8)
-    }
-
-    pub fn kratos_with_pool(&self, max_idle: usize) -> Result<kratos::Client> {
+    /// The admin API clients: Kratos (a missing or malformed URL is a usage error) and Hydra
+    /// when `--hydra-admin-url` is set (it uses the Kratos token: on Ory Network the same
+    /// project key serves both). `pool`: idle connections kept per host (a bulk run keeps as
+    /// many as it has requests in flight). With `trace`, every request sent is remembered.
+    pub fn apis(&self, trace: Option<Trace>, pool: usize) -> Result<Apis> {
         let url = self.args.kratos_admin_url.as_deref().ok_or_else(|| {
             AppError::usage("no Kratos admin URL").with_hint(
                 "set KRATOS_ADMIN_URL or pass --kratos-admin-url, e.g. http://127.0.0.1:4434 or https://<slug>.projects.oryapis.com",
             )
         })?;
-        Ok(kratos::Client::new(self.admin_transport(
+        let traced = |t: Transport| match &trace {
+            Some(tr) => t.traced(tr.clone()),
+            None => t,
+        };
+        let kratos = kratos::Client::new(traced(self.admin_transport(
             url,
             "--kratos-admin-url",
-            max_idle,
-        )?))
-    }
-
-    /// The Hydra admin client, when `--hydra-admin-url` is set. It uses the Kratos token: on
-    /// Ory Network the same project key serves both.
-    pub fn hydra(&self) -> Result<Option<crate::hydra::Client>> {
-        let Some(url) = self.args.hydra_admin_url.as_deref() else {
-            return Ok(None);
+            pool,
+        )?));
+        let hydra = match self.args.hydra_admin_url.as_deref() {
+            Some(h) => Some(hydra::Client::new(traced(self.admin_transport(
+                h,
+                "--hydra-admin-url",
+                pool,
+            )?))),
+            None => None,
         };
-        Ok(Some(crate::hydra::Client::new(self.admin_transport(
-            url,
-            "--hydra-admin-url",
-            8,
-        )?)))
+        Ok(Apis { kratos, hydra })
     }
 
     /// The retrying transport to an Ory admin API, with the admin token.
@@ -127,15 +139,7 @@ impl Ctx {
             .as_deref()
             .filter(|t| !t.is_empty())
             .map(|t| SecretString::from(t.to_string()));
-        Transport::new(
-            &base,
-            token,
-            self.timeout,
-            RetryPolicy::from_env(),
-            notice,
-            max_idle,
-        )
-        .map_err(AppError::failed)
+        Transport::new(&base, token, self.timeout, self.retry, max_idle).map_err(AppError::failed)
     }
 
     /// The Hydra base URL for plans.
@@ -157,13 +161,15 @@ impl Ctx {
         .with_hint("pass --yes to confirm, or --dry-run to see the requests"))
     }
 
-    /// Asks on the terminal unless `--yes`; a "no" is exit 2.
-    pub fn confirm(&self, question: &str) -> Result<()> {
+    /// Asks on the terminal unless `--yes`; a "no" is exit 2. Says whether a person was asked
+    /// (and so time may have passed).
+    pub fn confirm(&self, question: &str) -> Result<bool> {
         if self.args.yes {
-            return Ok(());
+            return Ok(false);
         }
         if !self.interactive {
-            return self.ensure_may_change(question);
+            self.ensure_may_change(question)?;
+            return Ok(false);
         }
         let answer = dialoguer::Confirm::new()
             .with_prompt(question)
@@ -171,7 +177,7 @@ impl Ctx {
             .interact_on(&console::Term::stderr())
             .map_err(|e| AppError::usage(format!("no answer to the confirmation: {e}")))?;
         if answer {
-            Ok(())
+            Ok(true)
         } else {
             Err(AppError::usage("not confirmed; nothing was changed"))
         }
@@ -183,23 +189,25 @@ impl Ctx {
         match &self.args.incident {
             Some(path) if path.exists() => Journal::open(path, &self.operator),
             Some(path) => {
-                let j = self.create_journal(path, identity, step, None, None)?;
-                eprintln!(
-                    "atoctl: created incident journal {} (incident {})",
+                let j = self.create_journal(path, identity, step, None, None, None)?;
+                output::note(&format!(
+                    "created incident journal {} (incident {})",
                     path.display(),
                     j.incident()
-                );
+                ));
                 Ok(j)
             }
             None => {
                 let id = new_incident_id();
                 let path = PathBuf::from("incidents").join(format!("{id}.jsonl"));
-                let j = self.create_journal_with_id(&path, &id, identity, step, None, None)?;
-                eprintln!(
-                    "atoctl: no --incident given: opened incident journal {} (export ATOCTL_INCIDENT={} to keep using it)",
+                let j =
+                    self.create_journal_with_id(&path, &id, identity, step, None, None, None)?;
+                let shown = std::path::absolute(&path).unwrap_or_else(|_| path.clone());
+                output::note(&format!(
+                    "no --incident given: opened incident journal {} (export ATOCTL_INCIDENT={} to keep using it)",
                     path.display(),
-                    path.display()
-                );
+                    shown.display()
+                ));
                 Ok(j)
             }
         }
@@ -221,11 +229,13 @@ impl Ctx {
         by: &str,
         summary: Option<&str>,
         reported_at: Option<&str>,
+        resolved_from: Option<&str>,
     ) -> Result<Journal> {
         let id = new_incident_id();
-        self.create_journal_with_id(path, &id, identity, by, summary, reported_at)
+        self.create_journal_with_id(path, &id, identity, by, summary, reported_at, resolved_from)
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn create_journal_with_id(
         &self,
         path: &Path,
@@ -234,8 +244,15 @@ impl Ctx {
         by: &str,
         summary: Option<&str>,
         reported_at: Option<&str>,
+        resolved_from: Option<&str>,
     ) -> Result<Journal> {
         let mut open = Entry::new("incident.open", identity, Outcome::Ok);
+        if let Some(r) = resolved_from {
+            open.put(
+                "resolved_from",
+                serde_json::json!({"identifier": crate::output::clean(r)}),
+            );
+        }
         open.put("atoctl_version", env!("CARGO_PKG_VERSION"));
         open.put("opened_by", by);
         if let Some(s) = summary {
@@ -251,11 +268,6 @@ impl Ctx {
     }
 }
 
-/// Prints a transport notice (retry, rate limit) on stderr.
-pub fn notice(msg: &str) {
-    eprintln!("atoctl: {msg}");
-}
-
 /// `ato-YYYYMMDD-HHMMSS-xxxxxx`: sortable, readable, unique enough with 24 random bits.
 pub fn new_incident_id() -> String {
     let now = jiff::Timestamp::now();
@@ -263,10 +275,17 @@ pub fn new_incident_id() -> String {
     format!("ato-{}-{r:06x}", now.strftime("%Y%m%d-%H%M%S"))
 }
 
+/// The login name: `USER` or `LOGNAME`, else the system's user database (under `docker exec`
+/// or `kubectl exec` neither variable is set).
 fn login_name() -> Option<String> {
     ["USER", "LOGNAME", "USERNAME"]
         .iter()
-        .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
+        .find_map(|k| std::env::var(k).ok().filter(|v| !v.trim().is_empty()))
+        .or_else(|| {
+            // The static build must pin its name services before the first lookup.
+            crate::platform::prepare_name_lookups();
+            whoami::username().ok().filter(|u| !u.is_empty())
+        })
 }
 
 /// Checks an admin base URL: http or https, a host, no credentials, no query.
@@ -310,6 +329,7 @@ pub fn redact_url(url: &str) -> String {
 }
 
 /// Validates a UUID argument (exit 2 with the flag's name on failure); returns it lowercased.
+/// (The audit steps' arguments; the containment steps' are typed by clap: `crate::ids`.)
 pub fn parse_uuid(value: &str, flag: &str) -> Result<String> {
     uuid::Uuid::parse_str(value.trim())
         .map(|u| u.hyphenated().to_string())

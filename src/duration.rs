@@ -20,6 +20,42 @@ pub fn parse(value: &str, flag: &str) -> Result<Duration> {
     Ok(d)
 }
 
+/// The longest duration Go's `time.Duration` holds (2^63 - 1 nanoseconds), in whole seconds.
+const GO_MAX_SECS: u64 = 9_223_372_036;
+
+/// A duration Kratos can take (Go's `time.ParseDuration`): a whole number of seconds, at least
+/// one, within Go's range. Parsed where clap parses `--expires-in`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GoDuration(Duration);
+
+impl std::str::FromStr for GoDuration {
+    type Err = String;
+
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        let d = humantime::parse_duration(s.trim())
+            .map_err(|_| "not a duration (write it like 30m, 1h, 1h30m or 7d)".to_string())?;
+        if d < Duration::from_secs(1) {
+            return Err(
+                "under one second: Kratos would refuse it (it takes whole seconds, at least 1s)"
+                    .into(),
+            );
+        }
+        if d.subsec_nanos() != 0 {
+            return Err("not a whole number of seconds".into());
+        }
+        if d.as_secs() > GO_MAX_SECS {
+            return Err("longer than Kratos can take (about 292 years)".into());
+        }
+        Ok(GoDuration(d))
+    }
+}
+
+impl std::fmt::Display for GoDuration {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&to_go(self.0))
+    }
+}
+
 /// A Go duration string for a whole number of seconds: `168h`, `1h30m`, `45s`.
 pub fn to_go(d: Duration) -> String {
     let total = d.as_secs();
@@ -49,6 +85,25 @@ mod tests {
         assert_eq!(go("1h30m"), "1h30m");
         assert_eq!(go("7d"), "168h");
         assert_eq!(go("90s"), "1m30s");
+    }
+
+    #[test]
+    fn kratos_durations_are_whole_seconds_within_gos_range() {
+        let go = |s: &str| s.parse::<GoDuration>().map(|d| d.to_string());
+        assert_eq!(go("7d").unwrap(), "168h");
+        assert_eq!(go("1h30m").unwrap(), "1h30m");
+        for bad in [
+            "500ms",
+            "1ns",
+            "0s",
+            "1500ms",
+            "300y",
+            "99999999d",
+            "soon",
+            "-1h",
+        ] {
+            assert!(go(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -6,6 +6,9 @@
 
 use std::fmt;
 
+use crate::api::ApiError;
+use crate::http::TransportError;
+
 /// Exit codes of the contract.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Exit {
@@ -23,12 +26,14 @@ impl Exit {
     }
 }
 
-/// An error that ends the command.
+/// An error that ends the command: its exit code, the one line the operator reads, a hint
+/// where we know what to do, and the error it came from (kept, not flattened away).
 #[derive(Debug)]
 pub struct AppError {
     pub exit: Exit,
     pub message: String,
     pub hint: Option<String>,
+    pub source: Option<Box<dyn std::error::Error + Send + Sync>>,
 }
 
 impl AppError {
@@ -37,6 +42,23 @@ impl AppError {
             exit,
             message: message.into(),
             hint: None,
+            source: None,
+        }
+    }
+
+    /// Keeps the error this one was made from.
+    pub fn caused_by(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
+        self.source = Some(Box::new(source));
+        self
+    }
+
+    /// The same exit, message and hint, without the source (for a copy handed to many).
+    pub fn shallow_clone(&self) -> AppError {
+        AppError {
+            exit: self.exit,
+            message: self.message.clone(),
+            hint: self.hint.clone(),
+            source: None,
         }
     }
 
@@ -81,11 +103,54 @@ impl fmt::Display for AppError {
     }
 }
 
-impl std::error::Error for AppError {}
+impl std::error::Error for AppError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}
 
 impl From<std::io::Error> for AppError {
     fn from(e: std::io::Error) -> Self {
-        AppError::failed(e.to_string())
+        AppError::failed(e.to_string()).caused_by(e)
+    }
+}
+
+/// The default meaning of an admin API error for the operator: exit 1 with a hint about what
+/// to check. Steps map the statuses they expect (Kratos's own 404 → exit 3, …) before falling
+/// back to this.
+impl From<ApiError> for AppError {
+    fn from(e: ApiError) -> Self {
+        let line = e.to_string();
+        let hint = match &e {
+            _ if matches!(e.status(), Some(300..=399)) => Some(
+                "the server redirected; atoctl never follows redirects: use the admin URL itself (the public port redirects admin paths)",
+            ),
+            // The Ory edge answers these, JSON or not.
+            _ if matches!(e.status(), Some(401 | 403)) => Some(
+                "check the admin token (--kratos-token / KRATOS_ADMIN_TOKEN): Ory Network needs a project API key (ory_pat_… or ory_apikey_…), not a workspace key (ory_wak_…)",
+            ),
+            _ if e.is_status(429) => {
+                Some("rate limited after retries; run again later or lower --concurrency/--rate")
+            }
+            ApiError::NotJson { .. } | ApiError::Status { status: 404, .. } => Some(
+                "is --kratos-admin-url the Kratos admin API (self-hosted admin port, usually 4434, or https://<slug>.projects.oryapis.com)?",
+            ),
+            ApiError::Transport(t) if t.is_timeout() => {
+                Some("raise --timeout if the server is just slow")
+            }
+            ApiError::Transport(TransportError::NoAnswer { .. }) => {
+                Some("is Kratos running and is --kratos-admin-url / KRATOS_ADMIN_URL right?")
+            }
+            _ => None,
+        };
+        let err = AppError::failed(line);
+        let err = match hint {
+            Some(h) => err.with_hint(h),
+            None => err,
+        };
+        err.caused_by(e)
     }
 }
 

@@ -1,17 +1,30 @@
 //! The HTTP transport shared by the Ory admin clients: base URL, bearer token, per-request
-//! timeout, and retries where they are safe.
+//! timeout, capped bodies, pacing by the server's rate-limit headers, and retries where they
+//! are safe.
 //!
 //! Retry rules (reference §1): an idempotent call is retried on 5xx, on a timeout or a refused
 //! connection, and on 429 (waiting what `x-ratelimit-reset` or `Retry-After` ask, else
 //! exponential backoff with full jitter). A call that is not idempotent (issuing a recovery
 //! code or link) is never retried: a second attempt could create a second valid secret.
+//!
+//! Pacing (Ory Network, reference §1): every answer may carry `x-ratelimit-remaining` and
+//! `x-ratelimit-reset` for the operation's rate-limit bucket. The transport keeps, per bucket,
+//! how many requests the server still allows and when that resets, counts what it has in
+//! flight against it, and holds new requests back once the allowance is used up, so that a bulk
+//! run meets no 429 instead of burning the project's quota into them.
+//!
+//! The transport knows HTTP only: its error is "no usable answer" ([`TransportError`]); what an
+//! answer's status and body mean is for the API clients (`crate::api`).
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue, USER_AGENT};
 use secrecy::{ExposeSecret, SecretString};
+use tokio::time::Instant;
 
-use crate::kratos::KratosError;
+use crate::output;
 
 /// How hard to try. `ATOCTL_RETRIES` and `ATOCTL_RETRY_BASE_MS` tune it (tests shorten it).
 #[derive(Debug, Clone, Copy)]
@@ -36,21 +49,40 @@ impl Default for RetryPolicy {
 }
 
 impl RetryPolicy {
-    pub fn from_env() -> Self {
+    /// The policy with `ATOCTL_RETRIES` and `ATOCTL_RETRY_BASE_MS` applied; a value that is
+    /// not a whole number in range is a usage error, not silently ignored.
+    pub fn from_env() -> Result<Self, String> {
         let mut p = RetryPolicy::default();
-        if let Some(n) = std::env::var("ATOCTL_RETRIES")
+        if let Some(v) = std::env::var("ATOCTL_RETRIES")
             .ok()
-            .and_then(|v| v.parse().ok())
+            .filter(|v| !v.is_empty())
         {
-            p.retries = n;
+            p.retries = v
+                .trim()
+                .parse::<u32>()
+                .ok()
+                .filter(|n| *n <= 20)
+                .ok_or_else(|| {
+                    format!("ATOCTL_RETRIES={v:?} is not a whole number of retries from 0 to 20")
+                })?;
         }
-        if let Some(ms) = std::env::var("ATOCTL_RETRY_BASE_MS")
+        if let Some(v) = std::env::var("ATOCTL_RETRY_BASE_MS")
             .ok()
-            .and_then(|v| v.parse().ok())
+            .filter(|v| !v.is_empty())
         {
+            let ms = v
+                .trim()
+                .parse::<u64>()
+                .ok()
+                .filter(|n| *n <= 60_000)
+                .ok_or_else(|| {
+                    format!(
+                        "ATOCTL_RETRY_BASE_MS={v:?} is not a whole number of milliseconds from 0 to 60000"
+                    )
+                })?;
             p.base = Duration::from_millis(ms);
         }
-        p
+        Ok(p)
     }
 
     /// How long to wait before retrying an answer with `status`: what a 429 asks for (else
@@ -80,6 +112,25 @@ impl RetryPolicy {
     }
 }
 
+/// The most a body may weigh before it is refused: a listing page of 500 sessions with their
+/// devices and expanded identities is well under a few MiB; one object is far less.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyLimit {
+    /// One object (an identity, a session, a recovery answer, an error): 2 MiB.
+    Object,
+    /// One page of a listing: 16 MiB.
+    Page,
+}
+
+impl BodyLimit {
+    pub fn bytes(self) -> usize {
+        match self {
+            BodyLimit::Object => 2 << 20,
+            BodyLimit::Page => 16 << 20,
+        }
+    }
+}
+
 /// One request to send.
 pub struct Request<'a> {
     pub method: reqwest::Method,
@@ -87,6 +138,10 @@ pub struct Request<'a> {
     pub path: &'a str,
     pub body: Option<Vec<u8>>,
     pub idempotent: bool,
+    /// The server's rate-limit bucket of this operation (the OpenAPI document's
+    /// `x-ory-ratelimit-bucket`): answers for one bucket pace the requests of that bucket.
+    pub bucket: &'static str,
+    pub limit: BodyLimit,
 }
 
 /// An answer with its body read.
@@ -95,6 +150,7 @@ pub struct Answer {
     pub headers: HeaderMap,
     pub body: Vec<u8>,
     pub url: String,
+    pub method: String,
 }
 
 impl Answer {
@@ -113,14 +169,69 @@ impl Answer {
     }
 }
 
-/// Says what the transport is doing when it waits (to stderr, for the operator).
-pub type Notice = fn(&str);
+/// No usable answer: refused, unreachable, timed out, or a body too large to be what was
+/// asked for.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum TransportError {
+    #[error("{method} {url} failed: {detail}")]
+    NoAnswer {
+        method: String,
+        url: String,
+        detail: String,
+        timeout: bool,
+        connect: bool,
+    },
+    #[error("{method} {url} answered with a body larger than {} MiB: not what atoctl asked for", limit >> 20)]
+    TooLarge {
+        method: String,
+        url: String,
+        limit: usize,
+    },
+}
+
+impl TransportError {
+    pub fn is_timeout(&self) -> bool {
+        matches!(self, TransportError::NoAnswer { timeout: true, .. })
+    }
+
+    pub fn is_connect(&self) -> bool {
+        matches!(self, TransportError::NoAnswer { connect: true, .. })
+    }
+}
 
 /// Says what failed and how long until the next attempt, then waits that long.
-pub async fn wait_before_retry(notice: Notice, what: &str, wait: Duration) {
-    notice(&format!("{what}: retrying in {:.1}s", wait.as_secs_f64()));
+pub async fn wait_before_retry(what: &str, wait: Duration) {
+    output::note(&format!("{what}: retrying in {}", seconds(wait)));
     tokio::time::sleep(wait).await;
 }
+
+/// A wait for people: `0.3s`, `2s`, `1m30s`; never `0.0s`.
+pub fn seconds(d: Duration) -> String {
+    let ms = d.as_millis();
+    if ms < 10 {
+        return "a moment".into();
+    }
+    if ms < 10_000 {
+        let tenths = (ms + 50) / 100;
+        return if tenths.is_multiple_of(10) {
+            format!("{}s", tenths / 10)
+        } else {
+            format!("{}.{}s", tenths / 10, tenths % 10)
+        };
+    }
+    let s = d.as_secs();
+    if s < 60 {
+        format!("{s}s")
+    } else if s.is_multiple_of(60) {
+        format!("{}m", s / 60)
+    } else {
+        format!("{}m{}s", s / 60, s % 60)
+    }
+}
+
+/// The methods and paths a transport sent, in order, when asked to remember them (for a dry
+/// run, which shows the reads it made to build its plan).
+pub type Trace = Arc<Mutex<Vec<(String, String)>>>;
 
 #[derive(Clone)]
 pub struct Transport {
@@ -128,7 +239,8 @@ pub struct Transport {
     base: String,
     token: Option<SecretString>,
     retry: RetryPolicy,
-    notice: Notice,
+    gate: Arc<RateGate>,
+    trace: Option<Trace>,
 }
 
 impl Transport {
@@ -137,7 +249,6 @@ impl Transport {
         token: Option<SecretString>,
         timeout: Duration,
         retry: RetryPolicy,
-        notice: Notice,
         max_idle: usize,
     ) -> Result<Transport, String> {
         let client = client_builder(timeout)
@@ -149,8 +260,15 @@ impl Transport {
             base: base.trim_end_matches('/').to_string(),
             token,
             retry,
-            notice,
+            gate: Arc::default(),
+            trace: None,
         })
+    }
+
+    /// Remembers every request sent from now on, in `trace`.
+    pub fn traced(mut self, trace: Trace) -> Transport {
+        self.trace = Some(trace);
+        self
     }
 
     pub fn base(&self) -> &str {
@@ -161,11 +279,21 @@ impl Transport {
         format!("{}{}", self.base, path)
     }
 
-    /// Sends with retries; any status comes back as an [`Answer`], only a missing answer is
-    /// an error.
-    pub async fn send(&self, req: Request<'_>) -> Result<Answer, KratosError> {
+    /// Sends with retries; any status comes back as an [`Answer`], only a missing (or
+    /// oversized) answer is an error.
+    pub async fn send(&self, req: Request<'_>) -> Result<Answer, TransportError> {
         let url = self.url(req.path);
         let method_s = req.method.as_str().to_string();
+        if let Some(t) = &self.trace {
+            crate::lock(t).push((method_s.clone(), req.path.to_string()));
+        }
+        let no_answer = |detail: String, timeout: bool, connect: bool| TransportError::NoAnswer {
+            method: method_s.clone(),
+            url: url.clone(),
+            detail,
+            timeout,
+            connect,
+        };
         let mut attempt = 0u32;
         loop {
             let mut rb = self
@@ -175,12 +303,12 @@ impl Transport {
                 .header(USER_AGENT, concat!("atoctl/", env!("CARGO_PKG_VERSION")));
             if let Some(t) = &self.token {
                 let mut v = HeaderValue::from_str(&format!("Bearer {}", t.expose_secret()))
-                    .map_err(|_| KratosError::Transport {
-                        method: method_s.clone(),
-                        url: url.clone(),
-                        detail: "the admin token contains characters not allowed in a header"
-                            .into(),
-                        timeout: false,
+                    .map_err(|_| {
+                        no_answer(
+                            "the admin token contains characters not allowed in a header".into(),
+                            false,
+                            false,
+                        )
                     })?;
                 v.set_sensitive(true);
                 rb = rb.header(AUTHORIZATION, v);
@@ -188,22 +316,16 @@ impl Transport {
             if let Some(b) = &req.body {
                 rb = rb.header(CONTENT_TYPE, "application/json").body(b.clone());
             }
+            let ticket = self.gate.admit(req.bucket).await;
             let result = match rb.send().await {
-                Ok(resp) => {
-                    let status = resp.status().as_u16();
-                    let headers = resp.headers().clone();
-                    match resp.bytes().await {
-                        Ok(b) => Ok(Answer {
-                            status,
-                            headers,
-                            body: b.to_vec(),
-                            url: url.clone(),
-                        }),
-                        Err(e) => Err(e),
-                    }
-                }
-                Err(e) => Err(e),
+                Ok(resp) => read_answer(resp, &method_s, &url, req.limit.bytes()).await,
+                Err(e) => Err(Failure::Transport(e)),
             };
+            if let Ok(ans) = &result {
+                self.gate.learn(ticket, &ans.headers, ans.status);
+            } else {
+                self.gate.forget(ticket);
+            }
             let can_retry = req.idempotent && attempt < self.retry.retries;
             match result {
                 Ok(ans) if can_retry && (ans.status == 429 || ans.status >= 500) => {
@@ -216,25 +338,62 @@ impl Transport {
                     } else {
                         format!("{method_s} {} answered {}", req.path, ans.status)
                     };
-                    wait_before_retry(self.notice, &what, wait).await;
+                    wait_before_retry(&what, wait).await;
                 }
                 Ok(ans) => return Ok(ans),
-                Err(e) if can_retry && (e.is_timeout() || e.is_connect() || e.is_request()) => {
-                    let what = format!("{method_s} {}: {}", req.path, describe(&e));
-                    wait_before_retry(self.notice, &what, self.retry.backoff(attempt)).await;
-                }
-                Err(e) => {
-                    return Err(KratosError::Transport {
+                Err(Failure::TooLarge) => {
+                    return Err(TransportError::TooLarge {
                         method: method_s,
                         url,
-                        detail: describe(&e),
-                        timeout: e.is_timeout(),
+                        limit: req.limit.bytes(),
                     });
+                }
+                Err(Failure::Transport(e))
+                    if can_retry && (e.is_timeout() || e.is_connect() || e.is_request()) =>
+                {
+                    let what = format!("{method_s} {}: {}", req.path, describe(&e));
+                    wait_before_retry(&what, self.retry.backoff(attempt)).await;
+                }
+                Err(Failure::Transport(e)) => {
+                    return Err(no_answer(describe(&e), e.is_timeout(), e.is_connect()));
                 }
             }
             attempt += 1;
         }
     }
+}
+
+enum Failure {
+    Transport(reqwest::Error),
+    TooLarge,
+}
+
+/// Reads an answer's body, refusing more than `limit` bytes (announced or streamed).
+async fn read_answer(
+    mut resp: reqwest::Response,
+    method: &str,
+    url: &str,
+    limit: usize,
+) -> Result<Answer, Failure> {
+    let status = resp.status().as_u16();
+    let headers = std::mem::take(resp.headers_mut());
+    if resp.content_length().is_some_and(|n| n > limit as u64) {
+        return Err(Failure::TooLarge);
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(Failure::Transport)? {
+        if body.len() + chunk.len() > limit {
+            return Err(Failure::TooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Answer {
+        status,
+        headers,
+        body,
+        url: url.to_string(),
+        method: method.to_string(),
+    })
 }
 
 /// The HTTP client settings every atoctl client shares: `timeout` for connecting and for each
@@ -291,6 +450,96 @@ fn describe(e: &reqwest::Error) -> String {
     crate::error::one_line(&msg)
 }
 
+/// What the server said it still allows, per rate-limit bucket.
+#[derive(Default)]
+struct RateGate {
+    buckets: Mutex<HashMap<&'static str, Allowance>>,
+}
+
+#[derive(Default)]
+struct Allowance {
+    /// From the last answer that carried the headers: requests left in the window, minus
+    /// those sent since that the server may not have counted yet.
+    left: Option<i64>,
+    /// When the server's window resets (the allowance is unknown again after it).
+    resets: Option<Instant>,
+    /// Requests of this bucket on their way.
+    in_flight: i64,
+    /// The smallest limit the server named (`x-ratelimit-limit`), assumed after a reset.
+    limit: Option<i64>,
+}
+
+/// A request admitted by the gate, to be matched with its answer.
+struct Ticket {
+    bucket: &'static str,
+}
+
+impl RateGate {
+    /// Waits while the bucket's allowance is used up, then counts the request in flight.
+    async fn admit(&self, bucket: &'static str) -> Ticket {
+        loop {
+            let wait = {
+                let mut map = crate::lock(&self.buckets);
+                let a = map.entry(bucket).or_default();
+                let now = Instant::now();
+                if a.resets.is_some_and(|r| r <= now) {
+                    a.resets = None;
+                    a.left = a.limit;
+                }
+                match (a.left, a.resets) {
+                    (Some(left), Some(resets)) if left <= a.in_flight => Some(resets - now),
+                    _ => {
+                        a.in_flight += 1;
+                        None
+                    }
+                }
+            };
+            match wait {
+                Some(w) => tokio::time::sleep(w).await,
+                None => return Ticket { bucket },
+            }
+        }
+    }
+
+    /// Reads the allowance an answer announces.
+    fn learn(&self, ticket: Ticket, headers: &HeaderMap, status: u16) {
+        let get = |n: &str| headers.get(n).and_then(|v| v.to_str().ok()).map(str::trim);
+        let mut map = crate::lock(&self.buckets);
+        let a = map.entry(ticket.bucket).or_default();
+        a.in_flight = (a.in_flight - 1).max(0);
+        let remaining = get("x-ratelimit-remaining").and_then(|v| v.parse::<i64>().ok());
+        let reset = get("x-ratelimit-reset")
+            .and_then(|v| v.parse::<f64>().ok())
+            .filter(|s| s.is_finite() && *s >= 0.0)
+            .map(|s| Duration::from_secs_f64(s.min(3600.0)));
+        if let Some(limit) = get("x-ratelimit-limit").and_then(smallest_limit) {
+            a.limit = Some(limit);
+        }
+        let remaining = if status == 429 { Some(0) } else { remaining };
+        if let (Some(left), Some(reset)) = (remaining, reset) {
+            // Whole seconds, rounded by the server: the window may reset up to a second
+            // sooner than said, never later, so waiting what it says is safe.
+            a.left = Some(left);
+            a.resets = Some(Instant::now() + reset.max(Duration::from_millis(50)));
+        }
+    }
+
+    fn forget(&self, ticket: Ticket) {
+        let mut map = crate::lock(&self.buckets);
+        if let Some(a) = map.get_mut(ticket.bucket) {
+            a.in_flight = (a.in_flight - 1).max(0);
+        }
+    }
+}
+
+/// The smallest request count in `x-ratelimit-limit` (`10, 10;w=1, 300;w=60`).
+fn smallest_limit(v: &str) -> Option<i64> {
+    v.split(',')
+        .filter_map(|part| part.split(';').next()?.trim().parse::<i64>().ok())
+        .filter(|n| *n > 0)
+        .min()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -311,5 +560,39 @@ mod tests {
         for a in 0..20 {
             assert!(p.backoff(a) <= p.cap);
         }
+    }
+
+    #[test]
+    fn waits_are_said_in_words_people_read() {
+        assert_eq!(seconds(Duration::from_millis(3)), "a moment");
+        assert_eq!(seconds(Duration::from_millis(340)), "0.3s");
+        assert_eq!(seconds(Duration::from_millis(2000)), "2s");
+        assert_eq!(seconds(Duration::from_secs(90)), "1m30s");
+    }
+
+    #[test]
+    fn the_smallest_limit_is_read_from_the_ietf_draft_header() {
+        assert_eq!(smallest_limit("10, 10;w=1, 300;w=60"), Some(10));
+        assert_eq!(smallest_limit("garbage"), None);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_gate_holds_requests_once_the_allowance_is_used_up() {
+        let gate = RateGate::default();
+        let mut h = HeaderMap::new();
+        h.insert("x-ratelimit-remaining", HeaderValue::from_static("1"));
+        h.insert("x-ratelimit-reset", HeaderValue::from_static("2"));
+        let t = gate.admit("b").await;
+        gate.learn(t, &h, 200);
+        // One left: admitted at once; the next waits for the reset.
+        let start = Instant::now();
+        let _first = gate.admit("b").await;
+        assert_eq!(start.elapsed(), Duration::ZERO);
+        let _second = gate.admit("b").await;
+        assert!(start.elapsed() >= Duration::from_secs(2));
+        // Another bucket is not held.
+        let other = Instant::now();
+        let _ = gate.admit("other").await;
+        assert_eq!(other.elapsed(), Duration::ZERO);
     }
 }

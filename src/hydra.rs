@@ -1,61 +1,76 @@
 //! The Ory Hydra admin API, for what Kratos session revocation leaves alive (reference §12,
-//! §13.13): OAuth2 consent sessions and their access/refresh tokens, and remembered login
-//! sessions.
+//! §13.13): OAuth2 consent sessions with their access and refresh tokens, and login sessions.
 //!
 //! - `DELETE /admin/oauth2/auth/sessions/consent?subject=<s>&all=true` revokes every consent of
-//!   the subject AND deletes its access and refresh tokens; `subject` alone is a 400.
-//! - `DELETE /admin/oauth2/auth/sessions/login?subject=<s>` forgets remembered logins; it
-//!   revokes no token by itself.
-//! - Both answer 204 also when nothing matched.
+//!   the subject AND deletes its access and refresh tokens; `?subject=<s>&client=<c>` those of
+//!   one client; `subject` alone is a 400.
+//! - `DELETE /admin/oauth2/auth/sessions/login?sid=<login session id>` logs one login session
+//!   out with back-channel logout, so the relying parties' own sessions end too; consent
+//!   sessions carry the `login_session_id` they were granted in. `?subject=<s>` only forgets
+//!   remembered logins, with no logout at all. Neither revokes a token.
+//! - Every delete answers 204 also when nothing matched, so what was revoked is learned from
+//!   the listings before and after, never assumed.
 //! - When Kratos is Hydra's login provider, the OAuth2 subject is the Kratos identity id.
+//! - JWT-format access tokens stay valid until they expire for resource servers that do not
+//!   introspect them: revocation deletes the token rows, it cannot recall a signed token.
 
 use reqwest::Method;
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::Value;
 
-use crate::http::{Request, Transport};
-use crate::kratos::KratosError;
+use crate::api::ApiError;
+use crate::http::{Answer, BodyLimit, Request, Transport};
 use crate::kratos::paths::enc;
+
+const LIST_BUCKET: &str = "hydra-admin-high";
+const REVOKE_BUCKET: &str = "hydra-admin-low";
+
+/// The largest consent page the OpenAPI document allows.
+pub const CONSENT_PAGE_SIZE: u32 = 500;
 
 #[derive(Clone)]
 pub struct Client {
     http: Transport,
 }
 
-/// What was revoked for one subject.
-#[derive(Debug, Clone)]
-pub struct Revoked {
-    /// One evidence object per consent session (client, scopes, when granted).
-    pub consents: Vec<Value>,
-    /// The consent listing is empty afterwards.
-    pub verified: bool,
-}
-
-impl Revoked {
-    pub fn evidence(&self) -> Value {
-        json!({
-            "consents_revoked": self.consents.len(),
-            "consents": self.consents,
-            "login_sessions_revoked": true,
-            "verified_no_consent_left": self.verified,
-        })
-    }
+/// What the journal keeps of one consent session: never its token claims.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Consent {
+    pub consent_request_id: Option<String>,
+    pub client_id: Option<String>,
+    pub login_session_id: Option<String>,
+    pub grant_scope: Value,
+    pub handled_at: Option<String>,
+    pub remember: Value,
 }
 
 pub fn consent_list_path(subject: &str) -> String {
     format!(
-        "/admin/oauth2/auth/sessions/consent?subject={}&page_size=500",
+        "/admin/oauth2/auth/sessions/consent?subject={}&page_size={CONSENT_PAGE_SIZE}",
         enc(subject)
     )
 }
 
-pub fn consent_revoke_path(subject: &str) -> String {
+pub fn consent_revoke_all_path(subject: &str) -> String {
     format!(
         "/admin/oauth2/auth/sessions/consent?subject={}&all=true",
         enc(subject)
     )
 }
 
-pub fn login_revoke_path(subject: &str) -> String {
+pub fn consent_revoke_client_path(subject: &str, client: &str) -> String {
+    format!(
+        "/admin/oauth2/auth/sessions/consent?subject={}&client={}",
+        enc(subject),
+        enc(client)
+    )
+}
+
+pub fn login_logout_path(sid: &str) -> String {
+    format!("/admin/oauth2/auth/sessions/login?sid={}", enc(sid))
+}
+
+pub fn login_forget_path(subject: &str) -> String {
     format!("/admin/oauth2/auth/sessions/login?subject={}", enc(subject))
 }
 
@@ -64,13 +79,17 @@ impl Client {
         Client { http }
     }
 
+    pub fn url(&self, path: &str) -> String {
+        self.http.url(path)
+    }
+
     async fn call(
         &self,
         method: Method,
         path: &str,
         ok: u16,
-    ) -> Result<crate::http::Answer, KratosError> {
-        let m = method.as_str().to_string();
+        bucket: &'static str,
+    ) -> Result<Answer, ApiError> {
         let ans = self
             .http
             .send(Request {
@@ -78,69 +97,121 @@ impl Client {
                 path,
                 body: None,
                 idempotent: true,
+                bucket,
+                limit: BodyLimit::Page,
             })
             .await?;
         if ans.status != ok {
-            return Err(KratosError::from_answer(
-                ans.status,
-                &m,
-                &ans.url,
-                ans.content_type(),
-                &ans.body,
-            ));
+            return Err(ApiError::from_answer(&ans));
         }
         Ok(ans)
     }
 
     /// Every granted consent session of the subject, following Hydra's keyset `rel="next"`
-    /// links (absent on the last page, unlike Kratos's listing).
-    pub async fn list_consents(&self, subject: &str) -> Result<Vec<Value>, KratosError> {
+    /// links (absent on the last page, unlike Kratos's listing). A consent of another subject
+    /// is not trusted.
+    pub async fn list_consents(&self, subject: &str) -> Result<Vec<Consent>, ApiError> {
         let mut out = Vec::new();
         let mut path = consent_list_path(subject);
-        for _ in 0..1000 {
-            let ans = self.call(Method::GET, &path, 200).await?;
-            let page: Vec<Value> =
-                serde_json::from_slice(&ans.body).map_err(|e| KratosError::BadBody {
-                    method: "GET".into(),
-                    url: ans.url.clone(),
-                    detail: e.to_string(),
-                })?;
-            let empty = page.is_empty();
-            out.extend(page.iter().map(consent_evidence));
-            let next = ans.header("link").and_then(next_link_path);
-            match next {
-                Some(n) if !empty => path = n,
+        for _ in 0..10_000 {
+            let ans = self.call(Method::GET, &path, 200, LIST_BUCKET).await?;
+            let page: Vec<Value> = serde_json::from_slice(&ans.body)
+                .map_err(|e| ApiError::bad_body(&ans, e.to_string()))?;
+            for c in &page {
+                let about = c
+                    .get("consent_request")
+                    .and_then(|r| r.get("subject"))
+                    .and_then(Value::as_str);
+                if let Some(s) = about
+                    && s != subject
+                {
+                    return Err(ApiError::mismatch(
+                        &ans,
+                        format!("a consent of subject {}", crate::output::clean(s)),
+                    ));
+                }
+                out.push(consent(c));
+            }
+            match ans.header("link").and_then(next_link_path) {
+                Some(next) if !page.is_empty() => path = next,
                 _ => break,
             }
         }
         Ok(out)
     }
 
-    /// Snapshot, revoke every consent (and so its tokens) and every remembered login, verify.
-    pub async fn revoke_subject(&self, subject: &str) -> Result<Revoked, KratosError> {
-        let consents = self.list_consents(subject).await?;
-        self.call(Method::DELETE, &consent_revoke_path(subject), 204)
-            .await?;
-        self.call(Method::DELETE, &login_revoke_path(subject), 204)
-            .await?;
-        let after = self.list_consents(subject).await?;
-        Ok(Revoked {
-            consents,
-            verified: after.is_empty(),
-        })
+    /// Revokes every consent of the subject (and so its tokens).
+    pub async fn revoke_all_consents(&self, subject: &str) -> Result<(), ApiError> {
+        self.call(
+            Method::DELETE,
+            &consent_revoke_all_path(subject),
+            204,
+            REVOKE_BUCKET,
+        )
+        .await
+        .map(|_| ())
+    }
+
+    /// Revokes the subject's consents for one client (and so their tokens).
+    pub async fn revoke_client_consents(
+        &self,
+        subject: &str,
+        client: &str,
+    ) -> Result<(), ApiError> {
+        self.call(
+            Method::DELETE,
+            &consent_revoke_client_path(subject, client),
+            204,
+            REVOKE_BUCKET,
+        )
+        .await
+        .map(|_| ())
+    }
+
+    /// Logs one login session out, with back-channel logout to the relying parties.
+    pub async fn logout_login_session(&self, sid: &str) -> Result<(), ApiError> {
+        self.call(Method::DELETE, &login_logout_path(sid), 204, REVOKE_BUCKET)
+            .await
+            .map(|_| ())
+    }
+
+    /// Forgets the subject's remembered logins (no logout, no token revoked).
+    pub async fn forget_logins(&self, subject: &str) -> Result<(), ApiError> {
+        self.call(
+            Method::DELETE,
+            &login_forget_path(subject),
+            204,
+            REVOKE_BUCKET,
+        )
+        .await
+        .map(|_| ())
     }
 }
 
-/// What the journal keeps of a consent session: never the session's token claims.
-fn consent_evidence(c: &Value) -> Value {
+fn consent(c: &Value) -> Consent {
     let req = c.get("consent_request");
-    json!({
-        "consent_request_id": c.get("consent_request_id"),
-        "client_id": req.and_then(|r| r.get("client")).and_then(|cl| cl.get("client_id")),
-        "grant_scope": c.get("grant_scope"),
-        "handled_at": c.get("handled_at"),
-        "remember": c.get("remember"),
-    })
+    let s = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_string);
+    Consent {
+        consent_request_id: s(c.get("consent_request_id")),
+        client_id: s(req
+            .and_then(|r| r.get("client"))
+            .and_then(|cl| cl.get("client_id"))),
+        login_session_id: s(req.and_then(|r| r.get("login_session_id"))).filter(|s| !s.is_empty()),
+        grant_scope: c.get("grant_scope").cloned().unwrap_or(Value::Null),
+        handled_at: s(c.get("handled_at")),
+        remember: c.get("remember").cloned().unwrap_or(Value::Null),
+    }
+}
+
+/// The distinct login sessions a set of consents was granted in, in the order first seen.
+pub fn login_sessions(consents: &[Consent]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for sid in consents.iter().filter_map(|c| c.login_session_id.clone()) {
+        if !out.contains(&sid) {
+            out.push(sid);
+        }
+    }
+    out
 }
 
 /// The path and query of a `rel="next"` link, if the header has one.
@@ -165,11 +236,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn revoking_all_consents_names_the_subject_and_all() {
+    fn revoking_consents_names_the_subject_and_all_or_a_client() {
         // `subject` alone is a 400 in Hydra (reference §12).
         assert_eq!(
-            consent_revoke_path("5f1c"),
+            consent_revoke_all_path("5f1c"),
             "/admin/oauth2/auth/sessions/consent?subject=5f1c&all=true"
+        );
+        assert_eq!(
+            consent_revoke_client_path("5f1c", "mail client"),
+            "/admin/oauth2/auth/sessions/consent?subject=5f1c&client=mail%20client"
         );
     }
 
@@ -181,5 +256,19 @@ mod tests {
             Some("/admin/oauth2/auth/sessions/consent?page_size=500&page_token=def&subject=s")
         );
         assert_eq!(next_link_path(r#"<http://h/x>; rel="first""#), None);
+    }
+
+    #[test]
+    fn login_sessions_are_distinct_and_in_order() {
+        let c = |sid: Option<&str>| Consent {
+            consent_request_id: None,
+            client_id: None,
+            login_session_id: sid.map(str::to_string),
+            grant_scope: Value::Null,
+            handled_at: None,
+            remember: Value::Null,
+        };
+        let all = [c(Some("b")), c(None), c(Some("a")), c(Some("b"))];
+        assert_eq!(login_sessions(&all), ["b", "a"]);
     }
 }

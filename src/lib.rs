@@ -3,6 +3,7 @@
 //! The binary is a thin layer (`src/main.rs`); everything lives in this library so that tests
 //! and benchmarks can reach the same code.
 
+pub mod api;
 pub mod audit;
 pub mod cli;
 pub mod context;
@@ -11,6 +12,7 @@ pub mod error;
 pub mod hibp;
 pub mod http;
 pub mod hydra;
+pub mod ids;
 pub mod journal;
 pub mod kratos;
 pub mod output;
@@ -26,17 +28,11 @@ use error::{AppError, Exit, Result};
 pub fn run(cli: Cli) -> Result<Exit> {
     match &cli.command {
         Command::Completions { shell } => {
-            let mut cmd = <Cli as clap::CommandFactory>::command();
+            let mut cmd = Cli::tree();
             clap_complete::generate(*shell, &mut cmd, "atoctl", &mut std::io::stdout());
             return Ok(Exit::Ok);
         }
-        Command::Man => {
-            let cmd = <Cli as clap::CommandFactory>::command();
-            clap_mangen::Man::new(cmd)
-                .render(&mut std::io::stdout())
-                .map_err(AppError::from)?;
-            return Ok(Exit::Ok);
-        }
+        Command::Man(a) => return man(a),
         Command::Schema => return steps::schema::run(&Ctx::new(cli.global.clone())?),
         _ => {}
     }
@@ -54,18 +50,72 @@ pub fn run(cli: Cli) -> Result<Exit> {
         .build()
         .map_err(|e| AppError::failed(format!("cannot start the async runtime: {e}")))?;
     rt.block_on(async {
+        if let Some(change) = steps::AnyChange::from_command(&cli.command) {
+            return change.run(&ctx).await;
+        }
         match &cli.command {
-            Command::Incident(c) => steps::incident::run(&ctx, c),
+            Command::Incident(c) => steps::incident::run(&ctx, c).await,
+            Command::Identity(a) => steps::identity::run(&ctx, a).await,
             Command::Sessions(a) => steps::sessions::run(&ctx, a).await,
-            Command::Revoke(a) => steps::revoke::run(&ctx, a).await,
-            Command::DisablePassword(a) => steps::disable_password::run(&ctx, a).await,
-            Command::Lock(a) => steps::lock::lock(&ctx, a).await,
-            Command::Unlock(a) => steps::lock::unlock(&ctx, a).await,
-            Command::Recover(a) => steps::recover::run(&ctx, a).await,
+            Command::Revoke(a) => steps::bulk::run(&ctx, a).await,
             Command::AuditQuery(a) => steps::audit_query::run(&ctx, a).await,
             Command::PatternScan(a) => steps::pattern_scan::run(&ctx, a).await,
             Command::HibpCheck(a) => steps::hibp_check::run(&ctx, a).await,
-            Command::Completions { .. } | Command::Man | Command::Schema => Ok(Exit::Ok),
+            Command::Lock(_)
+            | Command::Unlock(_)
+            | Command::DisablePassword(_)
+            | Command::Recover(_)
+            | Command::Completions { .. }
+            | Command::Man(_)
+            | Command::Schema => Ok(Exit::Ok),
         }
     })
+}
+
+/// `atoctl man`: the page of atoctl or of one subcommand on stdout, or every page into a
+/// directory.
+fn man(a: &cli::ManArgs) -> Result<Exit> {
+    let cmd = Cli::tree();
+    if let Some(dir) = &a.dir {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| AppError::failed(format!("cannot create {}: {e}", dir.display())))?;
+        clap_mangen::generate_to(cmd, dir)
+            .map_err(|e| AppError::failed(format!("cannot write the man pages: {e}")))?;
+        output::note(&format!("man pages written to {}", dir.display()));
+        return Ok(Exit::Ok);
+    }
+    let page = match &a.subcommand {
+        None => cmd,
+        Some(name) => find_subcommand(&cmd, name).ok_or_else(|| {
+            AppError::usage(format!("atoctl has no subcommand {name:?}")).with_hint(
+                "name it as in `atoctl --help`, nested ones joined by a dash: incident-open",
+            )
+        })?,
+    };
+    clap_mangen::Man::new(page)
+        .render(&mut std::io::stdout())
+        .map_err(AppError::from)?;
+    Ok(Exit::Ok)
+}
+
+/// A subcommand by its name, nested ones joined by a dash (`incident-open`), named for its
+/// page as `generate_to` names it.
+fn find_subcommand(cmd: &clap::Command, name: &str) -> Option<clap::Command> {
+    for sub in cmd.get_subcommands() {
+        if sub.get_name() == name {
+            let full = format!("{}-{}", cmd.get_name(), sub.get_name());
+            return Some(sub.clone().name(full));
+        }
+        if let Some(rest) = name.strip_prefix(&format!("{}-", sub.get_name()))
+            && let Some(found) = find_subcommand(sub, rest)
+        {
+            return Some(found);
+        }
+    }
+    None
+}
+
+/// Locks a mutex, and keeps going after a task panicked while holding it.
+pub fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }

@@ -51,10 +51,46 @@ pub fn shorten(s: &str, max: usize) -> String {
 
 /// Prints a warning on stderr.
 pub fn warn(msg: &str) {
-    eprintln!("atoctl: warning: {msg}");
+    note(&format!("warning: {msg}"));
 }
 
-/// Prints progress or a notice on stderr.
+/// Prints progress or a notice on stderr: the one way atoctl writes to stderr (besides an
+/// interactive prompt and the progress bar).
 pub fn note(msg: &str) {
-    eprintln!("atoctl: {msg}");
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(err, "atoctl: {msg}");
+}
+
+/// Prints a block of text for the operator on stderr (a table shown before a confirmation).
+pub fn note_block(text: &str) {
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(err, "{text}");
+}
+
+/// Server-supplied text made safe to show a person: control characters (escape sequences,
+/// NUL, bidirectional overrides such as U+202E) escaped, and shortened to 300 characters.
+pub fn clean(s: &str) -> String {
+    shorten(&escape_controls(s), 300)
+}
+
+/// Escapes control and bidirectional-formatting characters as `\u{…}`; everything else is
+/// kept.
+pub fn escape_controls(s: &str) -> String {
+    if !s.chars().any(is_unsafe) {
+        return s.to_string();
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if is_unsafe(c) {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn is_unsafe(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }

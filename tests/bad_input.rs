@@ -9,23 +9,93 @@ use common::*;
 fn a_malformed_uuid_is_exit_2_and_nothing_is_sent() {
     let env = Env::new(Flavour::Current);
     for args in [
-        vec!["revoke", "--identity", "not-a-uuid", "--yes"],
         vec!["revoke", "--session", "12345", "--yes"],
+        vec!["revoke", "--session", "alice@example.com", "--yes"],
         vec!["lock", "--identity", "5f1c2a9e", "--yes"],
         vec![
-            "disable-password",
+            "unlock",
             "--identity",
-            "'; DROP TABLE identities; --",
+            "5f1c2a9e-0b7e-4c3d-9a51-2f6d8e4b1c0",
             "--yes",
         ],
-        vec!["recover", "--identity", "x", "--yes"],
-        vec!["sessions", "--identity", "../../etc/passwd"],
     ] {
         let r = env.run(&args);
         assert_eq!(r.code, 2, "{args:?}: {r:?}");
-        assert!(r.error_line().contains("is not a UUID"), "{args:?}");
+        assert!(
+            r.stderr.contains("is not a UUID") || r.stderr.contains("not a UUID"),
+            "{args:?}: {}",
+            r.stderr
+        );
     }
     assert!(env.kratos.requests().is_empty());
+}
+
+/// Anything else after --identity is a login identifier: looked up by exact match (its text
+/// percent-encoded in the query), no identity has it, exit 3, and nothing that changes
+/// anything is sent.
+#[test]
+fn an_identifier_no_identity_has_is_exit_3_and_changes_nothing() {
+    let env = Env::new(Flavour::Current);
+    victim(&env, "alice@example.com", 1);
+    for (args, ident) in [
+        (
+            vec!["revoke", "--identity", "not-a-uuid", "--yes"],
+            "not-a-uuid",
+        ),
+        (
+            vec![
+                "disable-password",
+                "--identity",
+                "'; DROP TABLE identities; --",
+                "--yes",
+            ],
+            "'; DROP TABLE identities; --",
+        ),
+        (vec!["recover", "--identity", "x", "--yes"], "x"),
+        (
+            vec!["sessions", "--identity", "../../etc/passwd"],
+            "../../etc/passwd",
+        ),
+    ] {
+        env.kratos.clear_requests();
+        let r = env.run(&args);
+        assert_eq!(r.code, 3, "{args:?}: {r:?}");
+        assert!(
+            r.error_line()
+                .contains("no identity has the login identifier"),
+            "{args:?}"
+        );
+        let reqs = env.kratos.requests();
+        assert_eq!(reqs.len(), 1, "{args:?}: only the lookup: {reqs:?}");
+        assert_eq!(reqs[0].method, "GET");
+        assert_eq!(reqs[0].path, "/admin/identities");
+        let q = reqs[0].query.clone().unwrap_or_default();
+        let sent = q.strip_prefix("credentials_identifier=").unwrap();
+        assert!(
+            !sent.contains(' ') && !sent.contains('/') && !sent.contains('\''),
+            "{q}"
+        );
+        let decoded: String = url_decode(sent);
+        assert_eq!(decoded, ident);
+    }
+    assert!(env.writes().is_empty());
+}
+
+fn url_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' && i + 2 < b.len() + 1 {
+            let h = u8::from_str_radix(&s[i + 1..i + 3], 16).unwrap();
+            out.push(h);
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).unwrap()
 }
 
 #[test]
@@ -211,7 +281,7 @@ fn rate_limits_are_honoured_with_the_reset_header() {
     let r = env.run(&["revoke", "--identity", &id, "--yes"]);
     assert_eq!(r.code, 0, "{r:?}");
     assert!(
-        r.stderr.contains("rate limited") && r.stderr.contains("1.0s"),
+        r.stderr.contains("rate limited") && r.stderr.contains("retrying in 1s"),
         "{}",
         r.stderr
     );
@@ -250,8 +320,36 @@ fn a_bad_timeout_or_rate_is_exit_2() {
         "--yes",
     ]);
     assert_eq!(r.code, 2, "{r:?}");
-    assert!(r.error_line().contains("--expires-in"));
+    assert!(r.stderr.contains("--expires-in"), "{}", r.stderr);
+    // Durations Kratos would refuse or misread are refused here (Go has no days, no sub-second
+    // lifespans, nothing past ~292 years).
+    for bad in ["500ms", "1ns", "300y", "99999999d"] {
+        let r = env.run(&[
+            "recover",
+            "--identity",
+            "5f1c2a9e-0b7e-4c3d-9a51-2f6d8e4b1c07",
+            "--expires-in",
+            bad,
+            "--yes",
+        ]);
+        assert_eq!(r.code, 2, "{bad}: {r:?}");
+    }
+    for rate in ["1e10", "1e-20", "NaN", "0"] {
+        let r = env.run_stdin(
+            &["revoke", "--stdin", "--yes", "--rate", rate],
+            "5f1c2a9e-0b7e-4c3d-9a51-2f6d8e4b1c07\n",
+        );
+        assert_eq!(r.code, 2, "{rate}: {r:?}");
+    }
+    let r = run(env.cmd().env("ATOCTL_RETRIES", "-3").args([
+        "sessions",
+        "--identity",
+        "5f1c2a9e-0b7e-4c3d-9a51-2f6d8e4b1c07",
+    ]));
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.error_line().contains("ATOCTL_RETRIES"));
     assert!(env.kratos.requests().is_empty());
+    assert!(!env.journal.exists());
 }
 
 #[test]

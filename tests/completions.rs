@@ -3,7 +3,6 @@
 
 use std::path::PathBuf;
 
-use clap::CommandFactory;
 use clap_complete::Shell;
 
 #[test]
@@ -16,7 +15,7 @@ fn completions_folder_matches_the_cli() {
         (Shell::Zsh, "_atoctl"),
         (Shell::Fish, "atoctl.fish"),
     ] {
-        let mut cmd = atoctl::cli::Cli::command();
+        let mut cmd = atoctl::cli::Cli::tree();
         let mut buf = Vec::new();
         clap_complete::generate(shell, &mut cmd, "atoctl", &mut buf);
         let path = dir.join(file);
@@ -49,7 +48,7 @@ fn completions_folder_matches_the_cli() {
 #[test]
 fn the_man_page_renders_and_names_every_global_option() {
     let mut buf = Vec::new();
-    clap_mangen::Man::new(atoctl::cli::Cli::command())
+    clap_mangen::Man::new(atoctl::cli::Cli::tree())
         .render(&mut buf)
         .unwrap();
     let man = String::from_utf8(buf).unwrap();

@@ -101,7 +101,7 @@ fn revoke_keeps_device_evidence_when_kratos_hard_deletes() {
         let id = victim(&env, "alice@example.com", 3);
         let r = env.run(&["revoke", "--identity", &id, "--yes"]);
         assert_eq!(r.code, 0, "{r:?}");
-        assert!(r.stdout.contains("ended 3 session(s)"), "{}", r.stdout);
+        assert!(r.stdout.contains("ended 3 sessions"), "{}", r.stdout);
         // Kratos destroyed sessions and devices …
         assert!(env.kratos.sessions_of(&id).is_empty());
         // … but the journal kept them, written before the delete.
@@ -109,8 +109,14 @@ fn revoke_keeps_device_evidence_when_kratos_hard_deletes() {
         let steps: Vec<&str> = recs.iter().map(|r| r["step"].as_str().unwrap()).collect();
         assert_eq!(
             steps,
-            ["incident.open", "sessions", "revoke"],
+            ["incident.open", "sessions", "revoke", "revoke"],
             "{flavour:?}"
+        );
+        // The snapshot and the mark that revoke began went to disk together, before the delete.
+        assert_eq!(recs[2]["outcome"], "started");
+        assert_eq!(
+            recs[2]["plan"],
+            json!([format!("DELETE /admin/identities/{id}/sessions")])
         );
         let snap = &recs[1]["sessions"];
         assert_eq!(snap.as_array().unwrap().len(), 3);
@@ -129,9 +135,14 @@ fn revoke_keeps_device_evidence_when_kratos_hard_deletes() {
                 .unwrap()
                 .contains("attacker-device")
         );
-        assert_eq!(recs[2]["outcome"], "ok");
-        assert_eq!(recs[2]["sessions_ended"], 3);
-        assert_eq!(recs[2]["verified_no_active_session"], true);
+        assert_eq!(recs[3]["outcome"], "ok");
+        assert_eq!(recs[3]["sessions_ended"], 3);
+        assert_eq!(recs[3]["sessions_deleted"], 3);
+        assert_eq!(recs[3]["verified"], true);
+        assert_eq!(
+            recs[3]["done"],
+            json!([format!("DELETE /admin/identities/{id}/sessions")])
+        );
         // The snapshot reached Kratos's log before the DELETE: the request order proves it.
         let reqs = env.kratos.requests();
         let del = reqs
@@ -189,10 +200,11 @@ fn a_delete_that_did_nothing_is_caught_by_the_check_afterwards() {
         .inject(Fault::new(FaultKind::Status(404)).on("DELETE", "/admin/identities/"));
     let r = env.run(&["revoke", "--identity", &id, "--yes"]);
     assert_eq!(r.code, 1, "{r:?}");
-    assert!(r.error_line().contains("active session"));
+    assert!(r.error_line().contains("still active"), "{}", r.stderr);
     let last = env.records().pop().unwrap();
     assert_eq!(last["outcome"], "failed");
-    assert_eq!(last["verified_no_active_session"], false);
+    assert_eq!(last["verified"], false);
+    assert_eq!(last["still_active"].as_array().unwrap().len(), 2);
 }
 
 #[test]
@@ -283,8 +295,8 @@ fn bulk_revoke_handles_each_id_on_its_own_and_names_the_failures() {
             .filter(|r| r["identity"] == json!(id))
             .map(|r| r["step"].as_str().unwrap())
             .collect();
-        if mine.len() == 2 {
-            assert_eq!(mine, ["sessions", "revoke"]);
+        if mine.len() == 3 {
+            assert_eq!(mine, ["sessions", "revoke", "revoke"]);
         } else {
             assert_eq!(mine, ["revoke"]);
         }
@@ -722,7 +734,7 @@ fn changing_steps_refuse_without_a_terminal_or_yes_and_send_nothing() {
 }
 
 #[test]
-fn dry_runs_print_the_exact_requests_and_send_nothing() {
+fn dry_runs_print_the_exact_requests_and_change_nothing() {
     let env = Env::new(Flavour::Current);
     let id = victim(&env, "n@example.com", 1);
     for (args, expect) in [
@@ -750,6 +762,11 @@ fn dry_runs_print_the_exact_requests_and_send_nothing() {
         let flat = r.stdout.split_whitespace().collect::<Vec<_>>().join(" ");
         let want = expect.split_whitespace().collect::<Vec<_>>().join(" ");
         assert!(flat.contains(&want), "{args:?}: {}", r.stdout);
+        assert!(
+            r.stdout.contains("nothing is changed or journaled"),
+            "{}",
+            r.stdout
+        );
     }
     let j = env
         .run(&[
@@ -773,8 +790,131 @@ fn dry_runs_print_the_exact_requests_and_send_nothing() {
             .unwrap()
             .starts_with("[redacted")
     );
-    assert!(env.kratos.requests().is_empty());
+    // The PUT sends back what was read (here the metadata), not placeholders.
+    assert_eq!(put["body"]["metadata_admin"]["risk"], "high");
+    // A dry run reads (to plan from the live state) and changes nothing.
+    assert!(env.writes().is_empty(), "{:?}", env.writes());
     assert!(!env.journal.exists());
+}
+
+/// The plan is what runs: for every changing step, the requests a dry run lists (the look's
+/// reads, which it sends, then the calls and the verifying reads) are exactly, in order, the
+/// requests the real run sends.
+#[test]
+fn a_dry_run_lists_exactly_the_requests_the_real_run_sends() {
+    type Seed = fn(&Env) -> Vec<String>;
+    let cases: Vec<(&str, Seed)> = vec![
+        ("revoke", |env| {
+            let id = victim(env, "r@example.com", 2);
+            vec!["revoke".into(), "--identity".into(), id]
+        }),
+        ("revoke --session", |env| {
+            let id = victim(env, "s@example.com", 2);
+            let sid = env.kratos.sessions_of(&id)[0].id.clone();
+            vec!["revoke".into(), "--session".into(), sid]
+        }),
+        ("lock", |env| {
+            let id = victim(env, "l@example.com", 1);
+            vec!["lock".into(), "--identity".into(), id]
+        }),
+        ("lock by e-mail with hydra", |env| {
+            let id = victim(env, "lh@example.com", 1);
+            env.kratos.add_consent(&id, "mail-client");
+            vec![
+                "--hydra-admin-url".into(),
+                env.kratos.url(),
+                "lock".into(),
+                "--identity".into(),
+                "lh@example.com".into(),
+            ]
+        }),
+        ("unlock", |env| {
+            let id = victim(env, "u@example.com", 1);
+            let r = env.run(&["lock", "--identity", &id, "--yes"]);
+            assert_eq!(r.code, 0);
+            env.kratos.add_session(&id, SessionSeed::new());
+            vec!["unlock".into(), "--identity".into(), id]
+        }),
+        ("disable-password", |env| {
+            let id = victim(env, "d@example.com", 1);
+            vec!["disable-password".into(), "--identity".into(), id]
+        }),
+        ("recover", |env| {
+            let id = victim(env, "c@example.com", 0);
+            vec![
+                "recover".into(),
+                "--identity".into(),
+                id,
+                "--expires-in".into(),
+                "1h".into(),
+            ]
+        }),
+    ];
+    for (name, seed) in cases {
+        for flavour in FLAVOURS {
+            let env = Env::new(flavour);
+            let args = seed(&env);
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            env.kratos.clear_requests();
+            let mut dry = args.clone();
+            dry.extend(["--dry-run", "-o", "json"]);
+            let plan = env.run(&dry);
+            assert_eq!(plan.code, 0, "{name}: {plan:?}");
+            let listed: Vec<(String, String, String)> = plan.json()["requests"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|q| {
+                    (
+                        q["phase"].as_str().unwrap().to_string(),
+                        q["method"].as_str().unwrap().to_string(),
+                        q["path"].as_str().unwrap().to_string(),
+                    )
+                })
+                .collect();
+            let sent = |env: &Env| -> Vec<(String, String)> {
+                env.kratos
+                    .requests()
+                    .iter()
+                    .map(|q| {
+                        let path = match &q.query {
+                            Some(qs) => format!("{}?{qs}", q.path),
+                            None => q.path.clone(),
+                        };
+                        (q.method.clone(), path)
+                    })
+                    .collect()
+            };
+            // The dry run sent its look's reads, and only those.
+            let looked: Vec<(String, String)> = listed
+                .iter()
+                .filter(|(p, _, _)| p == "look")
+                .map(|(_, m, p)| (m.clone(), p.clone()))
+                .collect();
+            assert!(!looked.is_empty(), "{name}");
+            assert!(looked.iter().all(|(m, _)| m == "GET"), "{name}: {looked:?}");
+            assert_eq!(
+                sent(&env),
+                looked,
+                "{name} {flavour:?}: the dry run's reads"
+            );
+            env.kratos.clear_requests();
+            let mut real = args.clone();
+            real.push("--yes");
+            let r = env.run(&real);
+            assert_eq!(r.code, 0, "{name} {flavour:?}: {r:?}");
+            let all: Vec<(String, String)> = listed
+                .iter()
+                .map(|(_, m, p)| (m.clone(), p.clone()))
+                .collect();
+            assert_eq!(
+                sent(&env),
+                all,
+                "{name} {flavour:?}: the real run's requests"
+            );
+            assert!(listed.iter().any(|(p, _, _)| p == "act"), "{name}");
+        }
+    }
 }
 
 #[test]

@@ -237,5 +237,12 @@ fn a_changing_step_without_a_journal_opens_one_under_incidents_and_says_where() 
                 .to_string()
         })
         .collect();
-    assert_eq!(steps, ["incident.open", "sessions", "revoke"]);
+    assert_eq!(steps, ["incident.open", "sessions", "revoke", "revoke"]);
+    // The hint to keep using it names the file wherever the next step runs from.
+    assert!(
+        r.stderr
+            .contains(&format!("export ATOCTL_INCIDENT={}", path.display())),
+        "{}",
+        r.stderr
+    );
 }

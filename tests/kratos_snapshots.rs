@@ -76,8 +76,8 @@ fn every_snapshot_is_read_by_atoctls_models_and_round_trips_without_loss() {
                     "{name}: lost in round trip"
                 );
                 // Everything PUT replaces wholesale is sent back as read.
-                let body = put_body(&id, None);
-                for key in ["traits", "metadata_public", "metadata_admin", "external_id"] {
+                let body = put_body(&id);
+                for key in ["traits", "metadata_public", "metadata_admin"] {
                     if let Some(v) = raw.get(key) {
                         assert_eq!(
                             body.get(key),
@@ -85,6 +85,15 @@ fn every_snapshot_is_read_by_atoctls_models_and_round_trips_without_loss() {
                             "{name}: {key} not sent back as read"
                         );
                     }
+                }
+                // external_id is sent back when it is a string; a null is left out (the
+                // OpenAPI document types it as a string, and leaving it out is what a null
+                // means to PUT).
+                match raw.get("external_id") {
+                    Some(v @ Value::String(_)) => {
+                        assert_eq!(body.get("external_id"), Some(v), "{name}: external_id")
+                    }
+                    _ => assert_eq!(body.get("external_id"), None, "{name}: external_id"),
                 }
                 for key in ["schema_id", "state"] {
                     assert_eq!(body.get(key), raw.get(key), "{name}: {key}");

@@ -128,10 +128,21 @@ fn pitfall_04_recovery_sends_no_email_and_earlier_codes_stay_valid() {
             .contains("token=")
     );
     assert!(first.json()["recovery_code"].as_str().unwrap().len() == 6);
-    assert!(second.stderr.contains("earlier codes stay valid"));
+    assert!(first.stderr.contains("earlier codes stay valid"));
+    assert!(second.stderr.contains("earlier links and codes stay valid"));
     let recs = env.records();
-    let recovers: Vec<&Value> = recs.iter().filter(|r| r["step"] == "recover").collect();
+    // Each issue is a `started` mark, then the outcome.
+    let recovers: Vec<&Value> = recs
+        .iter()
+        .filter(|r| r["step"] == "recover" && r["outcome"] == "ok")
+        .collect();
     assert_eq!(recovers.len(), 2);
+    assert_eq!(
+        recs.iter()
+            .filter(|r| r["step"] == "recover" && r["outcome"] == "started")
+            .count(),
+        2
+    );
     assert!(
         recovers
             .iter()

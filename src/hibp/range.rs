@@ -17,7 +17,7 @@ use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue, USER_AGENT};
 
 use super::corpus::{MAX_LINE, parse_line};
 use super::{HashKind, LookupError, PREFIX_LEN};
-use crate::http::{Notice, RetryPolicy, wait_before_retry};
+use crate::http::{RetryPolicy, wait_before_retry};
 
 /// The official range API.
 pub const DEFAULT_API: &str = "https://api.pwnedpasswords.com";
@@ -172,17 +172,11 @@ pub struct RangeClient {
     client: reqwest::Client,
     base: String,
     retry: RetryPolicy,
-    notice: Notice,
 }
 
 impl RangeClient {
     /// `base` must have passed [`check_api_url`].
-    pub fn new(
-        base: &str,
-        timeout: Duration,
-        retry: RetryPolicy,
-        notice: Notice,
-    ) -> Result<RangeClient, String> {
+    pub fn new(base: &str, timeout: Duration, retry: RetryPolicy) -> Result<RangeClient, String> {
         let mut headers = HeaderMap::new();
         headers.insert("Add-Padding", HeaderValue::from_static("true"));
         headers.insert(
@@ -197,7 +191,6 @@ impl RangeClient {
             client,
             base: base.trim_end_matches('/').to_string(),
             retry,
-            notice,
         })
     }
 
@@ -225,7 +218,7 @@ impl RangeClient {
                         && let Some(wait) = self.retry.retry_wait(status, resp.headers(), attempt)
                     {
                         let what = format!("the range API at {api} answered HTTP {status}");
-                        wait_before_retry(self.notice, &what, wait).await;
+                        wait_before_retry(&what, wait).await;
                         attempt += 1;
                         continue;
                     }
@@ -289,7 +282,7 @@ impl RangeClient {
             };
             if can_retry {
                 let what = format!("the range API at {api}: {failure}");
-                wait_before_retry(self.notice, &what, self.retry.backoff(attempt)).await;
+                wait_before_retry(&what, self.retry.backoff(attempt)).await;
                 attempt += 1;
                 continue;
             }

@@ -41,6 +41,9 @@ pub enum Outcome {
     Ok,
     Failed,
     Skipped,
+    /// A changing step begins: written (and fsynced) before its first change, so that a later
+    /// run can tell a step cut off in the middle (a `started` with no end after it).
+    Started,
 }
 
 impl Outcome {
@@ -49,8 +52,40 @@ impl Outcome {
             Outcome::Ok => "ok",
             Outcome::Failed => "failed",
             Outcome::Skipped => "skipped",
+            Outcome::Started => "started",
         }
     }
+}
+
+/// Where a step stands for an identity, as the journal tells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Progress {
+    /// No entry of the step for the identity.
+    NotStarted,
+    /// The step began (the `started` entry at `seq`) and recorded no end after it: cut off
+    /// (a crash, a kill) or still running.
+    Began { seq: u64 },
+    /// The last run of the step ended with this outcome.
+    Finished { outcome: Outcome, seq: u64 },
+}
+
+/// Whether `step` began and whether it finished for `identity`, from the journal's records
+/// (the last run counts). A step that only looked and skipped is `Finished` with `Skipped`.
+pub fn progress(records: &[Record], step: &str, identity: &str) -> Progress {
+    let mut state = Progress::NotStarted;
+    for r in records
+        .iter()
+        .filter(|r| r.step == step && r.identity.as_deref() == Some(identity))
+    {
+        state = match r.outcome {
+            Outcome::Started => Progress::Began { seq: r.seq },
+            outcome => Progress::Finished {
+                outcome,
+                seq: r.seq,
+            },
+        };
+    }
+    state
 }
 
 /// What a step hands to the journal; the journal adds seq, ts, incident, operator and prev.
@@ -428,6 +463,39 @@ mod tests {
         assert!(!s.contains("123456"));
         assert!(s.contains("1.2.3.4"));
         assert!(s.contains("\"method\":\"code\""));
+    }
+
+    #[test]
+    fn progress_tells_a_step_cut_off_from_one_that_finished() {
+        let rec = |seq: u64, step: &str, id: &str, outcome: Outcome| Record {
+            seq,
+            ts: String::new(),
+            incident: "i".into(),
+            operator: "o".into(),
+            step: step.into(),
+            identity: Some(id.into()),
+            outcome,
+            prev: String::new(),
+            evidence: Map::new(),
+        };
+        let mut log = vec![
+            rec(1, "lock", "a", Outcome::Started),
+            rec(2, "lock", "a", Outcome::Ok),
+            rec(3, "revoke", "a", Outcome::Started),
+            rec(4, "revoke", "b", Outcome::Skipped),
+        ];
+        assert_eq!(
+            progress(&log, "lock", "a"),
+            Progress::Finished {
+                outcome: Outcome::Ok,
+                seq: 2
+            }
+        );
+        assert_eq!(progress(&log, "revoke", "a"), Progress::Began { seq: 3 });
+        assert_eq!(progress(&log, "unlock", "a"), Progress::NotStarted);
+        // A later run that began again is cut off again, whatever the first run did.
+        log.push(rec(5, "lock", "a", Outcome::Started));
+        assert_eq!(progress(&log, "lock", "a"), Progress::Began { seq: 5 });
     }
 
     #[test]

@@ -106,10 +106,10 @@ pub fn verify_bytes(data: &[u8]) -> std::result::Result<VerifyReport, Damage> {
             }
         }
         let outcome = str_field("outcome")?;
-        if !matches!(outcome, "ok" | "failed" | "skipped") {
+        if !matches!(outcome, "ok" | "failed" | "skipped" | "started") {
             return Err(bad(
                 n,
-                format!("`outcome` {outcome:?} is not ok, failed or skipped"),
+                format!("`outcome` {outcome:?} is not ok, failed, skipped or started"),
             ));
         }
         let p = str_field("prev")?;

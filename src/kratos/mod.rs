@@ -2,19 +2,23 @@
 //!
 //! Everything atoctl knows about how Kratos really behaves (reference
 //! `ory-admin-contract.md`) lives here:
-//! - malformed UUIDs give 404 on identity routes but 400 on session routes (§0);
+//! - malformed UUIDs give 404 on identity routes but 400 on session routes (§0); ids are typed
+//!   ([`IdentityId`], [`SessionId`]) before they get here, so neither happens;
 //! - listing sessions of an unknown identity gives 200 `[]` (§3);
-//! - `DELETE …/sessions` gives 404 when there is nothing to delete and hard-deletes devices (§4);
+//! - `DELETE …/sessions` gives 404 when there is nothing to delete and hard-deletes every row,
+//!   devices included (§4);
 //! - an empty session listing still advertises `rel=next`, and following `next` returns the
-//!   first page twice (§3, §14): [`Client::list_identity_sessions`] pages by offset, de-duplicates,
-//!   and reports an incomplete listing instead of guessing;
+//!   first page twice (§3, §14): [`Client::list_identity_sessions`] pages by offset at the
+//!   OpenAPI document's largest page (500), de-duplicates, and reports an incomplete listing
+//!   instead of guessing;
 //! - `include_credential=password` returns the hash: [`Client::password_state`] keeps only
 //!   whether there is one, and zeroes the body at once (§2, §14);
 //! - the recovery endpoints send no e-mail, differ in status for an unknown identity (404 vs
 //!   400), and are never retried (§9);
-//! - writes to one identity go one after another (Ory Network's inflight limiter, §1).
+//! - writes to one identity go one after another (Ory Network's inflight limiter, §1), and each
+//!   request names its rate-limit bucket so that the transport paces by the server's answers;
+//! - an answer about another identity or session than the one asked for is not trusted.
 
-mod error;
 pub mod models;
 pub mod paths;
 
@@ -27,21 +31,30 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use zeroize::Zeroize;
 
-pub use error::KratosError;
 pub use models::{
     Credential, Device, Identity, PasswordState, RecoveryCode, RecoveryLink, Session,
 };
 
-use crate::http::{Answer, Request, Transport};
+use crate::api::ApiError;
+use crate::http::{Answer, BodyLimit, Request, Transport};
+use crate::ids::{IdentityId, SessionId};
 
-/// The largest page Kratos serves for session listings.
-pub const SESSION_PAGE_SIZE: u64 = 1000;
+/// The largest page the OpenAPI document allows for session listings (§3: the server would
+/// take 1000, a spec-enforcing gateway would not).
+pub const SESSION_PAGE_SIZE: u64 = 500;
+
+/// Rate-limit buckets (the OpenAPI document's `x-ory-ratelimit-bucket`, reference §0).
+mod bucket {
+    pub const HIGH: &str = "kratos-admin-high";
+    pub const MEDIUM: &str = "kratos-admin-medium";
+    pub const LOW: &str = "kratos-admin-low";
+}
 
 #[derive(Clone)]
 pub struct Client {
     http: Transport,
     /// One async lock per identity: writes to an identity are sent one after another.
-    write_locks: Arc<Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>>,
+    write_locks: Arc<Mutex<HashMap<IdentityId, Arc<tokio::sync::Mutex<()>>>>>,
 }
 
 /// Every session of an identity, and whether that is provably all of them.
@@ -54,6 +67,28 @@ pub struct SessionListing {
     pub complete: bool,
     /// Requests it took.
     pub pages: u32,
+}
+
+impl SessionListing {
+    pub fn ids(&self) -> Vec<String> {
+        self.sessions.iter().map(|s| s.id.clone()).collect()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.sessions.is_empty()
+    }
+
+    /// The label of the identity the sessions belong to (sessions expand their identity).
+    pub fn identity_label(&self) -> Option<String> {
+        self.sessions.iter().find_map(|s| {
+            let traits = s.identity.as_ref()?.traits.clone()?;
+            Identity {
+                traits: Some(traits),
+                ..Identity::default()
+            }
+            .label()
+        })
+    }
 }
 
 /// What `DELETE /admin/identities/{id}/sessions` did.
@@ -77,103 +112,159 @@ impl Client {
         self.http.url(path)
     }
 
-    async fn identity_write_lock(&self, id: &str) -> tokio::sync::OwnedMutexGuard<()> {
+    async fn identity_write_lock(&self, id: IdentityId) -> tokio::sync::OwnedMutexGuard<()> {
         let lock = {
-            let mut map = self
-                .write_locks
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            let mut map = crate::lock(&self.write_locks);
             map.retain(|_, l| Arc::strong_count(l) > 1);
-            map.entry(id.to_string()).or_default().clone()
+            map.entry(id).or_default().clone()
         };
         lock.lock_owned().await
     }
 
-    async fn send(
-        &self,
-        method: Method,
-        path: &str,
-        body: Option<&Value>,
-        idempotent: bool,
-    ) -> Result<Answer, KratosError> {
-        let body = body.map(|b| serde_json::to_vec(b).unwrap_or_default());
-        self.http
-            .send(Request {
-                method,
-                path,
-                body,
-                idempotent,
-            })
-            .await
-    }
-
-    /// Sends and demands a success status; any other becomes a [`KratosError`].
+    /// Sends and demands a success status; any other becomes an [`ApiError`].
     async fn expect(
         &self,
         method: Method,
         path: &str,
-        body: Option<&Value>,
-        idempotent: bool,
+        body: Option<Vec<u8>>,
+        spec: Spec,
         ok: &[u16],
-    ) -> Result<Answer, KratosError> {
-        let m = method.as_str().to_string();
-        let ans = self.send(method, path, body, idempotent).await?;
+    ) -> Result<Answer, ApiError> {
+        let ans = self
+            .http
+            .send(Request {
+                method,
+                path,
+                body,
+                idempotent: spec.idempotent,
+                bucket: spec.bucket,
+                limit: spec.limit,
+            })
+            .await?;
         if ok.contains(&ans.status) {
             Ok(ans)
         } else {
-            Err(KratosError::from_answer(
-                ans.status,
-                &m,
-                &ans.url,
-                ans.content_type(),
-                &ans.body,
-            ))
+            Err(ApiError::from_answer(&ans))
         }
     }
 
-    fn decode<T: DeserializeOwned>(method: &str, ans: &Answer) -> Result<T, KratosError> {
+    fn decode<T: DeserializeOwned>(ans: &Answer) -> Result<T, ApiError> {
         if !ans.is_json() && serde_json::from_slice::<Value>(&ans.body).is_err() {
-            return Err(KratosError::NotJson {
+            return Err(ApiError::NotJson {
                 status: ans.status,
-                method: method.into(),
+                method: ans.method.clone(),
                 url: ans.url.clone(),
                 content_type: ans.content_type().unwrap_or("no content type").into(),
             });
         }
-        serde_json::from_slice(&ans.body).map_err(|e| KratosError::BadBody {
-            method: method.into(),
-            url: ans.url.clone(),
-            detail: e.to_string(),
-        })
+        serde_json::from_slice(&ans.body).map_err(|e| ApiError::bad_body(ans, e.to_string()))
+    }
+
+    /// An identity body must be about the identity asked for.
+    fn check_identity(ans: &Answer, want: IdentityId, got: &Identity) -> Result<(), ApiError> {
+        match got.id.as_deref() {
+            Some(i) if same_uuid(i, &want.to_string()) => Ok(()),
+            other => Err(ApiError::mismatch(
+                ans,
+                format!(
+                    "identity {} instead of {want}",
+                    other
+                        .map(crate::output::clean)
+                        .unwrap_or_else(|| "(no id)".into())
+                ),
+            )),
+        }
     }
 
     /// `GET /admin/identities/{id}` without any credential config.
-    pub async fn get_identity(&self, id: &str) -> Result<Identity, KratosError> {
+    pub async fn get_identity(&self, id: IdentityId) -> Result<Identity, ApiError> {
         let ans = self
-            .expect(Method::GET, &paths::identity(id), None, true, &[200])
+            .expect(
+                Method::GET,
+                &paths::identity(id),
+                None,
+                Spec::read(bucket::HIGH),
+                &[200],
+            )
             .await?;
-        Self::decode("GET", &ans)
+        let identity: Identity = Self::decode(&ans)?;
+        Self::check_identity(&ans, id, &identity)?;
+        Ok(identity)
+    }
+
+    /// `GET /admin/identities?credentials_identifier=…`: the identities whose login identifier
+    /// is exactly this one (none or one; Kratos normalises e-mail addresses to lower case).
+    pub async fn find_by_identifier(&self, identifier: &str) -> Result<Vec<Identity>, ApiError> {
+        let ans = self
+            .expect(
+                Method::GET,
+                &paths::identities_by_identifier(identifier),
+                None,
+                Spec::read(bucket::MEDIUM),
+                &[200],
+            )
+            .await?;
+        let found: Vec<Identity> = Self::decode(&ans)?;
+        // Where the answer shows identifiers, the one asked for must be among them.
+        let wanted = identifier.to_lowercase();
+        for i in &found {
+            let shown: Vec<String> = i
+                .credentials
+                .iter()
+                .flatten()
+                .flat_map(|m| m.values())
+                .flat_map(Credential::identifiers)
+                .map(|s| s.to_lowercase())
+                .collect();
+            if !shown.is_empty() && !shown.contains(&wanted) {
+                return Err(ApiError::mismatch(
+                    &ans,
+                    format!(
+                        "identity {} whose identifiers do not include the one asked for",
+                        i.id.as_deref()
+                            .map(crate::output::clean)
+                            .unwrap_or_default()
+                    ),
+                ));
+            }
+        }
+        Ok(found)
     }
 
     /// Whether the identity has a usable password, learned from
     /// `include_credential=password` (reference §14: an OIDC-only identity has an empty
     /// password credential). The hash is never kept: the body is parsed in place into a
     /// verdict and zeroed.
-    pub async fn password_state(&self, id: &str) -> Result<PasswordState, KratosError> {
+    pub async fn password_state(&self, id: IdentityId) -> Result<PasswordState, ApiError> {
         let mut ans = self
             .expect(
                 Method::GET,
                 &paths::identity_with_password(id),
                 None,
-                true,
+                Spec::read(bucket::HIGH),
                 &[200],
             )
             .await?;
-        let verdict = password_verdict(&ans.body).map_err(|detail| KratosError::BadBody {
-            method: "GET".into(),
-            url: ans.url.clone(),
-            detail,
-        });
+        let verdict = match password_verdict(&ans.body) {
+            Ok((about, _))
+                if !about
+                    .as_deref()
+                    .is_some_and(|a| same_uuid(a, &id.to_string())) =>
+            {
+                Err(ApiError::mismatch(
+                    &ans,
+                    format!(
+                        "identity {} instead of {id}",
+                        about
+                            .as_deref()
+                            .map(crate::output::clean)
+                            .unwrap_or_else(|| "(no id)".into())
+                    ),
+                ))
+            }
+            Ok((_, v)) => Ok(v),
+            Err(detail) => Err(ApiError::bad_body(&ans, detail)),
+        };
         ans.body.zeroize();
         verdict
     }
@@ -182,18 +273,20 @@ impl Client {
     /// asked. Pages by offset at the largest page size, de-duplicates by id, and stops on an
     /// empty page or when every session counted by `X-Total-Count` was seen. Kratos's listing
     /// hands the first page out twice (reference §14), so the offsets past the last one are
-    /// asked too; whatever is still missing makes the listing `complete: false`.
+    /// asked too; whatever is still missing makes the listing `complete: false`. A session
+    /// that expands another identity is not trusted.
     pub async fn list_identity_sessions(
         &self,
-        id: &str,
+        id: IdentityId,
         active: Option<bool>,
-    ) -> Result<SessionListing, KratosError> {
+    ) -> Result<SessionListing, ApiError> {
         let mut seen = BTreeSet::new();
         let mut sessions = Vec::new();
         let mut total = None;
         let mut token_style: Option<TokenStyle> = None;
         let mut pages = 0u32;
         let mut page = 0u64;
+        let want = id.to_string();
         loop {
             let token = if page == 0 {
                 None
@@ -204,9 +297,24 @@ impl Client {
                 }
             };
             let path = paths::identity_sessions(id, active, SESSION_PAGE_SIZE, token.as_deref());
-            let ans = self.expect(Method::GET, &path, None, true, &[200]).await?;
+            let ans = self
+                .expect(Method::GET, &path, None, Spec::page(bucket::MEDIUM), &[200])
+                .await?;
             pages += 1;
-            let batch: Vec<Session> = Self::decode("GET", &ans)?;
+            let batch: Vec<Session> = Self::decode(&ans)?;
+            if let Some(other) = batch
+                .iter()
+                .filter_map(Session::identity_id)
+                .find(|i| !same_uuid(i, &want))
+            {
+                return Err(ApiError::mismatch(
+                    &ans,
+                    format!(
+                        "a session of identity {} in the listing of {id}",
+                        crate::output::clean(other)
+                    ),
+                ));
+            }
             if page == 0 {
                 total = ans
                     .header("x-total-count")
@@ -243,30 +351,49 @@ impl Client {
     }
 
     /// `GET /admin/sessions/{sid}?expand=identity&expand=devices`.
-    pub async fn get_session(&self, sid: &str) -> Result<Session, KratosError> {
+    pub async fn get_session(&self, sid: SessionId) -> Result<Session, ApiError> {
         let ans = self
-            .expect(Method::GET, &paths::session(sid), None, true, &[200])
+            .expect(
+                Method::GET,
+                &paths::session(sid),
+                None,
+                Spec::read(bucket::HIGH),
+                &[200],
+            )
             .await?;
-        Self::decode("GET", &ans)
+        let session: Session = Self::decode(&ans)?;
+        if !same_uuid(&session.id, &sid.to_string()) {
+            return Err(ApiError::mismatch(
+                &ans,
+                format!(
+                    "session {} instead of {sid}",
+                    crate::output::clean(&session.id)
+                ),
+            ));
+        }
+        Ok(session)
     }
 
     /// `DELETE /admin/identities/{id}/sessions`: hard-deletes every session and its devices.
-    pub async fn delete_identity_sessions(&self, id: &str) -> Result<DeleteSessions, KratosError> {
+    pub async fn delete_identity_sessions(
+        &self,
+        id: IdentityId,
+    ) -> Result<DeleteSessions, ApiError> {
         let _guard = self.identity_write_lock(id).await;
         let ans = self
             .expect(
                 Method::DELETE,
                 &paths::identity_sessions_delete(id),
                 None,
-                true,
+                Spec::write(bucket::LOW),
                 &[204, 404],
             )
             .await?;
         if ans.status == 404 {
-            // A 404 here is "no rows deleted" only when it is Kratos's not-found body.
-            let e =
-                KratosError::from_answer(404, "DELETE", &ans.url, ans.content_type(), &ans.body);
-            if matches!(e, KratosError::NotJson { .. }) {
+            // "No rows deleted" only when it is Kratos's own not-found answer; a proxy's or a
+            // wrong base path's 404 is an error.
+            let e = ApiError::from_answer(&ans);
+            if !e.is_kratos_not_found() {
                 return Err(e);
             }
             return Ok(DeleteSessions::NothingToDelete);
@@ -275,13 +402,17 @@ impl Client {
     }
 
     /// `DELETE /admin/sessions/{sid}`: soft revoke, the row and its devices are kept.
-    pub async fn disable_session(&self, sid: &str, identity: &str) -> Result<(), KratosError> {
+    pub async fn disable_session(
+        &self,
+        sid: SessionId,
+        identity: IdentityId,
+    ) -> Result<(), ApiError> {
         let _guard = self.identity_write_lock(identity).await;
         self.expect(
             Method::DELETE,
             &paths::session_delete(sid),
             None,
-            true,
+            Spec::write(bucket::LOW),
             &[204],
         )
         .await
@@ -289,59 +420,62 @@ impl Client {
     }
 
     /// `PATCH /admin/identities/{id}` with a JSON Patch.
-    pub async fn patch_identity(&self, id: &str, ops: &Value) -> Result<Identity, KratosError> {
+    pub async fn patch_identity(&self, id: IdentityId, ops: &Value) -> Result<Identity, ApiError> {
         let _guard = self.identity_write_lock(id).await;
         let ans = self
-            .expect(Method::PATCH, &paths::identity(id), Some(ops), true, &[200])
+            .expect(
+                Method::PATCH,
+                &paths::identity(id),
+                Some(to_bytes(ops)),
+                Spec::write(bucket::LOW),
+                &[200],
+            )
             .await?;
-        Self::decode("PATCH", &ans)
+        let identity: Identity = Self::decode(&ans)?;
+        Self::check_identity(&ans, id, &identity)?;
+        Ok(identity)
     }
 
     /// `PUT /admin/identities/{id}`. The body may carry a secret: it is zeroed after sending.
-    pub async fn update_identity(&self, id: &str, body: Value) -> Result<Identity, KratosError> {
+    pub async fn update_identity(
+        &self,
+        id: IdentityId,
+        mut body: Vec<u8>,
+    ) -> Result<Identity, ApiError> {
         let _guard = self.identity_write_lock(id).await;
-        let mut bytes = serde_json::to_vec(&body).unwrap_or_default();
-        drop(body);
         let result = self
-            .http
-            .send(Request {
-                method: Method::PUT,
-                path: &paths::identity(id),
-                body: Some(bytes.clone()),
-                idempotent: true,
-            })
+            .expect(
+                Method::PUT,
+                &paths::identity(id),
+                Some(body.clone()),
+                Spec::write(bucket::LOW),
+                &[200],
+            )
             .await;
-        bytes.zeroize();
+        body.zeroize();
         let ans = result?;
-        if ans.status != 200 {
-            return Err(KratosError::from_answer(
-                ans.status,
-                "PUT",
-                &ans.url,
-                ans.content_type(),
-                &ans.body,
-            ));
-        }
-        Self::decode("PUT", &ans)
+        let identity: Identity = Self::decode(&ans)?;
+        Self::check_identity(&ans, id, &identity)?;
+        Ok(identity)
     }
 
     /// `POST /admin/recovery/code`; never retried. 201 on success.
     pub async fn create_recovery_code(
         &self,
-        id: &str,
+        id: IdentityId,
         expires_in: Option<&str>,
-    ) -> Result<RecoveryCode, KratosError> {
+    ) -> Result<RecoveryCode, ApiError> {
         let body = paths::recovery_body(id, expires_in);
         let mut ans = self
             .expect(
                 Method::POST,
                 paths::RECOVERY_CODE,
-                Some(&body),
-                false,
+                Some(to_bytes(&body)),
+                Spec::once(bucket::LOW),
                 &[200, 201],
             )
             .await?;
-        let r = decode_secret_body("POST", &ans);
+        let r = decode_secret_body(&ans);
         ans.body.zeroize();
         r
     }
@@ -349,49 +483,100 @@ impl Client {
     /// `POST /admin/recovery/link`; never retried. 200 on success.
     pub async fn create_recovery_link(
         &self,
-        id: &str,
+        id: IdentityId,
         expires_in: Option<&str>,
-    ) -> Result<RecoveryLink, KratosError> {
+    ) -> Result<RecoveryLink, ApiError> {
         let body = paths::recovery_body(id, expires_in);
         let mut ans = self
             .expect(
                 Method::POST,
                 paths::RECOVERY_LINK,
-                Some(&body),
-                false,
+                Some(to_bytes(&body)),
+                Spec::once(bucket::LOW),
                 &[200, 201],
             )
             .await?;
-        let r = decode_secret_body("POST", &ans);
+        let r = decode_secret_body(&ans);
         ans.body.zeroize();
         r
     }
 }
 
+/// How a request is sent: retried or not, its rate-limit bucket, how large its answer may be.
+#[derive(Clone, Copy)]
+struct Spec {
+    idempotent: bool,
+    bucket: &'static str,
+    limit: BodyLimit,
+}
+
+impl Spec {
+    fn read(bucket: &'static str) -> Spec {
+        Spec {
+            idempotent: true,
+            bucket,
+            limit: BodyLimit::Object,
+        }
+    }
+
+    fn page(bucket: &'static str) -> Spec {
+        Spec {
+            limit: BodyLimit::Page,
+            ..Spec::read(bucket)
+        }
+    }
+
+    /// A write that may be sent again: the same request twice has the same effect.
+    fn write(bucket: &'static str) -> Spec {
+        Spec::read(bucket)
+    }
+
+    /// Never sent twice: a second attempt could create a second valid secret.
+    fn once(bucket: &'static str) -> Spec {
+        Spec {
+            idempotent: false,
+            ..Spec::read(bucket)
+        }
+    }
+}
+
+fn to_bytes(v: &Value) -> Vec<u8> {
+    serde_json::to_vec(v).unwrap_or_default()
+}
+
+/// Two UUIDs in any case.
+fn same_uuid(a: &str, b: &str) -> bool {
+    a.eq_ignore_ascii_case(b)
+}
+
 /// Decodes a body holding secrets; on failure the error names the problem, never the body.
-fn decode_secret_body<T: DeserializeOwned>(method: &str, ans: &Answer) -> Result<T, KratosError> {
-    serde_json::from_slice(&ans.body).map_err(|e| KratosError::BadBody {
-        method: method.into(),
-        url: ans.url.clone(),
-        detail: format!(
-            "{} at line {} column {}",
-            match e.classify() {
-                serde_json::error::Category::Data => "unexpected shape",
-                serde_json::error::Category::Syntax | serde_json::error::Category::Eof =>
-                    "not valid JSON",
-                serde_json::error::Category::Io => "read error",
-            },
-            e.line(),
-            e.column()
-        ),
+fn decode_secret_body<T: DeserializeOwned>(ans: &Answer) -> Result<T, ApiError> {
+    serde_json::from_slice(&ans.body).map_err(|e| {
+        ApiError::bad_body(
+            ans,
+            format!(
+                "{} at line {} column {}",
+                match e.classify() {
+                    serde_json::error::Category::Data => "unexpected shape",
+                    serde_json::error::Category::Syntax | serde_json::error::Category::Eof =>
+                        "not valid JSON",
+                    serde_json::error::Category::Io => "read error",
+                },
+                e.line(),
+                e.column()
+            ),
+        )
     })
 }
 
 /// Reads `credentials.password.config` out of an identity body without copying the hash:
 /// the strings are borrowed from the body and only their emptiness is looked at.
-fn password_verdict(body: &[u8]) -> Result<PasswordState, String> {
+/// Returns the identity id the body is about as well.
+fn password_verdict(body: &[u8]) -> Result<(Option<String>, PasswordState), String> {
     #[derive(serde::Deserialize)]
     struct Body<'a> {
+        #[serde(default)]
+        id: Option<String>,
         #[serde(default, borrow)]
         credentials: Option<Creds<'a>>,
     }
@@ -441,7 +626,7 @@ fn password_verdict(body: &[u8]) -> Result<PasswordState, String> {
     {
         s.zeroize();
     }
-    Ok(verdict)
+    Ok((b.id.take(), verdict))
 }
 
 /// How this server spells its offset page tokens (`base64url({"offset":"N","v":2})`), learned
@@ -504,7 +689,7 @@ mod tests {
 
     #[test]
     fn password_verdicts() {
-        let v = |b: &str| password_verdict(b.as_bytes()).unwrap();
+        let v = |b: &str| password_verdict(b.as_bytes()).unwrap().1;
         assert_eq!(v(r#"{"credentials":{}}"#), PasswordState::NoCredential);
         assert_eq!(
             v(r#"{"credentials":{"password":{"type":"password","identifiers":["a@b.c"]}}}"#),
@@ -533,7 +718,7 @@ mod tests {
         let tok =
             base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(r#"{"offset":"1000","v":2}"#);
         let link = format!(
-            r#"</admin/identities/x/sessions?page_size=1000&page_token={tok}>; rel="next",</admin/identities/x/sessions?page_size=1000&page_token={tok}>; rel="last""#
+            r#"</admin/identities/x/sessions?page_size=500&page_token={tok}>; rel="next",</admin/identities/x/sessions?page_size=500&page_token={tok}>; rel="last""#
         );
         let t = TokenStyle::learn(&link).unwrap().encode(2000);
         assert!(!t.ends_with('='));
@@ -547,7 +732,7 @@ mod tests {
     fn token_style_is_learned_from_the_servers_next_link() {
         let tok = base64::engine::general_purpose::URL_SAFE.encode(r#"{"offset":"1000","v":2}"#);
         let link = format!(
-            r#"<http://k/admin/identities/x/sessions?page_size=1000&page_token={tok}>; rel="next""#
+            r#"<http://k/admin/identities/x/sessions?page_size=500&page_token={tok}>; rel="next""#
         );
         let style = TokenStyle::learn(&link).unwrap();
         let t = style.encode(2000);

@@ -280,13 +280,16 @@ pub struct Session {
     pub devices: Option<Vec<Device>>,
 }
 
-/// The identity a session expands: only what names it.
+/// The identity a session expands: what names it, and its state (a session of an inactive
+/// identity is listed as not active although the database still holds it live).
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
 pub struct SessionIdentity {
     #[serde(default)]
     pub id: Option<String>,
     #[serde(default)]
     pub traits: Option<Value>,
+    #[serde(default)]
+    pub state: Option<String>,
 }
 
 /// One device row: recorded when the session was created or re-authenticated, not per request.
@@ -304,6 +307,21 @@ pub struct Device {
 }
 
 impl Session {
+    /// A session standing for those a plan would read (a dry run without a server).
+    pub fn placeholder(id: &str) -> Session {
+        Session {
+            id: id.to_string(),
+            active: Some(true),
+            expires_at: None,
+            authenticated_at: None,
+            issued_at: None,
+            authenticator_assurance_level: None,
+            authentication_methods: None,
+            identity: None,
+            devices: None,
+        }
+    }
+
     pub fn devices(&self) -> &[Device] {
         self.devices.as_deref().unwrap_or(&[])
     }

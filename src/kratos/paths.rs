@@ -1,13 +1,15 @@
-//! The exact paths and bodies atoctl sends. The client and the `--dry-run` plans both build
-//! their requests here, so a dry run shows what a real run sends.
+//! The exact paths and bodies atoctl sends. The client builds its requests here, and so does
+//! a plan (`crate::plan`) when it prints them: a dry run shows what a real run sends.
 
 use serde_json::{Value, json};
+
+use crate::ids::{IdentityId, SessionId};
 
 pub const RECOVERY_CODE: &str = "/admin/recovery/code";
 pub const RECOVERY_LINK: &str = "/admin/recovery/link";
 
-/// Percent-encodes everything but RFC 3986's unreserved characters. Ids are validated UUIDs
-/// before they get here; encoding anyway means nothing can change a path's shape.
+/// Percent-encodes everything but RFC 3986's unreserved characters (for query values that
+/// come from people: login identifiers, Hydra client ids).
 pub fn enc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
@@ -21,26 +23,31 @@ pub fn enc(s: &str) -> String {
     out
 }
 
-pub fn identity(id: &str) -> String {
-    format!("/admin/identities/{}", enc(id))
+pub fn identity(id: IdentityId) -> String {
+    format!("/admin/identities/{id}")
 }
 
 /// Only ever used to learn whether a hash exists (reference §14); see
 /// [`super::Client::password_state`].
-pub fn identity_with_password(id: &str) -> String {
-    format!("/admin/identities/{}?include_credential=password", enc(id))
+pub fn identity_with_password(id: IdentityId) -> String {
+    format!("/admin/identities/{id}?include_credential=password")
+}
+
+/// The exact-match lookup of a login identifier (reference §2).
+pub fn identities_by_identifier(identifier: &str) -> String {
+    format!(
+        "/admin/identities?credentials_identifier={}",
+        enc(identifier)
+    )
 }
 
 pub fn identity_sessions(
-    id: &str,
+    id: IdentityId,
     active: Option<bool>,
     page_size: u64,
     token: Option<&str>,
 ) -> String {
-    let mut p = format!(
-        "/admin/identities/{}/sessions?page_size={page_size}",
-        enc(id)
-    );
+    let mut p = format!("/admin/identities/{id}/sessions?page_size={page_size}");
     if let Some(a) = active {
         p.push_str(&format!("&active={a}"));
     }
@@ -50,26 +57,23 @@ pub fn identity_sessions(
     p
 }
 
-pub fn identity_sessions_delete(id: &str) -> String {
-    format!("/admin/identities/{}/sessions", enc(id))
+pub fn identity_sessions_delete(id: IdentityId) -> String {
+    format!("/admin/identities/{id}/sessions")
 }
 
-pub fn session(sid: &str) -> String {
-    format!(
-        "/admin/sessions/{}?expand=identity&expand=devices",
-        enc(sid)
-    )
+pub fn session(sid: SessionId) -> String {
+    format!("/admin/sessions/{sid}?expand=identity&expand=devices")
 }
 
-pub fn session_delete(sid: &str) -> String {
-    format!("/admin/sessions/{}", enc(sid))
+pub fn session_delete(sid: SessionId) -> String {
+    format!("/admin/sessions/{sid}")
 }
 
 pub fn patch_state(state: &str) -> Value {
     json!([{"op": "replace", "path": "/state", "value": state}])
 }
 
-pub fn recovery_body(id: &str, expires_in: Option<&str>) -> Value {
+pub fn recovery_body(id: IdentityId, expires_in: Option<&str>) -> Value {
     match expires_in {
         Some(e) => json!({"identity_id": id, "expires_in": e}),
         None => json!({"identity_id": id}),

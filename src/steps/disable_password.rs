@@ -12,22 +12,36 @@
 //!
 //! The new secret is 256 random bits from the operating system's CSPRNG; it exists only in a
 //! zeroed-on-drop buffer and in the request body, which is zeroed after sending. Nobody sees it.
+//!
+//! PUT is a read-modify-write with no ETag (§7), and `state` is required in its body: a `lock`
+//! by another operator between the read and the PUT would be silently undone. The window is
+//! narrowed to one round trip: right before the PUT, the identity is read again and the PUT is
+//! not sent if its state, state change time or update time moved since the look (after a
+//! confirmation on a terminal the whole look is made again). Whatever still races that round
+//! trip is caught afterwards: a PUT that changed the state changes `state_changed_at`, and the
+//! step then fails, naming the state to check.
 
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 use serde_json::{Map, Value, json};
 
-use super::{Recorder, identity_error, look_identity, who};
-use crate::cli::IdentityArgs;
-use crate::context::{Ctx, parse_uuid};
-use crate::error::{AppError, Exit, Result};
-use crate::journal::{Entry, Outcome};
-use crate::kratos::{Identity, KratosError, PasswordState, paths};
-use crate::output;
-use crate::plan::Plan;
+use super::life::{Change, Cx, Plan, Target, Verdict, identity_error, look_identity};
+use super::revoke::target_id;
+use super::who;
+use crate::error::{AppError, Result};
+use crate::ids::IdentityRef;
+use crate::kratos::{Identity, PasswordState};
+use crate::plan::{Acted, Call, Check, Checks, Fingerprint, Op, SecretBody};
 
-/// The PUT body: what was read, sent back unchanged, plus the new password. `secret` is
-/// `None` for the dry-run rendering.
-pub fn put_body(current: &Identity, secret: Option<&SecretString>) -> Value {
+/// Where the new password goes in the PUT body.
+const PASSWORD_POINTER: &str = "/credentials/password/config/password";
+
+/// What the dry run shows instead of the secret.
+const REDACTED: &str = "[redacted: 43 random characters, 256 bits from the OS CSPRNG]";
+
+/// The PUT body: what was read, sent back unchanged (the spec requires `schema_id`, `traits`
+/// and `state`; `external_id` only when it is a string, as omitting it is what a null means),
+/// with the password's place holding the redaction text until it is sent.
+pub fn put_body(current: &Identity) -> Value {
     let mut body = Map::new();
     if let Some(s) = &current.schema_id {
         body.insert("schema_id".into(), json!(s));
@@ -48,24 +62,18 @@ pub fn put_body(current: &Identity, secret: Option<&SecretString>) -> Value {
         "metadata_admin".into(),
         current.metadata_admin.clone().unwrap_or(Value::Null),
     );
-    if let Some(x) = &current.external_id {
+    if let Some(x @ Value::String(_)) = &current.external_id {
         body.insert("external_id".into(), x.clone());
     }
-    let password = match secret {
-        Some(s) => Value::String(s.expose_secret().to_string()),
-        None => {
-            Value::String("[redacted: 43 random characters, 256 bits from the OS CSPRNG]".into())
-        }
-    };
     body.insert(
         "credentials".into(),
-        json!({"password": {"config": {"password": password}}}),
+        json!({"password": {"config": {"password": REDACTED}}}),
     );
     Value::Object(body)
 }
 
 /// 32 bytes from the OS CSPRNG, base64url: 43 characters nobody ever sees.
-fn random_secret() -> Result<SecretString> {
+pub fn random_secret() -> Result<SecretString> {
     let mut bytes = zeroize::Zeroizing::new([0u8; 32]);
     getrandom::fill(bytes.as_mut()).map_err(|e| {
         AppError::failed(format!("the operating system's random source failed: {e}"))
@@ -76,206 +84,234 @@ fn random_secret() -> Result<SecretString> {
     ))
 }
 
-pub async fn run(ctx: &Ctx, a: &IdentityArgs) -> Result<Exit> {
-    ctx.reject_ids_output("disable-password")?;
-    let id = parse_uuid(&a.identity, "--identity")?;
-    if ctx.dry_run() {
-        let template = Identity {
-            schema_id: Some("<as read>".into()),
-            state: Some("<as read>".into()),
-            traits: Some(json!("<as read>")),
-            metadata_public: Some(json!("<as read>")),
-            metadata_admin: Some(json!("<as read>")),
-            external_id: Some(json!("<as read, only if set>")),
-            ..Identity::default()
-        };
-        let mut p = Plan::new("disable-password");
-        p.request(
-            ctx,
-            "GET",
-            &paths::identity(&id),
-            None,
-            "look: the identity as it is (no credential config)",
-        )
-        .request(
-            ctx,
-            "GET",
-            &paths::identity_with_password(&id),
-            None,
-            "learn only whether a password hash exists; the value is dropped at once",
-        )
-        .request(
-            ctx,
-            "PUT",
-            &paths::identity(&id),
-            Some(put_body(&template, None)),
-            "replace the hash with one of a random secret; everything else sent back as read",
-        )
-        .request(
-            ctx,
-            "GET",
-            &paths::identity(&id),
-            None,
-            "verify: password rewritten, nothing else changed",
-        )
-        .request(
-            ctx,
-            "GET",
-            &paths::identity_with_password(&id),
-            None,
-            "verify: a hash is present (of the random secret)",
-        )
-        .note("skipped, with no PUT, when the identity has no password hash (e.g. OIDC-only)");
-        p.print(ctx)?;
-        return Ok(Exit::Ok);
-    }
-    ctx.ensure_may_change("disable the password")?;
-    let k = ctx.kratos()?;
-    let before = look_identity(&k, &id).await?;
-    let label = who(Some(&before), &id);
-    let state = k
-        .password_state(&id)
-        .await
-        .map_err(|e| identity_error(e, &id))?;
-    if !state.usable() {
-        let why = match state {
-            PasswordState::NoCredential => "it has no password credential",
-            _ => "its password credential holds no hash (an OIDC-only identity has an empty one)",
-        };
-        let rec = Recorder::open(ctx, Some(&id), "disable-password")?;
-        rec.record(vec![
-            Entry::new("disable-password", Some(&id), Outcome::Skipped)
-                .with("summary", format!("no password to disable: {why}"))
-                .with("password_state", state),
-        ])
-        .await?;
-        return super::finish(
-            ctx,
-            &label,
-            &id,
-            "skipped",
-            &format!("nothing to disable: {why}"),
-            &rec.path,
-        );
-    }
-    ctx.confirm(&format!(
-        "Disable the password of {label}? It is replaced by a random secret nobody knows; nothing else changes"
-    ))?;
-    let rec = Recorder::open(ctx, Some(&id), "disable-password")?;
-    let pw_before = before
-        .credential("password")
-        .and_then(|c| c.updated_at())
-        .map(str::to_string);
-    let secret = random_secret()?;
-    let body = put_body(&before, Some(&secret));
-    drop(secret);
-    let put = k.update_identity(&id, body).await;
-    if let Err(e) = put {
-        let msg = put_error(e, &id);
-        let _ = rec
-            .record(vec![
-                Entry::new("disable-password", Some(&id), Outcome::Failed)
-                    .with("summary", format!("PUT failed: {}", msg.message))
-                    .with("error", &msg.message),
-            ])
-            .await;
-        return Err(msg);
-    }
-    // Verify from fresh reads.
-    let after = look_identity(&k, &id).await?;
-    let state_after = k
-        .password_state(&id)
-        .await
-        .map_err(|e| identity_error(e, &id))?;
-    let pw_after = after
-        .credential("password")
-        .and_then(|c| c.updated_at())
-        .map(str::to_string);
-    let changed = changed_fields(&before, &after);
-    let rewritten = match (&pw_before, &pw_after) {
-        (Some(b), Some(a)) => a != b,
-        (None, Some(_)) => true,
-        _ => false,
-    };
-    let verified = changed.is_empty() && rewritten && state_after == PasswordState::Hash;
-    let e = Entry::new(
-        "disable-password",
-        Some(&id),
-        if verified { Outcome::Ok } else { Outcome::Failed },
-    )
-    .with(
-        "summary",
-        if verified {
-            "password replaced by a random secret; nothing else changed".to_string()
-        } else if !changed.is_empty() {
-            format!("identity fields changed besides the password: {}", changed.join(", "))
-        } else {
-            "the password credential does not show as rewritten".to_string()
-        },
-    )
-    .with("method", "PUT /admin/identities/{id} with credentials.password.config.password (random 256-bit secret)")
-    .with("password_state_before", state)
-    .with("password_state_after", state_after)
-    .with("password_updated_at_before", &pw_before)
-    .with("password_updated_at_after", &pw_after)
-    .with("credential_types", after.credential_types())
-    .with("unchanged", [
-        "schema_id", "state", "traits", "metadata_public", "metadata_admin", "external_id",
-        "other credentials", "addresses",
-    ].iter().filter(|f| !changed.iter().any(|c| c.starts_with(*f))).collect::<Vec<_>>())
-    .with("changed", &changed)
-    .with("verified", verified);
-    rec.record(vec![e]).await?;
-    if !verified {
-        return Err(AppError::failed(if !changed.is_empty() {
-            format!(
-                "the password was replaced, but these changed too: {} (someone else edited the identity meanwhile?)",
-                changed.join(", ")
-            )
-        } else {
-            format!(
-                "Kratos accepted the PUT but the password credential of {label} does not show as rewritten"
-            )
-        }));
-    }
-    let others: Vec<String> = after
-        .credential_types()
-        .into_iter()
-        .filter(|t| t != "password")
-        .collect();
-    if !others.is_empty() {
-        output::note(&format!(
-            "still enrolled: {} (left as they are: review them, an attacker may have added one; passkeys have no admin removal path)",
-            others.join(", ")
-        ));
-    }
-    if !ctx.json() {
-        output::note(
-            "sessions are not ended by this: run `atoctl revoke --identity` too; the owner sets a new password through `atoctl recover`",
-        );
-    }
-    super::finish(
-        ctx,
-        &label,
-        &id,
-        "ok",
-        "password disabled: replaced by a random secret nobody knows; traits, metadata, state and other credentials unchanged",
-        &rec.path,
-    )
+/// `disable-password --identity`.
+pub struct DisablePassword {
+    pub identity: IdentityRef,
 }
 
-fn put_error(e: KratosError, id: &str) -> AppError {
-    match &e {
-        KratosError::Api { status: 400, .. } => AppError::failed(format!(
-            "Kratos refused the PUT: {e}"
-        ))
-        .with_hint(
-            "the identity's traits may no longer validate against its schema; nothing was changed",
-        ),
-        KratosError::Api { status: 409, .. } => {
-            AppError::failed(format!("Kratos refused the PUT: {e}"))
+pub struct PasswordLook {
+    identity: Identity,
+    state: PasswordState,
+}
+
+impl Change for DisablePassword {
+    type Look = PasswordLook;
+    const STEP: &'static str = "disable-password";
+
+    fn identity(&self) -> Option<&IdentityRef> {
+        Some(&self.identity)
+    }
+
+    fn what(&self) -> &'static str {
+        "disable the password"
+    }
+
+    async fn look(&self, cx: &Cx<'_>, target: Option<&Target>) -> Result<PasswordLook> {
+        let id = target_id(target)?;
+        let identity = look_identity(cx, id).await?;
+        let state = cx
+            .kratos()?
+            .password_state(id)
+            .await
+            .map_err(|e| identity_error(e, id))?;
+        Ok(PasswordLook { identity, state })
+    }
+
+    fn assumed(&self, _: Option<&Target>) -> Option<PasswordLook> {
+        let as_read = || Some(json!("<as read>"));
+        Some(PasswordLook {
+            identity: Identity {
+                schema_id: Some("<as read>".into()),
+                state: Some("<as read>".into()),
+                traits: as_read(),
+                metadata_public: as_read(),
+                metadata_admin: as_read(),
+                external_id: Some(json!("<as read, only if set>")),
+                ..Identity::default()
+            },
+            state: PasswordState::Hash,
+        })
+    }
+
+    fn plan(&self, _: &Cx<'_>, target: Option<&Target>, look: &PasswordLook) -> Result<Plan> {
+        let id = target_id(target)?;
+        let mut plan = Plan {
+            identity: Some(id),
+            label: who(Some(&look.identity), id),
+            ..Plan::default()
+        };
+        plan.fact("password_state_before", look.state);
+        if !look.state.usable() {
+            let why = match look.state {
+                PasswordState::NoCredential => "it has no password credential",
+                _ => {
+                    "its password credential holds no hash (an OIDC-only identity has an empty one)"
+                }
+            };
+            plan.skip = Some(format!("no password to disable: {why}"));
+            return Ok(plan);
         }
-        _ => identity_error(e, id),
+        plan.fact(
+            "method",
+            "PUT /admin/identities/{id} with credentials.password.config.password (random 256-bit secret)",
+        );
+        plan.calls.push(
+            Call::new(
+                Op::Guard {
+                    identity: id,
+                    seen: Fingerprint::of(&look.identity),
+                },
+                "read it again right before the PUT: nothing is sent if it changed since the look (a lock by someone else would be undone)",
+            )
+            .required(),
+        );
+        plan.calls.push(Call::new(
+            Op::PutIdentity {
+                identity: id,
+                body: SecretBody::new(put_body(&look.identity), PASSWORD_POINTER, random_secret()?),
+            },
+            "replace the hash with one of a random secret; everything else sent back as read",
+        ));
+        plan.checks.push(Check::Identity(id));
+        plan.checks.push(Check::PasswordState(id));
+        plan.question = format!(
+            "Disable the password of {}? It is replaced by a random secret nobody knows; nothing else changes",
+            plan.label
+        );
+        plan.notes.push(
+            "sessions are not ended by this: run `atoctl revoke --identity` too; the owner sets a new password through `atoctl recover`".into(),
+        );
+        Ok(plan)
+    }
+
+    fn judge(&self, look: &PasswordLook, plan: &Plan, acted: &Acted, checks: &Checks) -> Verdict {
+        let label = &plan.label;
+        if let Some(e) = acted.first_failure() {
+            let msg = acted.first_error().unwrap_or_default();
+            let v = Verdict::new(
+                false,
+                format!("password not disabled: {msg}"),
+                format!("the password of {label} was not disabled: {e}"),
+            );
+            return match e {
+                crate::plan::CallError::Changed(_) => {
+                    v.hint("nothing was sent; look at the identity (atoctl identity) and run disable-password again")
+                }
+                crate::plan::CallError::Api(a) if a.is_status(400) => v.hint(
+                    "the identity's traits may no longer validate against its schema; nothing was changed",
+                ),
+                _ => v,
+            };
+        }
+        let (after, state_after) = match (checks.identity(), checks.password_state()) {
+            (Some(Ok(a)), Some(Ok(p))) => (a, p),
+            (a, p) => {
+                let why = [a.and_then(|r| r.err()), p.and_then(|r| r.err())]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                return Verdict::new(
+                    false,
+                    format!("the PUT was accepted but could not be verified: {why}"),
+                    format!(
+                        "the password of {label} was replaced, but reading it back failed: {why}"
+                    ),
+                );
+            }
+        };
+        let before = &look.identity;
+        let pw_before = before
+            .credential("password")
+            .and_then(|c| c.updated_at())
+            .map(str::to_string);
+        let pw_after = after
+            .credential("password")
+            .and_then(|c| c.updated_at())
+            .map(str::to_string);
+        let changed = changed_fields(before, after);
+        let rewritten = match (&pw_before, &pw_after) {
+            (Some(b), Some(a)) => a != b,
+            (None, Some(_)) => true,
+            _ => false,
+        };
+        // The PUT sends the state as read: if the state changed anyway, someone changed it in
+        // the round trip between the guard and the PUT, and the PUT undid it.
+        let raced =
+            Fingerprint::of(before).state_changed_at != Fingerprint::of(after).state_changed_at;
+        let verified =
+            changed.is_empty() && rewritten && state_after == PasswordState::Hash && !raced;
+        let v = if verified {
+            Verdict::new(
+                true,
+                "password replaced by a random secret; nothing else changed",
+                "password disabled: replaced by a random secret nobody knows; traits, metadata, state and other credentials unchanged",
+            )
+        } else if raced {
+            Verdict::new(
+                false,
+                "the identity's state changed while the password was replaced",
+                format!(
+                    "the password of {label} was replaced, but its state changed at the same moment (now {}): another change raced this one and may have been undone",
+                    after.state_str()
+                ),
+            )
+            .hint("check the identity (atoctl identity) and lock it again if it should be locked")
+        } else if !changed.is_empty() {
+            Verdict::new(
+                false,
+                format!(
+                    "identity fields changed besides the password: {}",
+                    changed.join(", ")
+                ),
+                format!(
+                    "the password was replaced, but these changed too: {} (someone else edited the identity meanwhile?)",
+                    changed.join(", ")
+                ),
+            )
+        } else {
+            Verdict::new(
+                false,
+                "the password credential does not show as rewritten",
+                format!(
+                    "Kratos accepted the PUT but the password credential of {label} does not show as rewritten"
+                ),
+            )
+        };
+        let others: Vec<String> = after
+            .credential_types()
+            .into_iter()
+            .filter(|t| t != "password")
+            .collect();
+        let mut v = v
+            .evidence("password_state_after", state_after)
+            .evidence("password_updated_at_before", &pw_before)
+            .evidence("password_updated_at_after", &pw_after)
+            .evidence("credential_types", after.credential_types())
+            .evidence(
+                "unchanged",
+                [
+                    "schema_id",
+                    "state",
+                    "traits",
+                    "metadata_public",
+                    "metadata_admin",
+                    "external_id",
+                    "other credentials",
+                    "addresses",
+                ]
+                .iter()
+                .filter(|f| !changed.iter().any(|c| c.starts_with(*f)))
+                .collect::<Vec<_>>(),
+            )
+            .evidence("changed", &changed);
+        if verified && !others.is_empty() {
+            v.notes.push(format!(
+                "still enrolled: {} (left as they are: review them, an attacker may have added one; passkeys have no admin removal path)",
+                others.join(", ")
+            ));
+        }
+        v
     }
 }
 

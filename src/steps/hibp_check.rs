@@ -21,17 +21,15 @@ use serde_json::json;
 use zeroize::Zeroizing;
 
 use crate::cli::HibpCheckArgs;
-use crate::context::{Ctx, notice, parse_uuid};
+use crate::context::{Ctx, parse_uuid};
 use crate::error::{AppError, Exit, Result};
 use crate::hibp::range::{check_api_url, range_path};
 use crate::hibp::{
     Corpus, DEFAULT_API, HashHex, HashKind, LookupError, Password, RangeClient, RangeTable, Source,
     read_secret_line,
 };
-use crate::http::RetryPolicy;
 use crate::journal::{Entry, Outcome};
 use crate::output;
-use crate::plan::{Plan, Planned};
 
 const STEP: &str = "hibp-check";
 
@@ -108,10 +106,9 @@ pub async fn run(ctx: &Ctx, a: &HibpCheckArgs) -> Result<Exit> {
     }
     // Open the corpus first: a wrong path fails before the password is asked for.
     let checker = match &target {
-        Target::Api(base) => Checker::Api(
-            RangeClient::new(base, ctx.timeout, RetryPolicy::from_env(), notice)
-                .map_err(AppError::failed)?,
-        ),
+        Target::Api(base) => {
+            Checker::Api(RangeClient::new(base, ctx.timeout, ctx.retry).map_err(AppError::failed)?)
+        }
         Target::Offline(path) => {
             Checker::Offline(Corpus::open(path, kind).map_err(|e| lookup_error(e, None))?)
         }
@@ -442,35 +439,61 @@ fn read_hash_file(path: &Path, kind: HashKind) -> Result<(Vec<u32>, Vec<HashHex>
 
 /// `--dry-run`: the request that would be sent, the prefix shown as a placeholder.
 fn dry_run(ctx: &Ctx, a: &HibpCheckArgs, target: &Target, kind: HashKind) -> Result<Exit> {
-    let mut p = Plan::new(STEP);
+    let mut requests = Vec::new();
+    let mut notes = Vec::new();
     match target {
         Target::Api(base) => {
             let placeholder = format!("<first 5 hex of the {}>", kind.name());
-            p.requests.push(Planned {
-                method: "GET",
-                url: format!("{base}{}", range_path(&placeholder, kind)),
-                body: None,
-                purpose: format!(
+            requests.push(json!({
+                "method": "GET",
+                "url": format!("{base}{}", range_path(&placeholder, kind)),
+                "purpose": format!(
                     "k-anonymity range query, headers Add-Padding: true and User-Agent: atoctl/{}; the rest of the hash is compared here and never sent",
                     env!("CARGO_PKG_VERSION")
                 ),
-            });
+            }));
             if a.sha1_file.is_some() {
-                p.note(&format!(
+                notes.push(format!(
                     "--sha1-file: one such request per distinct prefix in the file, at most {} at once",
                     a.concurrency
                 ));
             }
         }
         Target::Offline(path) => {
-            p.note(&format!(
+            notes.push(format!(
                 "offline: {} would be searched here (binary search, or the one PREFIX.txt file); nothing is sent",
                 path.display()
             ));
         }
     }
-    p.note("the password is not asked for in a dry run");
-    p.print(ctx)?;
+    notes.push("the password is not asked for in a dry run".into());
+    if ctx.json() {
+        output::print_json(&json!({
+            "dry_run": true,
+            "step": STEP,
+            "requests": requests,
+            "notes": notes,
+        }))?;
+        return Ok(Exit::Ok);
+    }
+    output::line(&format!(
+        "dry run of `{STEP}`: nothing is sent or journaled. atoctl would send:"
+    ));
+    for (i, r) in requests.iter().enumerate() {
+        output::line(&format!(
+            "{:>3}. {:<6} {}",
+            i + 1,
+            r["method"].as_str().unwrap_or_default(),
+            r["url"].as_str().unwrap_or_default()
+        ));
+        output::line(&format!(
+            "       ↳ {}",
+            r["purpose"].as_str().unwrap_or_default()
+        ));
+    }
+    for n in &notes {
+        output::line(&format!("note: {n}"));
+    }
     Ok(Exit::Ok)
 }
 

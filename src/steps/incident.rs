@@ -5,15 +5,16 @@ use std::path::PathBuf;
 use serde_json::{Value, json};
 
 use crate::cli::{IncidentCommand, IncidentNoteArgs, IncidentOpenArgs};
-use crate::context::{Ctx, new_incident_id, parse_uuid};
+use crate::context::{Ctx, new_incident_id};
 use crate::error::{AppError, Exit, Result};
+use crate::ids::IdentityRef;
 use crate::journal::{self, Entry, Outcome, Record};
 use crate::output;
 
-pub fn run(ctx: &Ctx, cmd: &IncidentCommand) -> Result<Exit> {
+pub async fn run(ctx: &Ctx, cmd: &IncidentCommand) -> Result<Exit> {
     ctx.reject_ids_output("incident")?;
     match cmd {
-        IncidentCommand::Open(a) => open(ctx, a),
+        IncidentCommand::Open(a) => open(ctx, a).await,
         IncidentCommand::Verify => verify(ctx),
         IncidentCommand::Note(a) => note(ctx, a),
         IncidentCommand::Show => show(ctx),
@@ -27,8 +28,7 @@ fn journal_path(ctx: &Ctx) -> Result<PathBuf> {
     })
 }
 
-fn open(ctx: &Ctx, a: &IncidentOpenArgs) -> Result<Exit> {
-    let identity = parse_uuid(&a.identity, "--identity")?;
+async fn open(ctx: &Ctx, a: &IncidentOpenArgs) -> Result<Exit> {
     let reported_at = match &a.reported_at {
         Some(r) => Some(
             r.parse::<jiff::Timestamp>()
@@ -46,6 +46,17 @@ fn open(ctx: &Ctx, a: &IncidentOpenArgs) -> Result<Exit> {
         output::line("dry run: would create a new incident journal; nothing written");
         return Ok(Exit::Ok);
     }
+    // A login identifier is looked up in Kratos (exact match); a UUID is taken as given.
+    let (identity, resolved_from) = match &a.identity {
+        IdentityRef::Id(id) => (id.to_string(), None),
+        IdentityRef::Identifier(i) => {
+            let cx = super::life::Cx::new(ctx, None, 1)?;
+            let target = super::life::resolve(&cx, Some(&a.identity))
+                .await?
+                .ok_or_else(|| AppError::usage("give --identity"))?;
+            (target.id.to_string(), Some(i.clone()))
+        }
+    };
     let path = match &ctx.args.incident {
         Some(p) => p.clone(),
         None => PathBuf::from("incidents").join(format!("{}.jsonl", new_incident_id())),
@@ -63,6 +74,7 @@ fn open(ctx: &Ctx, a: &IncidentOpenArgs) -> Result<Exit> {
         "incident open",
         a.summary.as_deref(),
         reported_at.as_deref(),
+        resolved_from.as_deref(),
     )?;
     if ctx.json() {
         output::print_json(&json!({
@@ -72,11 +84,12 @@ fn open(ctx: &Ctx, a: &IncidentOpenArgs) -> Result<Exit> {
         }))?;
     } else {
         output::line(&path.display().to_string());
-        eprintln!(
-            "atoctl: opened incident {}; export ATOCTL_INCIDENT={} for the next steps",
+        let shown = std::path::absolute(&path).unwrap_or_else(|_| path.clone());
+        output::note(&format!(
+            "opened incident {}; export ATOCTL_INCIDENT={} for the next steps",
             j.incident(),
-            path.display()
-        );
+            shown.display()
+        ));
     }
     Ok(Exit::Ok)
 }

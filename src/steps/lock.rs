@@ -3,363 +3,354 @@
 //! `state: inactive` refuses new sessions but deletes none: existing sessions stay in the
 //! database, hidden only while the identity is inactive, and come back to life when it is
 //! reactivated, an attacker's included (reference §10, §13.6). So `lock` sets the state AND
-//! ends the sessions, and `unlock` ends any session that would revive before it sets the
-//! state back, then checks that none did.
+//! ends the sessions (and, with Hydra, the OAuth2 grants), and `unlock` ends any session that
+//! would revive before it sets the state back, then checks that none did.
+//!
+//! `lock` ends the sessions and grants whatever the state change answers: a failed PATCH must
+//! not leave the attacker's sessions running. It then exits 1 saying exactly what holds.
 
-use super::revoke::{end_all, plan_hydra, revoke_hydra};
-use super::{Recorder, list_sessions, look_identity, who};
-use crate::cli::IdentityArgs;
-use crate::context::{Ctx, parse_uuid};
-use crate::error::{AppError, Exit, Result};
-use crate::journal::{Entry, Outcome};
-use crate::kratos::{self, paths};
-use crate::plan::Plan;
+use super::life::{Change, Cx, Plan, Target, Verdict, list_sessions, look_identity};
+use super::revoke::{Ending, hydra_reminder, target_id};
+use super::{count, sessions_snapshot, who};
+use crate::error::Result;
+use crate::ids::IdentityRef;
+use crate::kratos::{Identity, SessionListing};
+use crate::plan::{Acted, Call, Check, Checks, Op, Performed};
 
-pub async fn lock(ctx: &Ctx, a: &IdentityArgs) -> Result<Exit> {
-    ctx.reject_ids_output("lock")?;
-    let id = parse_uuid(&a.identity, "--identity")?;
-    if ctx.dry_run() {
-        let mut p = Plan::new("lock");
-        p.request(
-            ctx,
-            "GET",
-            &paths::identity(&id),
-            None,
-            "look: does it exist, is it active?",
-        )
-        .request(
-            ctx,
-            "GET",
-            &paths::identity_sessions(&id, None, kratos::SESSION_PAGE_SIZE, None),
-            None,
-            "snapshot every session and device (journaled before anything is deleted)",
-        )
-        .request(
-            ctx,
-            "PATCH",
-            &paths::identity(&id),
-            Some(paths::patch_state("inactive")),
-            "refuse new logins (skipped if already inactive)",
-        )
-        .request(
-            ctx,
-            "DELETE",
-            &paths::identity_sessions_delete(&id),
-            None,
-            "end every session: inactive alone logs nobody out (skipped if there are none)",
-        )
-        .request(
-            ctx,
-            "GET",
-            &paths::identity(&id),
-            None,
-            "verify: state is inactive",
-        )
-        .request(
-            ctx,
-            "GET",
-            &paths::identity_sessions(&id, Some(true), kratos::SESSION_PAGE_SIZE, None),
-            None,
-            "verify: no session left that unlocking would revive",
-        );
-        plan_hydra(ctx, &mut p, &id);
-        p.print(ctx)?;
-        return Ok(Exit::Ok);
-    }
-    ctx.ensure_may_change("lock the identity")?;
-    let k = ctx.kratos()?;
-    let h = ctx.hydra()?;
-    let before = look_identity(&k, &id).await?;
-    let label = who(Some(&before), &id);
-    let listing = list_sessions(&k, &id, None).await?;
-    let was_active = before.is_active();
-    if !was_active && listing.sessions.is_empty() && h.is_none() {
-        let rec = Recorder::open(ctx, Some(&id), "lock")?;
-        rec.record(vec![
-            Entry::new("lock", Some(&id), Outcome::Skipped)
-                .with("summary", "already inactive with no sessions")
-                .with("state_before", before.state_str()),
-        ])
-        .await?;
-        return super::finish(
-            ctx,
-            &label,
-            &id,
-            "skipped",
-            "already locked, and it has no sessions",
-            &rec.path,
-        );
-    }
-    ctx.confirm(&format!(
-        "Lock {label}: set it inactive{} and end its {} session(s)?",
-        if was_active { "" } else { " (it already is)" },
-        listing.sessions.len()
-    ))?;
-    let rec = Recorder::open(ctx, Some(&id), "lock")?;
-    let fail = |rec: &Recorder, msg: String| {
-        let e = Entry::new("lock", Some(&id), Outcome::Failed)
-            .with("summary", format!("lock failed: {msg}"))
-            .with("state_before", before.state_str())
-            .with("error", msg.clone());
-        let rec_writer = rec.writer.clone();
-        async move {
-            let _ = rec_writer.append(vec![e]).await;
-        }
-    };
-    if was_active && let Err(e) = k.patch_identity(&id, &paths::patch_state("inactive")).await {
-        let err = super::identity_error(e, &id);
-        fail(&rec, err.message.clone()).await;
-        return Err(err);
-    }
-    let ended = if listing.sessions.is_empty() {
-        None
-    } else {
-        match end_all(&k, &rec, &id, &listing, "before lock").await {
-            Ok(d) => Some(d),
-            Err(err) => {
-                fail(
-                    &rec,
-                    format!(
-                        "identity set inactive, but ending its sessions failed: {}",
-                        err.message
-                    ),
-                )
-                .await;
-                return Err(AppError::failed(format!(
-                    "{label} is inactive but its sessions were not ended: {}",
-                    err.message
-                ))
-                .with_hint("run `atoctl revoke --identity` before anyone unlocks it"));
-            }
-        }
-    };
-    // Verify from a fresh read, not from the PATCH answer.
-    let after = look_identity(&k, &id).await?;
-    let live = list_sessions(&k, &id, Some(true)).await?;
-    let mut e = Entry::new("lock", Some(&id), Outcome::Ok);
-    let hydra = revoke_hydra(h.as_ref(), &id, &mut e).await;
-    let verified = !after.is_active()
-        && live.complete
-        && live.sessions.is_empty()
-        && matches!(hydra, Ok(true));
-    e.outcome = if verified {
-        Outcome::Ok
-    } else {
-        Outcome::Failed
-    };
-    let mut e = e
-        .with(
-            "summary",
-            format!(
-                "state {} → {}; {} session(s) ended",
-                before.state_str(),
-                after.state_str(),
-                ended.as_ref().map(|d| d.ended.len()).unwrap_or(0)
-            ),
-        )
-        .with("state_before", before.state_str())
-        .with("state_after", after.state_str())
-        .with("state_changed_at", after.extra.get("state_changed_at"))
-        .with("verified", verified);
-    match &ended {
-        Some(d) => d.put_evidence(&mut e),
-        None => e.put("sessions_ended", 0),
-    }
-    rec.record(vec![e]).await?;
-    if let Err(m) = hydra {
-        return Err(AppError::failed(format!(
-            "{label} is locked and its sessions ended, but {m}"
-        )));
-    }
-    if !verified {
-        return Err(AppError::failed(format!(
-            "after locking, {label} is {} with {} session(s) Kratos still counts as live (or Hydra consents left)",
-            after.state_str(),
-            live.sessions.len()
-        )));
-    }
-    super::finish(
-        ctx,
-        &label,
-        &id,
-        "ok",
-        &format!(
-            "locked: inactive, {} session(s) ended; new logins, recovery and verification are refused until `atoctl unlock`",
-            ended.as_ref().map(|d| d.ended.len()).unwrap_or(0)
-        ),
-        &rec.path,
-    )
+pub struct Lock {
+    pub identity: IdentityRef,
 }
 
-pub async fn unlock(ctx: &Ctx, a: &IdentityArgs) -> Result<Exit> {
-    ctx.reject_ids_output("unlock")?;
-    let id = parse_uuid(&a.identity, "--identity")?;
-    if ctx.dry_run() {
-        let mut p = Plan::new("unlock");
-        p.request(
-            ctx,
-            "GET",
-            &paths::identity(&id),
-            None,
-            "look: does it exist, is it inactive?",
-        )
-        .request(
-            ctx,
-            "GET",
-            &paths::identity_sessions(&id, Some(true), kratos::SESSION_PAGE_SIZE, None),
-            None,
-            "sessions that would come back to life when the identity is active again",
-        )
-        .request(
-            ctx,
-            "DELETE",
-            &paths::identity_sessions_delete(&id),
-            None,
-            "only if there are any: end them first (snapshot journaled before)",
-        )
-        .request(
-            ctx,
-            "PATCH",
-            &paths::identity(&id),
-            Some(paths::patch_state("active")),
-            "allow logins again",
-        )
-        .request(
-            ctx,
-            "GET",
-            &paths::identity(&id),
-            None,
-            "verify: state is active",
-        )
-        .request(
-            ctx,
-            "GET",
-            &paths::identity_sessions(&id, Some(true), kratos::SESSION_PAGE_SIZE, None),
-            None,
-            "verify: no session came back",
+pub struct LockLook {
+    identity: Identity,
+    ending: Ending,
+}
+
+impl Change for Lock {
+    type Look = LockLook;
+    const STEP: &'static str = "lock";
+
+    fn identity(&self) -> Option<&IdentityRef> {
+        Some(&self.identity)
+    }
+
+    fn what(&self) -> &'static str {
+        "lock the identity"
+    }
+
+    async fn look(&self, cx: &Cx<'_>, target: Option<&Target>) -> Result<LockLook> {
+        let id = target_id(target)?;
+        let identity = look_identity(cx, id).await?;
+        let all = list_sessions(cx, id, None).await?;
+        let ending = Ending::look(cx, id, all, Some(&identity)).await?;
+        Ok(LockLook { identity, ending })
+    }
+
+    fn assumed(&self, _: Option<&Target>) -> Option<LockLook> {
+        Some(LockLook {
+            identity: Identity {
+                state: Some("active".into()),
+                ..Identity::default()
+            },
+            ending: Ending::assumed(),
+        })
+    }
+
+    fn plan(&self, cx: &Cx<'_>, target: Option<&Target>, look: &LockLook) -> Result<Plan> {
+        let id = target_id(target)?;
+        let was_active = look.identity.is_active();
+        let mut plan = Plan {
+            identity: Some(id),
+            label: who(Some(&look.identity), id),
+            ..Plan::default()
+        };
+        plan.fact("state_before", look.identity.state_str());
+        if !cx.has_hydra() {
+            plan.notes.push(hydra_reminder().into());
+        }
+        if !was_active && look.ending.all.is_empty() && !cx.has_hydra() {
+            plan.skip = Some("already inactive, and it has no sessions".into());
+            return Ok(plan);
+        }
+        if was_active {
+            plan.calls.push(Call::new(
+                Op::PatchState {
+                    identity: id,
+                    state: "inactive",
+                },
+                "refuse new logins, recovery and verification (the sessions are ended next whatever this answers)",
+            ));
+        }
+        look.ending
+            .plan(id, "before lock", cx.has_hydra(), &mut plan);
+        plan.checks.insert(0, Check::Identity(id));
+        plan.question = format!(
+            "Lock {}: set it inactive{} and end its {}{}?",
+            plan.label,
+            if was_active { "" } else { " (it already is)" },
+            count(look.ending.all.sessions.len(), "session", "sessions"),
+            if cx.has_hydra() {
+                ", OAuth2 consents, tokens and logins"
+            } else {
+                ""
+            }
         );
-        p.print(ctx)?;
-        return Ok(Exit::Ok);
+        Ok(plan)
     }
-    ctx.ensure_may_change("unlock the identity")?;
-    let k = ctx.kratos()?;
-    let before = look_identity(&k, &id).await?;
-    let label = who(Some(&before), &id);
-    if before.is_active() {
-        let rec = Recorder::open(ctx, Some(&id), "unlock")?;
-        rec.record(vec![
-            Entry::new("unlock", Some(&id), Outcome::Skipped)
-                .with("summary", "already active")
-                .with("state_before", before.state_str()),
-        ])
-        .await?;
-        return super::finish(
-            ctx,
-            &label,
-            &id,
-            "skipped",
-            "already active: nothing to unlock",
-            &rec.path,
-        );
-    }
-    // The database-level filter: sessions still marked active and unexpired, hidden only by
-    // the identity's state.
-    let revivable = list_sessions(&k, &id, Some(true)).await?;
-    ctx.confirm(&if revivable.sessions.is_empty() {
-        format!("Unlock {label} (set it active)?")
-    } else {
-        format!(
-            "Unlock {label}? {} session(s) would come back to life: they are ended first",
-            revivable.sessions.len()
-        )
-    })?;
-    let rec = Recorder::open(ctx, Some(&id), "unlock")?;
-    let ended = if revivable.sessions.is_empty() {
-        None
-    } else {
-        Some(
-            end_all(
-                &k,
-                &rec,
-                &id,
-                &revivable,
-                "before unlock (they would revive)",
-            )
-            .await?,
-        )
-    };
-    if let Err(e) = k.patch_identity(&id, &paths::patch_state("active")).await {
-        let err = super::identity_error(e, &id);
-        let _ = rec
-            .record(vec![
-                Entry::new("unlock", Some(&id), Outcome::Failed)
-                    .with("summary", format!("unlock failed: {}", err.message))
-                    .with("error", &err.message),
-            ])
-            .await;
-        return Err(err);
-    }
-    let after = look_identity(&k, &id).await?;
-    let live = list_sessions(&k, &id, Some(true)).await?;
-    let verified = after.is_active() && live.complete && live.sessions.is_empty();
-    let mut e = Entry::new(
-        "unlock",
-        Some(&id),
-        if verified {
-            Outcome::Ok
-        } else {
-            Outcome::Failed
-        },
-    )
-    .with(
-        "summary",
-        if verified {
-            format!(
-                "state {} → {}; no session came back",
-                before.state_str(),
-                after.state_str()
-            )
-        } else {
-            format!(
-                "state {} → {}; {} session(s) active after unlocking",
-                before.state_str(),
-                after.state_str(),
-                live.sessions.len()
-            )
-        },
-    )
-    .with("state_before", before.state_str())
-    .with("state_after", after.state_str())
-    .with(
-        "revived_sessions_ended_first",
-        ended.as_ref().map(|d| d.ended.len()).unwrap_or(0),
-    )
-    .with(
-        "active_sessions_after",
-        live.sessions
+
+    fn judge(&self, look: &LockLook, plan: &Plan, acted: &Acted, checks: &Checks) -> Verdict {
+        let ended = look.ending.judge(acted, checks);
+        let patch_error = acted
+            .sent
             .iter()
-            .map(|s| s.id.clone())
-            .collect::<Vec<_>>(),
-    )
-    .with("verified", verified);
-    if let Some(d) = &ended {
-        d.put_evidence(&mut e);
+            .find(|(l, _, _)| l.method == "PATCH")
+            .and_then(|(_, _, r)| r.as_ref().err().map(|e| e.to_string()));
+        let after = checks.identity();
+        let state_after = match &after {
+            Some(Ok(i)) => i.state_str().to_string(),
+            _ => "unknown".to_string(),
+        };
+        let inactive = matches!(&after, Some(Ok(i)) if !i.is_active());
+        let verified = inactive && ended.verified;
+        let label = &plan.label;
+        let (summary, message) = if verified {
+            (
+                format!(
+                    "state {} → {state_after}; {}",
+                    look.identity.state_str(),
+                    ended.done_text()
+                ),
+                format!(
+                    "locked: inactive, {}{}; new logins, recovery and verification are refused until `atoctl unlock`",
+                    ended.done_text(),
+                    ended.hydra_text()
+                ),
+            )
+        } else if let Some(e) = &patch_error {
+            let held = if ended.verified {
+                format!("{}{}", ended.done_text(), ended.hydra_text())
+            } else {
+                ended.problems.join("; ")
+            };
+            (
+                format!("setting the state failed: {e}; {held}"),
+                format!(
+                    "{label} could NOT be set inactive ({e}): new logins are still possible; what holds: {held}"
+                ),
+            )
+        } else {
+            let mut problems = ended.problems.clone();
+            if !inactive {
+                problems.insert(0, format!("the identity is {state_after} after the lock"));
+            }
+            (
+                format!("lock incomplete: {}", problems.join("; ")),
+                format!("{label} is not fully locked: {}", problems.join("; ")),
+            )
+        };
+        let v = Verdict::new(verified, summary, message)
+            .evidence("state_after", &state_after)
+            .evidence(
+                "state_changed_at",
+                match &after {
+                    Some(Ok(i)) => i.extra.get("state_changed_at").cloned(),
+                    _ => None,
+                },
+            );
+        let v = if verified {
+            v
+        } else if patch_error.is_some() {
+            v.hint("run `atoctl lock` again; until it holds, nothing stops a new login")
+        } else {
+            v.hint("run `atoctl revoke --identity` before anyone unlocks it")
+        };
+        ended.into_verdict(v)
     }
-    rec.record(vec![e]).await?;
-    if !verified {
-        return Err(AppError::failed(format!(
-            "{label} is {} and has {} active session(s) after unlocking",
-            after.state_str(),
-            live.sessions.len()
-        ))
-        .with_hint("run `atoctl revoke --identity` now"));
+}
+
+pub struct Unlock {
+    pub identity: IdentityRef,
+}
+
+pub struct UnlockLook {
+    identity: Identity,
+    /// Every session row: what a DELETE would destroy, all recorded first.
+    all: SessionListing,
+    /// Sessions still live in the database, hidden only by the identity's state: they would
+    /// come back to life.
+    revivable: Vec<String>,
+}
+
+impl Change for Unlock {
+    type Look = UnlockLook;
+    const STEP: &'static str = "unlock";
+
+    fn identity(&self) -> Option<&IdentityRef> {
+        Some(&self.identity)
     }
-    super::finish(
-        ctx,
-        &label,
-        &id,
-        "ok",
-        "unlocked: active again, and no old session came back",
-        &rec.path,
-    )
+
+    fn what(&self) -> &'static str {
+        "unlock the identity"
+    }
+
+    async fn look(&self, cx: &Cx<'_>, target: Option<&Target>) -> Result<UnlockLook> {
+        let id = target_id(target)?;
+        let identity = look_identity(cx, id).await?;
+        if identity.is_active() {
+            return Ok(UnlockLook {
+                identity,
+                all: SessionListing {
+                    sessions: vec![],
+                    total: None,
+                    complete: true,
+                    pages: 0,
+                },
+                revivable: vec![],
+            });
+        }
+        let all = list_sessions(cx, id, None).await?;
+        // The database-level filter: sessions still marked active and unexpired.
+        let revivable = if all.is_empty() {
+            vec![]
+        } else {
+            list_sessions(cx, id, Some(true)).await?.ids()
+        };
+        Ok(UnlockLook {
+            identity,
+            all,
+            revivable,
+        })
+    }
+
+    fn assumed(&self, _: Option<&Target>) -> Option<UnlockLook> {
+        let e = Ending::assumed();
+        Some(UnlockLook {
+            identity: Identity {
+                state: Some("inactive".into()),
+                ..Identity::default()
+            },
+            revivable: e.live,
+            all: e.all,
+        })
+    }
+
+    fn plan(&self, _: &Cx<'_>, target: Option<&Target>, look: &UnlockLook) -> Result<Plan> {
+        let id = target_id(target)?;
+        let mut plan = Plan {
+            identity: Some(id),
+            label: who(Some(&look.identity), id),
+            ..Plan::default()
+        };
+        plan.fact("state_before", look.identity.state_str());
+        if look.identity.is_active() {
+            plan.skip = Some("already active: nothing to unlock".into());
+            return Ok(plan);
+        }
+        if !look.revivable.is_empty() {
+            // The DELETE removes every row, not only the revivable ones: all are recorded.
+            plan.evidence.push(sessions_snapshot(
+                id,
+                &look.all,
+                "before unlock (the delete removes every session row; the live ones would revive)",
+            ));
+            plan.calls.push(
+                Call::new(
+                    Op::DeleteIdentitySessions(id),
+                    "end the sessions that would come back to life (Kratos deletes every row, all recorded first)",
+                )
+                .required(),
+            );
+            plan.preview = Some(super::sessions_table(&look.all));
+        }
+        plan.calls.push(Call::new(
+            Op::PatchState {
+                identity: id,
+                state: "active",
+            },
+            "allow logins again",
+        ));
+        plan.checks.push(Check::Identity(id));
+        plan.checks.push(Check::Sessions {
+            identity: id,
+            active: Some(true),
+        });
+        plan.question = if look.revivable.is_empty() {
+            format!("Unlock {} (set it active)?", plan.label)
+        } else {
+            format!(
+                "Unlock {}? {} would come back to life: they are ended first",
+                plan.label,
+                count(look.revivable.len(), "session", "sessions")
+            )
+        };
+        Ok(plan)
+    }
+
+    fn judge(&self, look: &UnlockLook, plan: &Plan, acted: &Acted, checks: &Checks) -> Verdict {
+        let after = checks.identity();
+        let state_after = match &after {
+            Some(Ok(i)) => i.state_str().to_string(),
+            _ => "unknown".to_string(),
+        };
+        let active = matches!(&after, Some(Ok(i)) if i.is_active());
+        let live: Vec<String> = match checks.sessions(Some(true)) {
+            Some(Ok(l)) if l.complete => l.ids(),
+            Some(Ok(l)) => {
+                let mut ids = l.ids();
+                ids.push("(listing incomplete)".into());
+                ids
+            }
+            _ => vec!["(could not list)".into()],
+        };
+        let deleted = acted
+            .results(|p| match p {
+                Performed::Deleted(_) => Some(()),
+                _ => None,
+            })
+            .count()
+            > 0;
+        let verified = acted.all_ok() && active && live.is_empty();
+        let before = look.identity.state_str();
+        let v = if verified {
+            Verdict::new(
+                true,
+                format!("state {before} → {state_after}; no session came back"),
+                "unlocked: active again, and no old session came back",
+            )
+        } else if let Some(e) = acted.first_error() {
+            Verdict::new(
+                false,
+                format!("unlock failed: {e}"),
+                format!("{} was not unlocked: {e}", plan.label),
+            )
+            .hint(
+                "nothing that would revive a session was left: fix the cause and run unlock again",
+            )
+        } else {
+            Verdict::new(
+                false,
+                format!(
+                    "state {before} → {state_after}; {} active after unlocking",
+                    count(live.len(), "session", "sessions")
+                ),
+                format!(
+                    "{} is {state_after} and has {} after unlocking",
+                    plan.label,
+                    count(live.len(), "active session", "active sessions")
+                ),
+            )
+            .hint("run `atoctl revoke --identity` now")
+        };
+        v.evidence("state_after", &state_after)
+            .evidence(
+                "revived_sessions_ended_first",
+                if deleted { look.revivable.len() } else { 0 },
+            )
+            .evidence(
+                "sessions_deleted",
+                if deleted { look.all.sessions.len() } else { 0 },
+            )
+            .evidence("session_ids", if deleted { look.all.ids() } else { vec![] })
+            .evidence("active_sessions_after", &live)
+    }
 }

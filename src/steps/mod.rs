@@ -1,11 +1,14 @@
-//! One file per playbook step. Every step that changes something has the same life:
-//! look (read the live state), plan (`--dry-run` stops there), confirm, act, verify (read the
-//! state again), record (append the evidence to the journal).
+//! One file per playbook step. Every step that changes something has the same life (look,
+//! plan, confirm, act, verify, record), written once in [`life`]; a changing step supplies
+//! only what is its own ([`life::Change`]).
 
 pub mod audit_query;
+pub mod bulk;
 pub mod disable_password;
 pub mod hibp_check;
+pub mod identity;
 pub mod incident;
+pub mod life;
 pub mod lock;
 pub mod pattern_scan;
 pub mod recover;
@@ -15,101 +18,112 @@ pub mod sessions;
 
 use serde_json::{Value, json};
 
+use crate::cli::Command;
 use crate::context::Ctx;
-use crate::error::{AppError, Result};
+use crate::error::{Exit, Result};
+use crate::ids::IdentityId;
 use crate::journal::{Entry, JournalWriter, Outcome};
-use crate::kratos::{self, Identity, KratosError, SessionListing};
+use crate::kratos::{Identity, SessionListing};
 use crate::output;
 
-/// Prints a step's result: one sentence for people, or one JSON document with `identity`,
-/// `result`, `message`, `journal` and any `extra` fields.
-pub fn finish(
-    ctx: &Ctx,
-    label: &str,
-    id: &str,
-    result: &str,
-    text: &str,
-    journal: &str,
-) -> Result<crate::error::Exit> {
-    finish_with(ctx, label, id, result, text, journal, json!({}))
+/// A changing step, ready to run: what a playbook runner gets from a parsed command line
+/// (`Cli::try_parse_args` then [`AnyChange::from_command`]) and runs with its life
+/// (confirmation, dry run and journal included).
+pub enum AnyChange {
+    Revoke(revoke::Revoke),
+    RevokeSession(revoke::RevokeSession),
+    Lock(lock::Lock),
+    Unlock(lock::Unlock),
+    DisablePassword(disable_password::DisablePassword),
+    Recover(recover::Recover),
 }
 
-pub fn finish_with(
-    ctx: &Ctx,
-    label: &str,
-    id: &str,
-    result: &str,
-    text: &str,
-    journal: &str,
-    extra: Value,
-) -> Result<crate::error::Exit> {
-    if ctx.json() {
-        let mut doc =
-            json!({"identity": id, "result": result, "message": text, "journal": journal});
-        if let (Some(d), Value::Object(x)) = (doc.as_object_mut(), extra) {
-            d.extend(x);
+impl AnyChange {
+    /// The changing step a command line names, if it names one (a bulk `revoke --stdin` is a
+    /// runner of its own, not one step).
+    pub fn from_command(cmd: &Command) -> Option<AnyChange> {
+        Some(match cmd {
+            Command::Revoke(a) if a.stdin => return None,
+            Command::Revoke(a) => match (&a.session, &a.identity) {
+                (Some(sid), identity) => AnyChange::RevokeSession(revoke::RevokeSession {
+                    session: *sid,
+                    identity: identity.clone(),
+                }),
+                (None, Some(identity)) => AnyChange::Revoke(revoke::Revoke {
+                    identity: identity.clone(),
+                }),
+                (None, None) => return None,
+            },
+            Command::Lock(a) => AnyChange::Lock(lock::Lock {
+                identity: a.identity.clone(),
+            }),
+            Command::Unlock(a) => AnyChange::Unlock(lock::Unlock {
+                identity: a.identity.clone(),
+            }),
+            Command::DisablePassword(a) => {
+                AnyChange::DisablePassword(disable_password::DisablePassword {
+                    identity: a.identity.clone(),
+                })
+            }
+            Command::Recover(a) => AnyChange::Recover(recover::Recover {
+                identity: a.identity.clone(),
+                method: a.method,
+                expires_in: a.expires_in,
+            }),
+            _ => return None,
+        })
+    }
+
+    /// The journal's name of the step.
+    pub fn step(&self) -> &'static str {
+        use life::Change;
+        match self {
+            AnyChange::Revoke(_) => revoke::Revoke::STEP,
+            AnyChange::RevokeSession(_) => revoke::RevokeSession::STEP,
+            AnyChange::Lock(_) => lock::Lock::STEP,
+            AnyChange::Unlock(_) => lock::Unlock::STEP,
+            AnyChange::DisablePassword(_) => disable_password::DisablePassword::STEP,
+            AnyChange::Recover(_) => recover::Recover::STEP,
         }
-        output::print_json(&doc)?;
-    } else {
-        output::line(&format!("{label}: {text}"));
     }
-    Ok(crate::error::Exit::Ok)
-}
 
-/// Reads the identity; 404 means it does not exist (exit 3).
-pub async fn look_identity(k: &kratos::Client, id: &str) -> Result<Identity> {
-    k.get_identity(id).await.map_err(|e| identity_error(e, id))
-}
-
-/// Maps an error from an identity route: Kratos's own 404 is "no such identity" (exit 3).
-pub fn identity_error(e: KratosError, id: &str) -> AppError {
-    if matches!(e, KratosError::Api { status: 404, .. }) {
-        AppError::not_found(format!("identity {id} does not exist in Kratos"))
-    } else {
-        e.into_app()
+    /// Runs the step's life for an operator.
+    pub async fn run(self, ctx: &Ctx) -> Result<Exit> {
+        match self {
+            AnyChange::Revoke(s) => life::run(ctx, s).await,
+            AnyChange::RevokeSession(s) => life::run(ctx, s).await,
+            AnyChange::Lock(s) => life::run(ctx, s).await,
+            AnyChange::Unlock(s) => life::run(ctx, s).await,
+            AnyChange::DisablePassword(s) => life::run(ctx, s).await,
+            AnyChange::Recover(s) => life::run(ctx, s).await,
+        }
     }
-}
-
-/// Lists sessions; the error says which identity.
-pub async fn list_sessions(
-    k: &kratos::Client,
-    id: &str,
-    active: Option<bool>,
-) -> Result<SessionListing> {
-    k.list_identity_sessions(id, active)
-        .await
-        .map_err(KratosError::into_app)
 }
 
 /// "alice@example.com (5f1c…)" or just the id.
-pub fn who(identity: Option<&Identity>, id: &str) -> String {
+pub fn who(identity: Option<&Identity>, id: IdentityId) -> String {
     match identity.and_then(Identity::label) {
-        Some(l) => format!("{l} ({id})"),
+        Some(l) => format!("{} ({id})", output::clean(&l)),
         None => id.to_string(),
     }
 }
 
 /// The label of the identity a listing's sessions belong to (sessions expand their identity).
-pub fn who_from_listing(listing: &SessionListing, id: &str) -> String {
-    let traits = listing
-        .sessions
-        .iter()
-        .find_map(|s| s.identity.as_ref().and_then(|i| i.traits.clone()));
-    let ident = Identity {
-        traits,
-        ..Identity::default()
-    };
-    who(Some(&ident), id)
+pub fn who_from_listing(listing: &SessionListing, id: IdentityId) -> String {
+    match listing.identity_label() {
+        Some(l) => format!("{} ({id})", output::clean(&l)),
+        None => id.to_string(),
+    }
 }
 
 /// The journal entry holding the sessions and devices, written before they are destroyed.
-pub fn sessions_snapshot(id: &str, listing: &SessionListing, purpose: &str) -> Entry {
-    let mut e = Entry::new("sessions", Some(id), Outcome::Ok);
+pub fn sessions_snapshot(id: IdentityId, listing: &SessionListing, purpose: &str) -> Entry {
+    let mut e = Entry::new("sessions", Some(&id.to_string()), Outcome::Ok);
     e.put(
         "summary",
         format!(
-            "{} session(s) recorded {purpose}{}",
-            listing.sessions.len(),
+            "{} recorded {purpose}{}",
+            count(listing.sessions.len(), "session", "sessions"),
             if listing.complete {
                 ""
             } else {
@@ -125,6 +139,15 @@ pub fn sessions_snapshot(id: &str, listing: &SessionListing, purpose: &str) -> E
         Value::Array(listing.sessions.iter().map(|s| s.evidence()).collect()),
     );
     e
+}
+
+/// "1 session", "3 sessions".
+pub fn count(n: usize, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {many}")
+    }
 }
 
 /// The journal for a changing step, as a group-commit writer.
@@ -162,9 +185,13 @@ pub fn sessions_table(listing: &SessionListing) -> String {
     for s in &listing.sessions {
         let devices = s.devices();
         let first = devices.first();
-        let cell = |v: Option<&String>| v.filter(|x| !x.is_empty()).cloned().unwrap_or("-".into());
+        let cell = |v: Option<&String>| {
+            v.filter(|x| !x.is_empty())
+                .map(|x| output::escape_controls(x))
+                .unwrap_or("-".into())
+        };
         t.add_row(vec![
-            s.id.clone(),
+            output::clean(&s.id),
             match s.active {
                 Some(true) => "yes".into(),
                 Some(false) => "no".into(),
@@ -202,11 +229,6 @@ pub fn short_time(t: Option<&str>) -> String {
         Some(t) => t.to_string(),
         None => "-".into(),
     }
-}
-
-/// Session ids of a listing.
-pub fn session_ids(listing: &SessionListing) -> Vec<String> {
-    listing.sessions.iter().map(|s| s.id.clone()).collect()
 }
 
 /// A small JSON summary of a listing for results.

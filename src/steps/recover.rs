@@ -10,171 +10,241 @@
 use secrecy::ExposeSecret;
 use serde_json::json;
 
-use super::{Recorder, look_identity, who};
-use crate::cli::{RecoverArgs, RecoveryMethod};
-use crate::context::{Ctx, parse_uuid};
-use crate::duration;
-use crate::error::{AppError, Exit, Result};
-use crate::journal::{Entry, Outcome};
-use crate::kratos::{KratosError, paths};
+use super::life::{Change, Cx, Finished, Plan, Target, Verdict, look_identity};
+use super::revoke::target_id;
+use super::who;
+use crate::api::ApiError;
+use crate::cli::RecoveryMethod;
+use crate::context::Ctx;
+use crate::duration::GoDuration;
+use crate::error::{AppError, Result};
+use crate::ids::IdentityRef;
+use crate::kratos::Identity;
 use crate::output;
-use crate::plan::Plan;
+use crate::plan::{Acted, Call, CallError, Checks, Op, Performed};
 
-pub async fn run(ctx: &Ctx, a: &RecoverArgs) -> Result<Exit> {
-    ctx.reject_ids_output("recover")?;
-    let id = parse_uuid(&a.identity, "--identity")?;
-    let expires_in = a
-        .expires_in
-        .as_deref()
-        .map(|e| duration::parse(e, "--expires-in").map(duration::to_go))
-        .transpose()?;
-    let (method, path) = match a.method {
-        RecoveryMethod::Code => ("code", paths::RECOVERY_CODE),
-        RecoveryMethod::Link => ("link", paths::RECOVERY_LINK),
-    };
-    if ctx.dry_run() {
-        let mut p = Plan::new("recover");
-        p.request(ctx, "GET", &paths::identity(&id), None, "look: it must exist and be active (an inactive identity cannot finish recovery)")
-            .request(
-                ctx,
-                "POST",
-                path,
-                Some(paths::recovery_body(&id, expires_in.as_deref())),
-                &format!("issue a recovery {method} (sent once, never retried); it is shown to you, not journaled"),
-            )
-            .note("Kratos sends no e-mail for admin recovery: you hand the code or link to the owner");
-        p.print(ctx)?;
-        return Ok(Exit::Ok);
-    }
-    ctx.ensure_may_change("issue a recovery secret")?;
-    let k = ctx.kratos()?;
-    let ident = look_identity(&k, &id).await?;
-    let label = who(Some(&ident), &id);
-    if !ident.is_active() {
-        return Err(AppError::usage(format!(
-            "{label} is {}: the owner could not finish recovery (Kratos refuses new sessions for it); nothing was issued",
-            ident.state_str()
-        ))
-        .with_hint("run `atoctl unlock --identity` first (it ends any session that would revive), then recover"));
-    }
-    ctx.confirm(&format!(
-        "Issue a recovery {method} for {label}{}?",
-        expires_in
-            .as_deref()
-            .map(|e| format!(" valid for {e}"))
-            .unwrap_or_default()
-    ))?;
-    let rec = Recorder::open(ctx, Some(&id), "recover")?;
-    let issued = match a.method {
-        RecoveryMethod::Code => k
-            .create_recovery_code(&id, expires_in.as_deref())
-            .await
-            .map(|c| (c.recovery_code, Some(c.recovery_link), c.expires_at)),
-        RecoveryMethod::Link => k
-            .create_recovery_link(&id, expires_in.as_deref())
-            .await
-            .map(|l| (l.recovery_link, None, l.expires_at)),
-    };
-    let (secret, ui_link, expires_at) = match issued {
-        Ok(x) => x,
-        Err(e) => {
-            let err = recovery_error(e, &id, method);
-            let mut entry = Entry::new("recover", Some(&id), Outcome::Failed)
-                .with(
-                    "summary",
-                    format!("recovery {method} not issued: {}", err.message),
-                )
-                .with("method", method)
-                .with("error", &err.message);
-            if err.exit == Exit::Failed && err.message.contains("may have") {
-                entry.put("uncertain", true);
-            }
-            let _ = rec.record(vec![entry]).await;
-            return Err(err);
-        }
-    };
-    let e = Entry::new("recover", Some(&id), Outcome::Ok)
-        .with(
-            "summary",
-            format!(
-                "recovery {method} issued, expires {}; handed over out of band; earlier codes stay valid until they expire",
-                expires_at.as_deref().unwrap_or("(not said)")
-            ),
-        )
-        .with("method", method)
-        .with("expires_in", &expires_in)
-        .with("expires_at", &expires_at)
-        .with("email_sent_by_kratos", false)
-        .with("earlier_codes_remain_valid", true);
-    rec.record(vec![e]).await?;
-    // The secret goes to stdout once, for the operator; nothing else prints it.
-    if ctx.json() {
-        let mut doc = json!({
-            "identity": id,
-            "method": method,
-            "expires_at": expires_at,
-            "journal": rec.path,
-        });
-        match a.method {
-            RecoveryMethod::Code => {
-                doc["recovery_code"] = json!(secret.expose_secret());
-                doc["recovery_link"] =
-                    json!(ui_link.as_ref().map(|l| l.expose_secret().to_string()));
-            }
-            RecoveryMethod::Link => doc["recovery_link"] = json!(secret.expose_secret()),
-        }
-        output::print_json(&doc)?;
-    } else {
-        match a.method {
-            RecoveryMethod::Code => {
-                output::line(&format!(
-                    "recovery code for {label}: {}",
-                    secret.expose_secret()
-                ));
-                if let Some(l) = &ui_link {
-                    output::line(&format!("enter it at: {}", l.expose_secret()));
-                }
-            }
-            RecoveryMethod::Link => output::line(&format!(
-                "recovery link for {label}: {}",
-                secret.expose_secret()
-            )),
-        }
-        output::line(&format!(
-            "expires: {}",
-            expires_at.as_deref().unwrap_or("(Kratos did not say)")
-        ));
-    }
-    eprintln!(
-        "atoctl: Kratos sends no e-mail for admin recovery: give this {method} to the owner yourself, over a second channel you trust (a call to a known number, not the possibly compromised mailbox). It is not stored anywhere; earlier codes stay valid until they expire."
-    );
-    Ok(Exit::Ok)
+/// `recover --identity`.
+pub struct Recover {
+    pub identity: IdentityRef,
+    pub method: RecoveryMethod,
+    pub expires_in: Option<GoDuration>,
 }
 
-fn recovery_error(e: KratosError, id: &str, method: &str) -> AppError {
-    let text = e.text().to_ascii_lowercase();
-    match &e {
-        KratosError::Api { status: 404, .. } if text.contains("disabled") => AppError::failed(format!(
-            "recovery by {method} is disabled in Kratos: {e}"
+impl Recover {
+    fn method_name(&self) -> &'static str {
+        match self.method {
+            RecoveryMethod::Code => "code",
+            RecoveryMethod::Link => "link",
+        }
+    }
+
+    /// What stays valid after issuing: earlier codes (and links) until they expire.
+    fn earlier(&self) -> &'static str {
+        match self.method {
+            RecoveryMethod::Code => "earlier codes stay valid until they expire",
+            RecoveryMethod::Link => "earlier links and codes stay valid until they expire",
+        }
+    }
+}
+
+impl Change for Recover {
+    type Look = Identity;
+    const STEP: &'static str = "recover";
+
+    fn identity(&self) -> Option<&IdentityRef> {
+        Some(&self.identity)
+    }
+
+    fn what(&self) -> &'static str {
+        "issue a recovery secret"
+    }
+
+    async fn look(&self, cx: &Cx<'_>, target: Option<&Target>) -> Result<Identity> {
+        look_identity(cx, target_id(target)?).await
+    }
+
+    fn assumed(&self, _: Option<&Target>) -> Option<Identity> {
+        Some(Identity {
+            state: Some("active".into()),
+            ..Identity::default()
+        })
+    }
+
+    fn plan(&self, _: &Cx<'_>, target: Option<&Target>, look: &Identity) -> Result<Plan> {
+        let id = target_id(target)?;
+        let label = who(Some(look), id);
+        if !look.is_active() {
+            return Err(AppError::usage(format!(
+                "{label} is {}: the owner could not finish recovery (Kratos refuses new sessions for it); nothing was issued",
+                look.state_str()
+            ))
+            .with_hint("run `atoctl unlock --identity` first (it ends any session that would revive), then recover"));
+        }
+        let method = self.method_name();
+        let expires_in = self.expires_in.as_ref().map(GoDuration::to_string);
+        let op = match self.method {
+            RecoveryMethod::Code => Op::RecoveryCode {
+                identity: id,
+                expires_in: expires_in.clone(),
+            },
+            RecoveryMethod::Link => Op::RecoveryLink {
+                identity: id,
+                expires_in: expires_in.clone(),
+            },
+        };
+        let mut plan = Plan {
+            identity: Some(id),
+            label,
+            ..Plan::default()
+        };
+        plan.fact("method", method);
+        plan.fact("expires_in", &expires_in);
+        plan.calls.push(Call::new(
+            op,
+            format!("issue a recovery {method} (sent once, never retried); it is shown to you, not journaled"),
+        ));
+        plan.question = format!(
+            "Issue a recovery {method} for {}{}?",
+            plan.label,
+            expires_in
+                .as_deref()
+                .map(|e| format!(" valid for {e}"))
+                .unwrap_or_default()
+        );
+        plan.notes.push(format!(
+            "Kratos sends no e-mail for admin recovery: give this {method} to the owner yourself, over a second channel you trust (a call to a known number, not the possibly compromised mailbox). It is not stored anywhere; {}.",
+            self.earlier()
+        ));
+        Ok(plan)
+    }
+
+    fn judge(&self, _: &Identity, plan: &Plan, acted: &Acted, _: &Checks) -> Verdict {
+        let method = self.method_name();
+        if let Some(e) = acted.first_failure() {
+            let err = recovery_error(e, plan, method);
+            let mut v = Verdict::new(
+                false,
+                format!("recovery {method} not issued: {}", err.message),
+                err.message.clone(),
+            );
+            v.exit = err.exit;
+            if let Some(h) = err.hint {
+                v = v.hint(h);
+            }
+            if matches!(e, CallError::Api(a) if uncertain(a)) {
+                v = v.evidence("uncertain", true);
+            }
+            return v;
+        }
+        let expires_at = acted
+            .results(|p| match p {
+                Performed::RecoveryCode(c) => Some(c.expires_at.clone()),
+                Performed::RecoveryLink(l) => Some(l.expires_at.clone()),
+                _ => None,
+            })
+            .next()
+            .flatten();
+        Verdict::new(
+            true,
+            format!(
+                "recovery {method} issued, expires {}; handed over out of band; {}",
+                expires_at.as_deref().unwrap_or("(not said)"),
+                self.earlier()
+            ),
+            format!("recovery {method} issued"),
+        )
+        .evidence("expires_at", &expires_at)
+        .evidence("email_sent_by_kratos", false)
+        .evidence("earlier_codes_remain_valid", true)
+    }
+
+    /// The secret goes to stdout once, for the operator; nothing else prints it.
+    fn show(&self, ctx: &Ctx, done: &Finished<Identity>) -> Result<()> {
+        let label = &done.label;
+        for p in done.acted.results(Some) {
+            let (secret, ui_link, expires_at) = match p {
+                Performed::RecoveryCode(c) => (
+                    &c.recovery_code,
+                    Some(&c.recovery_link),
+                    c.expires_at.as_deref(),
+                ),
+                Performed::RecoveryLink(l) => (&l.recovery_link, None, l.expires_at.as_deref()),
+                _ => continue,
+            };
+            if ctx.json() {
+                let mut doc = json!({
+                    "identity": done.identity,
+                    "result": "ok",
+                    "method": self.method_name(),
+                    "expires_at": expires_at,
+                    "journal": done.journal,
+                });
+                match self.method {
+                    RecoveryMethod::Code => {
+                        doc["recovery_code"] = json!(secret.expose_secret());
+                        doc["recovery_link"] =
+                            json!(ui_link.map(|l| l.expose_secret().to_string()));
+                    }
+                    RecoveryMethod::Link => doc["recovery_link"] = json!(secret.expose_secret()),
+                }
+                output::print_json(&doc)?;
+            } else {
+                match self.method {
+                    RecoveryMethod::Code => {
+                        output::line(&format!(
+                            "recovery code for {label}: {}",
+                            secret.expose_secret()
+                        ));
+                        if let Some(l) = ui_link {
+                            output::line(&format!("enter it at: {}", l.expose_secret()));
+                        }
+                    }
+                    RecoveryMethod::Link => output::line(&format!(
+                        "recovery link for {label}: {}",
+                        secret.expose_secret()
+                    )),
+                }
+                output::line(&format!(
+                    "expires: {}",
+                    expires_at.unwrap_or("(Kratos did not say)")
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A 5xx or a timeout: the secret may have been issued anyway (it was not retried).
+fn uncertain(e: &ApiError) -> bool {
+    matches!(e, ApiError::Transport(t) if t.is_timeout()) || matches!(e.status(), Some(500..=599))
+}
+
+fn recovery_error(e: &CallError, plan: &Plan, method: &str) -> AppError {
+    let CallError::Api(a) = e else {
+        return AppError::failed(e.to_string());
+    };
+    let text = a.text().to_ascii_lowercase();
+    let id = plan.identity.map(|i| i.to_string()).unwrap_or_default();
+    match a {
+        ApiError::Status { status: 404, .. } if text.contains("disabled") => AppError::failed(format!(
+            "recovery by {method} is disabled in Kratos: {a}"
         ))
         .with_hint(format!(
             "enable selfservice.methods.{method}.enabled, or try --method {}",
             if method == "code" { "link" } else { "code" }
         )),
-        KratosError::Api { status: 404, .. } if method == "code" => {
-            AppError::not_found(format!("identity {id} does not exist in Kratos ({e})"))
+        _ if method == "code" && a.is_kratos_not_found() => {
+            AppError::not_found(format!("identity {id} does not exist in Kratos ({a})"))
         }
-        KratosError::Api { status: 400, .. }
+        ApiError::Status { status: 400, .. }
             if method == "link" && text.contains("identity id does not exist") =>
         {
-            AppError::not_found(format!("identity {id} does not exist in Kratos ({e})"))
+            AppError::not_found(format!("identity {id} does not exist in Kratos ({a})"))
         }
-        KratosError::Transport { timeout: true, .. } | KratosError::Api { status: 500..=599, .. } => {
-            AppError::failed(format!(
-                "{e}; a recovery {method} may have been issued anyway (it was not retried, so at most one)"
-            ))
-            .with_hint("run recover again to issue a fresh one; any earlier one stays valid until it expires")
-        }
-        _ => e.into_app(),
+        _ if uncertain(a) => AppError::failed(format!(
+            "{a}; a recovery {method} may have been issued anyway (it was not retried, so at most one)"
+        ))
+        .with_hint("run recover again to issue a fresh one; any earlier one stays valid until it expires"),
+        _ => AppError::from(a.clone()),
     }
 }

@@ -3,47 +3,45 @@
 
 use serde_json::json;
 
-use super::{
-    Recorder, list_sessions, listing_json, look_identity, sessions_snapshot, who_from_listing,
-};
+use super::life::{Cx, list_sessions, look_identity, resolve};
+use super::{Recorder, count, listing_json, sessions_snapshot, who, who_from_listing};
 use crate::cli::SessionsArgs;
-use crate::context::{Ctx, parse_uuid};
-use crate::error::{Exit, Result};
+use crate::context::Ctx;
+use crate::error::{AppError, Exit, Result};
 use crate::kratos::paths;
 use crate::output;
-use crate::plan::Plan;
 
 pub async fn run(ctx: &Ctx, a: &SessionsArgs) -> Result<Exit> {
     ctx.reject_ids_output("sessions")?;
-    let id = parse_uuid(&a.identity, "--identity")?;
     let active = a.active.then_some(true);
     if ctx.dry_run() {
-        let mut p = Plan::new("sessions");
-        p.request(
-            ctx,
-            "GET",
-            &paths::identity_sessions(&id, active, crate::kratos::SESSION_PAGE_SIZE, None),
-            None,
-            "list every session with devices (more pages by offset only if X-Total-Count says so)",
-        )
-        .request(
-            ctx,
-            "GET",
-            &paths::identity(&id),
-            None,
-            "only if no session is listed: tell an unknown identity (404) from one without sessions",
-        );
-        p.print(ctx)?;
+        let base = ctx.kratos_base_for_plan();
+        output::line("dry run of `sessions`: it only reads; atoctl would send:");
+        output::line(&format!(
+            "  GET {base}{}",
+            match &a.identity {
+                crate::ids::IdentityRef::Id(id) =>
+                    paths::identity_sessions(*id, active, crate::kratos::SESSION_PAGE_SIZE, None),
+                crate::ids::IdentityRef::Identifier(i) => format!(
+                    "{} (then the sessions of the identity found)",
+                    paths::identities_by_identifier(i)
+                ),
+            }
+        ));
         return Ok(Exit::Ok);
     }
-    let k = ctx.kratos()?;
-    let listing = list_sessions(&k, &id, active).await?;
+    let cx = Cx::new(ctx, None, 8)?;
+    let target = resolve(&cx, Some(&a.identity))
+        .await?
+        .ok_or_else(|| AppError::usage("give --identity"))?;
+    let id = target.id;
+    let listing = list_sessions(&cx, id, active).await?;
     let label = if listing.sessions.is_empty() {
         // Kratos lists an unknown identity's sessions as 200 [] (reference §3).
-        let ident = look_identity(&k, &id).await?;
-        super::who(Some(&ident), &id)
+        let ident = look_identity(&cx, id).await?;
+        who(Some(&ident), id)
     } else {
-        who_from_listing(&listing, &id)
+        who_from_listing(&listing, id)
     };
     if !listing.complete {
         output::warn(&format!(
@@ -53,9 +51,12 @@ pub async fn run(ctx: &Ctx, a: &SessionsArgs) -> Result<Exit> {
         ));
     }
     if ctx.args.incident.is_some() {
-        let rec = Recorder::open(ctx, Some(&id), "sessions")?;
-        rec.record(vec![sessions_snapshot(&id, &listing, "on request")])
-            .await?;
+        let rec = Recorder::open(ctx, Some(&id.to_string()), "sessions")?;
+        let mut e = sessions_snapshot(id, &listing, "on request");
+        if let Some(i) = &target.resolved_from {
+            e.put("resolved_from", json!({"identifier": output::clean(i)}));
+        }
+        rec.record(vec![e]).await?;
     }
     if ctx.json() {
         let mut doc = listing_json(&listing);
@@ -65,8 +66,8 @@ pub async fn run(ctx: &Ctx, a: &SessionsArgs) -> Result<Exit> {
         output::line(&format!("{label} has no sessions"));
     } else {
         output::line(&format!(
-            "{} session(s) of {label}{}:",
-            listing.sessions.len(),
+            "{} of {label}{}:",
+            count(listing.sessions.len(), "session", "sessions"),
             if a.active { " (active only)" } else { "" }
         ));
         output::line(&super::sessions_table(&listing));

@@ -1,28 +1,46 @@
-//! Errors from the Ory admin APIs, each reduced to one clear line.
+//! Errors from the Ory admin APIs (Kratos and Hydra), each reduced to one clear line.
 //!
 //! Kratos answers errors with herodot's `{"error":{"code","status","message","reason",...}}`;
 //! the specific text is in `message` or in `reason` depending on the handler, so both are read.
 //! Hydra answers with the flat RFC 6749 `{"error","error_description"}`. The Ory Network edge
-//! (401/403/429) may answer with neither.
+//! (401/403/429), a proxy or a wrong base URL may answer with neither, and a 404 from one of
+//! those means nothing about the identity asked for: only Kratos's own not-found (the herodot
+//! shape) does.
+//!
+//! What an error means to the operator (exit code, hint naming a flag) is decided at the edge,
+//! in `crate::error`, not here.
 
 use std::fmt;
 
 use serde_json::Value;
 
-use crate::error::{AppError, Exit};
+use crate::http::{Answer, TransportError};
+
+/// Which API's error shape a body had.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// Kratos's herodot `ErrorContainer`.
+    Herodot,
+    /// Hydra's RFC 6749 error.
+    Rfc6749,
+    /// JSON of neither shape, or an empty body.
+    Other,
+}
 
 #[derive(Debug, Clone)]
-pub enum KratosError {
+pub enum ApiError {
     /// The server answered with an error status.
-    Api {
+    Status {
         status: u16,
         method: String,
         url: String,
         message: String,
         reason: Option<String>,
         error_id: Option<String>,
+        shape: Shape,
     },
-    /// A body that is not JSON where JSON was due (an HTML error page, a proxy, a wrong URL).
+    /// A body that is not JSON where JSON was due (an HTML error page, a proxy, a wrong URL,
+    /// the Ory edge).
     NotJson {
         status: u16,
         method: String,
@@ -35,30 +53,36 @@ pub enum KratosError {
         url: String,
         detail: String,
     },
-    /// No answer: refused, unreachable, timed out.
-    Transport {
+    /// An answer about another identity or session than the one asked for: not trusted.
+    Mismatch {
         method: String,
         url: String,
-        detail: String,
-        timeout: bool,
+        what: String,
     },
+    /// No usable answer at all.
+    Transport(TransportError),
 }
 
-impl KratosError {
-    pub fn status(&self) -> Option<u16> {
+impl From<TransportError> for ApiError {
+    fn from(e: TransportError) -> Self {
+        ApiError::Transport(e)
+    }
+}
+
+impl std::error::Error for ApiError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            KratosError::Api { status, .. } | KratosError::NotJson { status, .. } => Some(*status),
+            ApiError::Transport(e) => Some(e),
             _ => None,
         }
     }
+}
 
-    /// `message` and `reason` together, for matching on what the server said.
-    pub fn text(&self) -> String {
+impl ApiError {
+    pub fn status(&self) -> Option<u16> {
         match self {
-            KratosError::Api {
-                message, reason, ..
-            } => format!("{message} {}", reason.as_deref().unwrap_or("")),
-            _ => String::new(),
+            ApiError::Status { status, .. } | ApiError::NotJson { status, .. } => Some(*status),
+            _ => None,
         }
     }
 
@@ -66,27 +90,61 @@ impl KratosError {
         self.status() == Some(code)
     }
 
-    /// Builds the error for a non-success answer from its body.
-    pub fn from_answer(
+    /// A 404 in Kratos's own words: the resource asked for does not exist. Any other 404 (a
+    /// wrong base path, a proxy's page) says nothing about it.
+    pub fn is_kratos_not_found(&self) -> bool {
+        matches!(
+            self,
+            ApiError::Status {
+                status: 404,
+                shape: Shape::Herodot,
+                ..
+            }
+        )
+    }
+
+    /// `message` and `reason` together, for matching on what the server said.
+    pub fn text(&self) -> String {
+        match self {
+            ApiError::Status {
+                message, reason, ..
+            } => format!("{message} {}", reason.as_deref().unwrap_or("")),
+            _ => String::new(),
+        }
+    }
+
+    /// The error for an answer whose status was not the one expected.
+    pub fn from_answer(ans: &Answer) -> ApiError {
+        Self::from_parts(
+            ans.status,
+            &ans.method,
+            &ans.url,
+            ans.content_type(),
+            &ans.body,
+        )
+    }
+
+    pub fn from_parts(
         status: u16,
         method: &str,
         url: &str,
         content_type: Option<&str>,
         body: &[u8],
-    ) -> KratosError {
+    ) -> ApiError {
         let json: Option<Value> = serde_json::from_slice(body).ok();
         let Some(json) = json.filter(Value::is_object) else {
-            if body.is_empty() || status == 429 {
-                return KratosError::Api {
+            if body.is_empty() {
+                return ApiError::Status {
                     status,
                     method: method.into(),
                     url: url.into(),
                     message: default_message(status).into(),
                     reason: None,
                     error_id: None,
+                    shape: Shape::Other,
                 };
             }
-            return KratosError::NotJson {
+            return ApiError::NotJson {
                 status,
                 method: method.into(),
                 url: url.into(),
@@ -94,58 +152,60 @@ impl KratosError {
             };
         };
         let s = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_string);
-        let (message, reason, error_id) = match json.get("error") {
-            // herodot (Kratos)
-            Some(Value::Object(e)) => (
+        let (message, reason, error_id, shape) = match json.get("error") {
+            // herodot (Kratos): its `code` is the status itself.
+            Some(Value::Object(e)) if e.get("code").and_then(Value::as_u64).is_some() => (
                 s(e.get("message")),
                 s(e.get("reason")).filter(|r| !r.is_empty()),
                 s(e.get("id")),
+                Shape::Herodot,
+            ),
+            Some(Value::Object(e)) => (
+                s(e.get("message")),
+                s(e.get("reason")).filter(|r| !r.is_empty()),
+                None,
+                Shape::Other,
             ),
             // RFC 6749 (Hydra)
             Some(Value::String(code)) => (
                 Some(code.clone()),
                 s(json.get("error_description")).filter(|r| !r.is_empty()),
                 None,
+                Shape::Rfc6749,
             ),
-            _ => (s(json.get("message")), s(json.get("reason")), None),
+            _ => (
+                s(json.get("message")),
+                s(json.get("reason")),
+                None,
+                Shape::Other,
+            ),
         };
-        KratosError::Api {
+        ApiError::Status {
             status,
             method: method.into(),
             url: url.into(),
             message: message.unwrap_or_else(|| default_message(status).into()),
             reason,
             error_id,
+            shape,
         }
     }
 
-    /// The default mapping to an exit code and hint; steps map the statuses they expect
-    /// (404 → exit 3 …) themselves before falling back to this.
-    pub fn into_app(self) -> AppError {
-        let line = self.to_string();
-        if let Some(300..=399) = self.status() {
-            return AppError::failed(line).with_hint(
-                "the server redirected; atoctl never follows redirects: use the admin URL itself (the public port redirects admin paths)",
-            );
+    /// A body that did not decode into what was expected.
+    pub fn bad_body(ans: &Answer, detail: impl Into<String>) -> ApiError {
+        ApiError::BadBody {
+            method: ans.method.clone(),
+            url: ans.url.clone(),
+            detail: detail.into(),
         }
-        match &self {
-            KratosError::Api { status: 401, .. } | KratosError::Api { status: 403, .. } => {
-                AppError::failed(line).with_hint(
-                    "check the admin token (--kratos-token / KRATOS_ADMIN_TOKEN): Ory Network needs a project API key (ory_pat_… or ory_apikey_…), not a workspace key (ory_wak_…)",
-                )
-            }
-            KratosError::NotJson { .. } => AppError::failed(line).with_hint(
-                "is --kratos-admin-url the Kratos admin API (self-hosted admin port, usually 4434, or https://<slug>.projects.oryapis.com)?",
-            ),
-            KratosError::Transport { timeout: false, .. } => AppError::failed(line).with_hint(
-                "is Kratos running and is --kratos-admin-url / KRATOS_ADMIN_URL right?",
-            ),
-            KratosError::Transport { timeout: true, .. } => {
-                AppError::failed(line).with_hint("raise --timeout if the server is just slow")
-            }
-            KratosError::Api { status: 429, .. } => AppError::failed(line)
-                .with_hint("rate limited after retries; run again later or lower --concurrency/--rate"),
-            _ => AppError::new(Exit::Failed, line),
+    }
+
+    /// An answer about something else than what was asked.
+    pub fn mismatch(ans: &Answer, what: impl Into<String>) -> ApiError {
+        ApiError::Mismatch {
+            method: ans.method.clone(),
+            url: ans.url.clone(),
+            what: what.into(),
         }
     }
 }
@@ -163,16 +223,17 @@ fn default_message(status: u16) -> &'static str {
     }
 }
 
-impl fmt::Display for KratosError {
+impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            KratosError::Api {
+            ApiError::Status {
                 status,
                 method,
                 url,
                 message,
                 reason,
                 error_id,
+                ..
             } => {
                 write!(f, "{method} {url} answered {status}: {message}")?;
                 if let Some(r) = reason
@@ -185,7 +246,7 @@ impl fmt::Display for KratosError {
                 }
                 Ok(())
             }
-            KratosError::NotJson {
+            ApiError::NotJson {
                 status,
                 method,
                 url,
@@ -194,7 +255,7 @@ impl fmt::Display for KratosError {
                 f,
                 "{method} {url} answered {status} with {content_type}, not JSON"
             ),
-            KratosError::BadBody {
+            ApiError::BadBody {
                 method,
                 url,
                 detail,
@@ -202,12 +263,11 @@ impl fmt::Display for KratosError {
                 f,
                 "{method} {url} answered with a body atoctl cannot read: {detail}"
             ),
-            KratosError::Transport {
-                method,
-                url,
-                detail,
-                ..
-            } => write!(f, "{method} {url} failed: {detail}"),
+            ApiError::Mismatch { method, url, what } => write!(
+                f,
+                "{method} {url} answered about {what}: atoctl does not trust it and sent nothing more"
+            ),
+            ApiError::Transport(e) => e.fmt(f),
         }
     }
 }
@@ -219,31 +279,44 @@ mod tests {
     #[test]
     fn reads_reason_as_well_as_message() {
         let body = br#"{"error":{"code":404,"status":"Not Found","message":"Unable to locate the resource","reason":"could not find identity"}}"#;
-        let e = KratosError::from_answer(404, "POST", "u", Some("application/json"), body);
+        let e = ApiError::from_parts(404, "POST", "u", Some("application/json"), body);
         assert!(e.text().contains("could not find identity"));
         assert!(
             e.to_string()
                 .contains("Unable to locate the resource (could not find identity)")
         );
+        assert!(e.is_kratos_not_found());
+    }
+
+    #[test]
+    fn only_kratos_own_404_means_not_found() {
+        for (ct, body) in [
+            ("text/html", &b"<html>404 page not found</html>"[..]),
+            ("application/json", &br#"{"message":"no route"}"#[..]),
+            ("text/plain", &b""[..]),
+        ] {
+            let e = ApiError::from_parts(404, "GET", "u", Some(ct), body);
+            assert!(!e.is_kratos_not_found(), "{ct}");
+        }
     }
 
     #[test]
     fn hydra_flat_errors_are_read() {
         let body = br#"{"error":"invalid_request","error_description":"Invalid combination of query parameters."}"#;
-        let e = KratosError::from_answer(400, "DELETE", "u", Some("application/json"), body);
+        let e = ApiError::from_parts(400, "DELETE", "u", Some("application/json"), body);
         assert!(e.to_string().contains("Invalid combination"));
     }
 
     #[test]
     fn html_is_not_json() {
-        let e = KratosError::from_answer(
+        let e = ApiError::from_parts(
             502,
             "GET",
             "u",
             Some("text/html"),
             b"<html>bad gateway</html>",
         );
-        assert!(matches!(e, KratosError::NotJson { status: 502, .. }));
+        assert!(matches!(e, ApiError::NotJson { status: 502, .. }));
         assert!(!e.to_string().contains('\n'));
     }
 }

@@ -1,0 +1,779 @@
+//! The life of a changing step, in one place.
+//!
+//! Every step that changes something has the same life: **look** at the live state, **plan**
+//! the exact calls from what it saw, **confirm**, **act** (send the plan's calls, in order, and
+//! nothing else), **verify** (read the state again) and **record** the evidence in the journal.
+//! A step supplies only what is its own ([`Change`]): how to look, what to plan from what it
+//! saw, and how to judge the reads that verify. Everything else happens here, the same way for
+//! every step (as jj's transaction opens, changes and `finish`es in one place):
+//!
+//! - `--dry-run` prints the plan (the look's reads, which it does send, marked as such; the
+//!   calls; the verifying reads) and stops: nothing is changed or journaled. Without a Kratos
+//!   URL the plan is made from an assumed state, for CI.
+//! - Without a terminal and without `--yes`, a change is refused (exit 2) before anything is
+//!   sent. When a person was asked, the state is looked at again after the answer (they may
+//!   have taken minutes) and the plan rebuilt; if it changed, they are asked again.
+//! - Nothing to do is `skipped`, recorded with why.
+//! - Before the first call, the look's evidence (session snapshots) and a `started` entry are
+//!   appended and fsynced: a later run can tell a step cut off in the middle, and nothing is
+//!   destroyed before its evidence is on disk.
+//! - The last entry says what was done, what failed and what was not sent (`done`, `failed`,
+//!   `not_done`), whether the effect was `verified`, the `error` if any, and a `summary`: the
+//!   same keys for every step.
+//!
+//! A runner (a bulk revoke today, `respond` tomorrow) drives the same life with
+//! [`unattended`]: no prompt and no printing, the journal shared.
+
+use std::future::Future;
+
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+
+use super::Recorder;
+use crate::api::ApiError;
+use crate::context::Ctx;
+use crate::error::{AppError, Exit, Result};
+use crate::http::Trace;
+use crate::ids::{IdentityId, IdentityRef};
+use crate::journal::{Entry, Outcome, Pending};
+use crate::kratos::{Identity, SessionListing};
+use crate::output;
+use crate::plan::{Acted, Apis, Call, Check, Checks, Line, Phase, Service};
+
+/// What a step works with: the configuration and the API clients (absent for a dry run
+/// without a Kratos URL).
+pub struct Cx<'a> {
+    pub ctx: &'a Ctx,
+    apis: Option<Apis>,
+}
+
+impl<'a> Cx<'a> {
+    /// Clients for a real run (a missing Kratos URL is a usage error), remembering what they
+    /// send in `trace` when given.
+    pub fn new(ctx: &'a Ctx, trace: Option<Trace>, pool: usize) -> Result<Cx<'a>> {
+        Ok(Cx {
+            ctx,
+            apis: Some(ctx.apis(trace, pool)?),
+        })
+    }
+
+    pub fn apis(&self) -> Result<&Apis> {
+        self.apis.as_ref().ok_or_else(|| {
+            AppError::usage("no Kratos admin URL").with_hint(
+                "set KRATOS_ADMIN_URL or pass --kratos-admin-url, e.g. http://127.0.0.1:4434",
+            )
+        })
+    }
+
+    pub fn kratos(&self) -> Result<&crate::kratos::Client> {
+        Ok(&self.apis()?.kratos)
+    }
+
+    /// Whether Hydra is configured: OAuth2 grants are part of the plan.
+    pub fn has_hydra(&self) -> bool {
+        self.ctx.has_hydra()
+    }
+
+    pub fn hydra(&self) -> Result<Option<&crate::hydra::Client>> {
+        Ok(self.apis()?.hydra.as_ref())
+    }
+}
+
+/// The identity a step is about, resolved.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub id: IdentityId,
+    /// The login identifier it was found by, when the operator gave one.
+    pub resolved_from: Option<String>,
+}
+
+impl Target {
+    /// The journal's record of how the identity was found.
+    fn evidence(&self) -> Option<Value> {
+        self.resolved_from.as_ref().map(|i| {
+            json!({"identifier": output::clean(i), "by": "GET /admin/identities?credentials_identifier= (exact match)"})
+        })
+    }
+}
+
+/// What one step decided after looking.
+#[derive(Default)]
+pub struct Plan {
+    /// The identity the entries are about (revoke --session: the session's owner).
+    pub identity: Option<IdentityId>,
+    /// How people know the identity: "alice@example.com (5f1c…)".
+    pub label: String,
+    /// Nothing needs doing, and why.
+    pub skip: Option<String>,
+    /// The confirmation question.
+    pub question: String,
+    /// Shown on the terminal before the question (the sessions about to end).
+    pub preview: Option<String>,
+    /// Entries written (and fsynced) before the first call: what the calls destroy.
+    pub evidence: Vec<Entry>,
+    pub calls: Vec<Call>,
+    pub checks: Vec<Check>,
+    /// Said with a dry run and with the result.
+    pub notes: Vec<String>,
+    /// Evidence keys for every entry of the step (state before, method, …).
+    pub facts: Map<String, Value>,
+}
+
+impl Plan {
+    pub fn fact(&mut self, key: &str, value: impl Serialize) {
+        self.facts.insert(
+            key.into(),
+            serde_json::to_value(value).unwrap_or(Value::Null),
+        );
+    }
+
+    /// What is compared after a person answered: the question and the exact requests.
+    fn shape(&self) -> (Option<&String>, &String, Vec<Line>) {
+        (
+            self.skip.as_ref(),
+            &self.question,
+            self.calls.iter().map(Call::line).collect(),
+        )
+    }
+}
+
+/// How a step judges its act and the reads after it.
+pub struct Verdict {
+    /// The effect holds, read back from the server.
+    pub verified: bool,
+    /// The journal's one line.
+    pub summary: String,
+    /// The result for people (and the error line when the step failed).
+    pub message: String,
+    pub hint: Option<String>,
+    /// The exit code when the step failed (default 1).
+    pub exit: Exit,
+    /// The step's own evidence keys for the last entry.
+    pub evidence: Map<String, Value>,
+    /// Extra keys of the `-o json` result.
+    pub output: Map<String, Value>,
+    /// Said on stderr after the result (what the operator should still look at).
+    pub notes: Vec<String>,
+}
+
+impl Verdict {
+    pub fn new(verified: bool, summary: impl Into<String>, message: impl Into<String>) -> Verdict {
+        Verdict {
+            verified,
+            summary: summary.into(),
+            message: message.into(),
+            hint: None,
+            exit: Exit::Failed,
+            evidence: Map::new(),
+            output: Map::new(),
+            notes: Vec::new(),
+        }
+    }
+
+    pub fn evidence(mut self, key: &str, value: impl Serialize) -> Verdict {
+        self.evidence.insert(
+            key.into(),
+            serde_json::to_value(value).unwrap_or(Value::Null),
+        );
+        self
+    }
+
+    pub fn output(mut self, key: &str, value: impl Serialize) -> Verdict {
+        self.output.insert(
+            key.into(),
+            serde_json::to_value(value).unwrap_or(Value::Null),
+        );
+        self
+    }
+
+    pub fn hint(mut self, hint: impl Into<String>) -> Verdict {
+        self.hint = Some(hint.into());
+        self
+    }
+}
+
+/// How a step ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StepResult {
+    Ok,
+    Skipped,
+    /// The identity or session does not exist.
+    NotFound,
+    Failed,
+}
+
+impl StepResult {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StepResult::Ok => "ok",
+            StepResult::Skipped => "skipped",
+            StepResult::NotFound => "not_found",
+            StepResult::Failed => "failed",
+        }
+    }
+}
+
+/// Everything a run of a step produced, for its output.
+pub struct Finished<L> {
+    pub result: StepResult,
+    pub identity: Option<IdentityId>,
+    pub label: String,
+    pub journal: String,
+    pub look: L,
+    pub plan: Plan,
+    pub acted: Acted,
+    pub verdict: Verdict,
+}
+
+/// A changing step: what is its own in its life.
+#[allow(async_fn_in_trait)]
+pub trait Change {
+    /// What the step saw.
+    type Look;
+
+    /// The journal's step name (`revoke`, `lock`, …).
+    const STEP: &'static str;
+
+    /// The identity the step is about, as typed (the life resolves it), if any.
+    fn identity(&self) -> Option<&IdentityRef>;
+
+    /// What a refusal without confirmation names ("end sessions").
+    fn what(&self) -> &'static str;
+
+    /// Reads the live state.
+    fn look(
+        &self,
+        cx: &Cx<'_>,
+        target: Option<&Target>,
+    ) -> impl Future<Output = Result<Self::Look>>;
+
+    /// The state a dry run without a Kratos URL plans from (for CI), if the step has one.
+    fn assumed(&self, target: Option<&Target>) -> Option<Self::Look>;
+
+    /// The plan, from what the look saw.
+    fn plan(&self, cx: &Cx<'_>, target: Option<&Target>, look: &Self::Look) -> Result<Plan>;
+
+    /// Judges the act and the reads that verify it.
+    fn judge(&self, look: &Self::Look, plan: &Plan, acted: &Acted, checks: &Checks) -> Verdict;
+
+    /// Prints the result for the operator.
+    fn show(&self, ctx: &Ctx, done: &Finished<Self::Look>) -> Result<()> {
+        show_result(ctx, done)
+    }
+}
+
+/// Runs a step for an operator: confirmation, dry run, journal, output; the exit code.
+pub async fn run<C: Change>(ctx: &Ctx, step: C) -> Result<Exit> {
+    ctx.reject_ids_output(C::STEP)?;
+    if !ctx.dry_run() {
+        ctx.ensure_may_change(step.what())?;
+    }
+    if ctx.dry_run() && ctx.args.kratos_admin_url.is_none() {
+        return dry_run_assumed(ctx, &step);
+    }
+    let trace = ctx.dry_run().then(Trace::default);
+    let cx = Cx::new(ctx, trace.clone(), 8)?;
+    let target = resolve(&cx, step.identity()).await?;
+    let mut look = step.look(&cx, target.as_ref()).await?;
+    let mut plan = step.plan(&cx, target.as_ref(), &look)?;
+    if ctx.dry_run() {
+        let looked = trace
+            .map(|t| std::mem::take(&mut *crate::lock(&t)))
+            .unwrap_or_default();
+        return print_dry_run(ctx, C::STEP, &looked, &plan, None);
+    }
+    for round in 0.. {
+        if plan.skip.is_some() {
+            break;
+        }
+        if let Some(p) = &plan.preview
+            && ctx.interactive
+            && !ctx.args.yes
+        {
+            output::note_block(p);
+        }
+        if !ctx.confirm(&plan.question)? {
+            break;
+        }
+        // A person answered, maybe minutes later: plan again from what is there now.
+        let again = step.look(&cx, target.as_ref()).await?;
+        let replan = step.plan(&cx, target.as_ref(), &again)?;
+        let same = replan.shape() == plan.shape();
+        look = again;
+        plan = replan;
+        if same {
+            break;
+        }
+        if round == 2 {
+            return Err(AppError::failed(
+                "the state keeps changing while you are asked; nothing was changed",
+            )
+            .with_hint("someone else is working on this identity: coordinate, then run again"));
+        }
+        output::warn("the state changed while you were deciding; here is the new plan");
+    }
+    let rec = Recorder::open(
+        ctx,
+        plan.identity.map(|i| i.to_string()).as_deref(),
+        C::STEP,
+    )?;
+    let finished = if let Some(why) = plan.skip.clone() {
+        skip(&rec, &step, target.as_ref(), look, plan, why, Commit::Wait)
+            .await?
+            .0
+    } else {
+        perform(&cx, &rec, &step, target.as_ref(), look, plan, Commit::Wait)
+            .await?
+            .0
+    };
+    step.show(ctx, &finished)?;
+    for note in finished.plan.notes.iter().chain(&finished.verdict.notes) {
+        output::note(note);
+    }
+    finish_exit(finished)
+}
+
+/// Runs a step for a runner (a bulk run): no prompt, no printing, the journal shared; a
+/// failure before any change is recorded as the step's failed entry. The last entry is handed
+/// to the journal without waiting for its fsync (`Pending`): the caller awaits it before it
+/// claims anything.
+pub async fn unattended<C: Change>(
+    cx: &Cx<'_>,
+    rec: &Recorder,
+    step: &C,
+) -> (
+    StepResult,
+    String,
+    Option<Finished<C::Look>>,
+    Option<Pending>,
+) {
+    let planned = async {
+        let target = resolve(cx, step.identity()).await?;
+        let look = step.look(cx, target.as_ref()).await?;
+        let plan = step.plan(cx, target.as_ref(), &look)?;
+        Ok::<_, AppError>((target, look, plan))
+    }
+    .await;
+    let (target, look, plan) = match planned {
+        Ok(x) => x,
+        Err(e) => {
+            let result = if e.exit == Exit::NotFound {
+                StepResult::NotFound
+            } else {
+                StepResult::Failed
+            };
+            let id = match step.identity() {
+                Some(IdentityRef::Id(i)) => Some(i.to_string()),
+                _ => None,
+            };
+            let mut entry = Entry::new(C::STEP, id.as_deref(), Outcome::Failed)
+                .with(
+                    "summary",
+                    format!("{} {}: {}", C::STEP, result.as_str(), e.line_plain()),
+                )
+                .with("error", e.line_plain());
+            if let Some(IdentityRef::Identifier(i)) = step.identity() {
+                entry.put("identifier", output::clean(i));
+            }
+            let pending = rec.writer.submit(vec![entry]);
+            return (result, e.line_plain(), None, Some(pending));
+        }
+    };
+    let done = match plan.skip.clone() {
+        Some(why) => skip(rec, step, target.as_ref(), look, plan, why, Commit::Defer).await,
+        None => perform(cx, rec, step, target.as_ref(), look, plan, Commit::Defer).await,
+    };
+    match done {
+        Ok((f, pending)) => {
+            let detail = f.verdict.message.clone();
+            (f.result, detail, Some(f), pending)
+        }
+        Err(e) => (StepResult::Failed, e.line_plain(), None, None),
+    }
+}
+
+/// Whether the last entry is awaited on disk before returning.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Commit {
+    Wait,
+    Defer,
+}
+
+async fn write(rec: &Recorder, entries: Vec<Entry>, commit: Commit) -> Result<Option<Pending>> {
+    match commit {
+        Commit::Wait => rec.record(entries).await.map(|_| None),
+        Commit::Defer => Ok(Some(rec.writer.submit(entries))),
+    }
+}
+
+/// Every entry of the step starts alike: step, identity, outcome, how it was found, its facts.
+fn entry(step: &str, target: Option<&Target>, plan: &Plan, outcome: Outcome) -> Entry {
+    let mut e = Entry::new(
+        step,
+        plan.identity.map(|i| i.to_string()).as_deref(),
+        outcome,
+    );
+    if let Some(r) = target.and_then(Target::evidence) {
+        e.put("resolved_from", r);
+    }
+    for (k, v) in &plan.facts {
+        e.evidence.insert(k.clone(), v.clone());
+    }
+    e
+}
+
+async fn skip<C: Change>(
+    rec: &Recorder,
+    step: &C,
+    target: Option<&Target>,
+    look: C::Look,
+    plan: Plan,
+    why: String,
+    commit: Commit,
+) -> Result<(Finished<C::Look>, Option<Pending>)> {
+    let _ = step;
+    let e = entry(C::STEP, target, &plan, Outcome::Skipped)
+        .with("summary", format!("nothing to do: {why}"));
+    let pending = write(rec, vec![e], commit).await?;
+    Ok((
+        Finished {
+            result: StepResult::Skipped,
+            identity: plan.identity,
+            label: plan.label.clone(),
+            journal: rec.path.clone(),
+            look,
+            verdict: Verdict::new(
+                true,
+                format!("nothing to do: {why}"),
+                format!("nothing to do: {why}"),
+            ),
+            plan,
+            acted: Acted::default(),
+        },
+        pending,
+    ))
+}
+
+async fn perform<C: Change>(
+    cx: &Cx<'_>,
+    rec: &Recorder,
+    step: &C,
+    target: Option<&Target>,
+    look: C::Look,
+    mut plan: Plan,
+    commit: Commit,
+) -> Result<(Finished<C::Look>, Option<Pending>)> {
+    let apis = cx.apis()?;
+    // Evidence first, and the mark that the step begins, in one fsynced append.
+    let mut first = std::mem::take(&mut plan.evidence);
+    first.push(
+        entry(C::STEP, target, &plan, Outcome::Started)
+            .with(
+                "summary",
+                format!("{} began: {} call(s) planned", C::STEP, plan.calls.len()),
+            )
+            .with(
+                "plan",
+                plan.calls
+                    .iter()
+                    .map(|c| {
+                        let l = c.line();
+                        format!("{} {}", l.method, l.path)
+                    })
+                    .collect::<Vec<_>>(),
+            ),
+    );
+    rec.record(first).await?;
+    let acted = Acted::perform(&plan.calls, apis).await;
+    let checks = Checks::perform(&plan.checks, apis).await;
+    let verdict = step.judge(&look, &plan, &acted, &checks);
+    let ok = acted.all_ok() && verdict.verified;
+    let mut e = entry(
+        C::STEP,
+        target,
+        &plan,
+        if ok { Outcome::Ok } else { Outcome::Failed },
+    )
+    .with("summary", &verdict.summary)
+    .with("verified", verdict.verified);
+    e.evidence.extend(acted.evidence());
+    if let Some(err) = acted.first_error() {
+        e.put("error", output::clean(&err));
+    }
+    for (k, v) in &verdict.evidence {
+        e.evidence.insert(k.clone(), v.clone());
+    }
+    let pending = write(rec, vec![e], commit).await?;
+    Ok((
+        Finished {
+            result: if ok {
+                StepResult::Ok
+            } else {
+                StepResult::Failed
+            },
+            identity: plan.identity,
+            label: plan.label.clone(),
+            journal: rec.path.clone(),
+            look,
+            plan,
+            acted,
+            verdict,
+        },
+        pending,
+    ))
+}
+
+/// The exit code of a finished step: a failure is an error carrying the verdict's message.
+fn finish_exit<L>(f: Finished<L>) -> Result<Exit> {
+    match f.result {
+        StepResult::Ok | StepResult::Skipped => Ok(Exit::Ok),
+        StepResult::NotFound => Err(AppError::not_found(f.verdict.message)),
+        StepResult::Failed => {
+            let e = AppError::new(f.verdict.exit, f.verdict.message);
+            Err(match f.verdict.hint {
+                Some(h) => e.with_hint(h),
+                None => e,
+            })
+        }
+    }
+}
+
+/// The default output: one sentence for people, or one JSON document with `identity`,
+/// `result`, `message`, `journal` and the verdict's extra keys. A failure prints nothing here:
+/// its message is the error line.
+pub fn show_result<L>(ctx: &Ctx, f: &Finished<L>) -> Result<()> {
+    if f.result == StepResult::Failed {
+        return Ok(());
+    }
+    if ctx.json() {
+        let mut doc = Map::new();
+        doc.insert("identity".into(), json!(f.identity));
+        doc.insert("result".into(), json!(f.result.as_str()));
+        doc.insert("message".into(), json!(f.verdict.message));
+        doc.insert("journal".into(), json!(f.journal));
+        for (k, v) in &f.verdict.output {
+            doc.insert(k.clone(), v.clone());
+        }
+        output::print_json(&Value::Object(doc))
+    } else {
+        output::line(&format!("{}: {}", f.label, f.verdict.message));
+        Ok(())
+    }
+}
+
+/// Finds the identity a step is about: an id as given, a login identifier by exact match.
+pub async fn resolve(cx: &Cx<'_>, r: Option<&IdentityRef>) -> Result<Option<Target>> {
+    let Some(r) = r else { return Ok(None) };
+    match r {
+        IdentityRef::Id(id) => Ok(Some(Target {
+            id: *id,
+            resolved_from: None,
+        })),
+        IdentityRef::Identifier(ident) => {
+            let found = cx
+                .kratos()?
+                .find_by_identifier(ident)
+                .await
+                .map_err(AppError::from)?;
+            let shown = output::clean(ident);
+            let ids: Vec<IdentityId> = found
+                .iter()
+                .filter_map(|i| i.id.as_deref())
+                .filter_map(|s| s.parse::<IdentityId>().ok())
+                .collect();
+            match ids.as_slice() {
+                [] => Err(AppError::not_found(format!(
+                    "no identity has the login identifier {shown:?} in Kratos (exact match); nothing was changed"
+                ))
+                .with_hint("check the spelling, or give the identity's UUID")),
+                [one] => Ok(Some(Target {
+                    id: *one,
+                    resolved_from: Some(ident.clone()),
+                })),
+                many => Err(AppError::failed(format!(
+                    "{} identities have the login identifier {shown:?}: {}; nothing was changed",
+                    many.len(),
+                    many.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(", ")
+                ))
+                .with_hint("give the identity's UUID")),
+            }
+        }
+    }
+}
+
+/// A dry run without a Kratos URL: the plan from the state the step assumes.
+fn dry_run_assumed<C: Change>(ctx: &Ctx, step: &C) -> Result<Exit> {
+    let target = step.identity().map(|r| match r {
+        IdentityRef::Id(id) => Target {
+            id: *id,
+            resolved_from: None,
+        },
+        IdentityRef::Identifier(i) => Target {
+            id: IdentityId(uuid::Uuid::nil()),
+            resolved_from: Some(i.clone()),
+        },
+    });
+    let Some(look) = step.assumed(target.as_ref()) else {
+        return Err(AppError::usage(format!(
+            "a dry run of {} reads the live state to plan: it needs the Kratos admin URL",
+            C::STEP
+        ))
+        .with_hint("set KRATOS_ADMIN_URL or pass --kratos-admin-url"));
+    };
+    let cx = Cx { ctx, apis: None };
+    let plan = step.plan(&cx, target.as_ref(), &look)?;
+    let mut assumption = String::from(
+        "no Kratos admin URL: nothing was read; this plan assumes an active identity with sessions and a password, and the real plan follows what atoctl reads",
+    );
+    if let Some(Target {
+        resolved_from: Some(i),
+        ..
+    }) = &target
+    {
+        assumption.push_str(&format!(
+            "; the identity {:?} is found first with GET /admin/identities?credentials_identifier= (shown here as the nil UUID)",
+            output::clean(i)
+        ));
+    }
+    print_dry_run(ctx, C::STEP, &[], &plan, Some(&assumption))
+}
+
+/// Prints a plan: the reads made to build it (sent), the calls and the verifying reads (not
+/// sent). JSON: one document with every request, each marked with its phase.
+fn print_dry_run(
+    ctx: &Ctx,
+    step: &str,
+    looked: &[(String, String)],
+    plan: &Plan,
+    assumption: Option<&str>,
+) -> Result<Exit> {
+    let base = |s: Service| match s {
+        Service::Kratos => ctx.kratos_base_for_plan(),
+        Service::Hydra => ctx
+            .hydra_base_for_plan()
+            .unwrap_or_else(|| "$HYDRA_ADMIN_URL".into()),
+    };
+    let kratos = ctx.kratos_base_for_plan();
+    let mut requests: Vec<Value> = looked
+        .iter()
+        .map(|(m, p)| {
+            // The look's reads go to Kratos, or to Hydra for its consent listing.
+            let svc = if p.starts_with("/admin/oauth2/") {
+                Service::Hydra
+            } else {
+                Service::Kratos
+            };
+            json!({"phase": Phase::Look, "service": svc, "method": m, "path": p, "url": format!("{}{p}", base(svc))})
+        })
+        .collect();
+    let mut push = |phase: Phase, l: &Line, purpose: &str| {
+        let mut v = json!({"phase": phase, "service": l.service, "method": l.method, "path": l.path,
+            "url": format!("{}{}", base(l.service), l.path), "purpose": purpose});
+        if let Some(b) = &l.body {
+            v["body"] = b.clone();
+        }
+        requests.push(v);
+    };
+    for c in &plan.calls {
+        push(Phase::Act, &c.line(), &c.purpose);
+    }
+    for c in &plan.checks {
+        push(Phase::Verify, &c.line(), "verify");
+    }
+    let mut notes = plan.notes.clone();
+    if let Some(a) = assumption {
+        notes.insert(0, a.to_string());
+    }
+    if ctx.json() {
+        output::print_json(&json!({
+            "dry_run": true,
+            "step": step,
+            "identity": plan.identity,
+            "skip": plan.skip,
+            "question": plan.question,
+            "requests": requests,
+            "notes": notes,
+        }))?;
+        return Ok(Exit::Ok);
+    }
+    output::line(&format!(
+        "dry run of `{step}` for {}: nothing is changed or journaled.",
+        plan.label
+    ));
+    let _ = kratos;
+    let mut n = 0;
+    let mut section = |title: &str, phase: Phase| {
+        let mine: Vec<&Value> = requests
+            .iter()
+            .filter(|r| r["phase"] == json!(phase))
+            .collect();
+        if mine.is_empty() {
+            return;
+        }
+        output::line(title);
+        for r in mine {
+            n += 1;
+            output::line(&format!(
+                "{n:>3}. {:<6} {}",
+                r["method"].as_str().unwrap_or_default(),
+                r["url"].as_str().unwrap_or_default()
+            ));
+            if let Some(b) = r.get("body") {
+                let body = serde_json::to_string_pretty(b).unwrap_or_default();
+                for l in body.lines() {
+                    output::line(&format!("            {l}"));
+                }
+            }
+            if let Some(p) = r.get("purpose").and_then(Value::as_str)
+                && phase == Phase::Act
+            {
+                output::line(&format!("       ↳ {p}"));
+            }
+        }
+    };
+    section("read to make this plan (sent, reads only):", Phase::Look);
+    match &plan.skip {
+        Some(why) => output::line(&format!(
+            "nothing to do: {why}; atoctl would send no change"
+        )),
+        None => {
+            section("would send, in this order:", Phase::Act);
+            section("then read again to verify:", Phase::Verify);
+        }
+    }
+    for note in &notes {
+        output::line(&format!("note: {note}"));
+    }
+    Ok(Exit::Ok)
+}
+
+/// Reads the identity; Kratos's own 404 means it does not exist (exit 3).
+pub async fn look_identity(cx: &Cx<'_>, id: IdentityId) -> Result<Identity> {
+    cx.kratos()?
+        .get_identity(id)
+        .await
+        .map_err(|e| identity_error(e, id))
+}
+
+/// Lists sessions (all, or by the database-level `active` filter).
+pub async fn list_sessions(
+    cx: &Cx<'_>,
+    id: IdentityId,
+    active: Option<bool>,
+) -> Result<SessionListing> {
+    cx.kratos()?
+        .list_identity_sessions(id, active)
+        .await
+        .map_err(AppError::from)
+}
+
+/// Maps an error from an identity route: only Kratos's own 404 is "no such identity" (exit 3);
+/// any other 404 (a wrong base path, a proxy's page) is exit 1 naming the URL.
+pub fn identity_error(e: ApiError, id: IdentityId) -> AppError {
+    if e.is_kratos_not_found() {
+        AppError::not_found(format!("identity {id} does not exist in Kratos")).caused_by(e)
+    } else {
+        AppError::from(e)
+    }
+}
