@@ -5,7 +5,7 @@ fn main() {
     let code = match atoctl::run(cli) {
         Ok(exit) => exit.code(),
         Err(e) => {
-            eprintln!("{}", e.line());
+            atoctl::output::error(&e);
             e.exit.code()
         }
     };

@@ -61,6 +61,12 @@ pub fn note(msg: &str) {
     let _ = writeln!(err, "atoctl: {msg}");
 }
 
+/// Prints the error that ends the command: one line, `atoctl: error: …`.
+pub fn error(e: &crate::error::AppError) {
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(err, "{}", e.line());
+}
+
 /// Prints a block of text for the operator on stderr (a table shown before a confirmation).
 pub fn note_block(text: &str) {
     let mut err = std::io::stderr().lock();

@@ -390,3 +390,135 @@ fn a_redirect_answer_is_an_error_that_points_at_the_admin_url() {
     assert!(r.error_line().contains("redirect"), "{}", r.stderr);
     assert_eq!(env.kratos.requests().len(), 1, "a redirect was retried");
 }
+
+/// The Ory edge's 401/403 need not be JSON: the token hint comes all the same.
+#[test]
+fn an_unauthorized_answer_that_is_not_json_points_at_the_token_too() {
+    let env = Env::new(Flavour::Current);
+    let id = victim(&env, "a@example.com", 1);
+    for (status, ct, body) in [
+        (401, "text/plain", "Unauthorized"),
+        (403, "text/html", "<html><body>403 Forbidden</body></html>"),
+    ] {
+        env.kratos.inject(Fault::new(FaultKind::Raw {
+            status,
+            content_type: ct.into(),
+            body: body.into(),
+        }));
+        let r = env.run(&["lock", "--identity", &id, "--yes"]);
+        assert_eq!(r.code, 1, "{status}: {r:?}");
+        assert!(
+            r.error_line().contains("admin token"),
+            "{status}: {}",
+            r.stderr
+        );
+    }
+    assert!(env.writes().is_empty());
+}
+
+/// Only Kratos's own 404 means "no such identity": a proxy's page or a wrong base path is exit 1
+/// naming the URL, and a bulk run does not turn it into a list of missing identities.
+#[test]
+fn a_404_that_is_not_kratos_own_is_an_error_not_a_missing_identity() {
+    let env = Env::new(Flavour::Current);
+    let id = env
+        .kratos
+        .add_identity(IdentitySeed::new("a@example.com").password("pw"));
+    env.kratos
+        .inject(Fault::new(FaultKind::Html(404)).on("GET", "/admin/identities/"));
+    let r = env.run(&["lock", "--identity", &id, "--yes"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    let line = r.error_line();
+    assert!(line.contains(&format!("/admin/identities/{id}")), "{line}");
+    assert!(line.contains("Kratos admin API"), "{line}");
+    // In bulk: the empty listing is followed by a GET of each identity; every one is answered
+    // by the proxy's page.
+    let ids: Vec<String> = (0..3)
+        .map(|i| {
+            env.kratos
+                .add_identity(IdentitySeed::new(&format!("b{i}@example.com")).password("pw"))
+        })
+        .collect();
+    env.kratos.inject(
+        Fault::new(FaultKind::Html(404))
+            .on("GET", "/admin/identities/")
+            .times(100),
+    );
+    let r = env.run_stdin(
+        &["revoke", "--stdin", "--yes", "-o", "json"],
+        &ids.join("\n"),
+    );
+    assert_eq!(r.code, 1, "{r:?}");
+    let doc = r.json();
+    assert_eq!(doc["summary"]["not_found"], 0);
+    assert_eq!(doc["summary"]["failed"], 3);
+}
+
+/// An answer about another identity or session than the one asked for is not trusted: exit 1,
+/// nothing more sent.
+#[test]
+fn an_answer_about_another_identity_is_not_trusted() {
+    let env = Env::new(Flavour::Current);
+    let id = victim(&env, "a@example.com", 1);
+    let other = victim(&env, "b@example.com", 1);
+    let body = env.kratos.identity_json(&other).unwrap().to_string();
+    env.kratos.inject(
+        Fault::new(FaultKind::Raw {
+            status: 200,
+            content_type: "application/json".into(),
+            body,
+        })
+        .on("GET", &format!("/admin/identities/{id}")),
+    );
+    let r = env.run(&["lock", "--identity", &id, "--yes"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(
+        r.error_line()
+            .contains(&format!("identity {other} instead of {id}")),
+        "{}",
+        r.stderr
+    );
+    assert!(env.writes().is_empty(), "{:?}", env.writes());
+    let sid = env.kratos.sessions_of(&id)[0].id.clone();
+    let other_sid = env.kratos.sessions_of(&other)[0].id.clone();
+    env.kratos.inject(
+        Fault::new(FaultKind::Raw {
+            status: 200,
+            content_type: "application/json".into(),
+            body: serde_json::json!({"id": other_sid, "active": true, "identity": {"id": other}})
+                .to_string(),
+        })
+        .on("GET", &format!("/admin/sessions/{sid}")),
+    );
+    let r = env.run(&["revoke", "--session", &sid, "--yes"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(env.writes().is_empty(), "{:?}", env.writes());
+}
+
+/// Under `docker exec` or `kubectl exec` neither USER nor LOGNAME is set: the operator is the
+/// user's name from the system's user database.
+#[test]
+fn the_operator_comes_from_the_user_database_when_the_environment_names_none() {
+    let env = Env::new(Flavour::Current);
+    let id = victim(&env, "a@example.com", 1);
+    let expected = std::process::Command::new("id")
+        .arg("-un")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default();
+    if expected.is_empty() {
+        eprintln!("no `id -un` here: skipped");
+        return;
+    }
+    let r = run(env
+        .cmd()
+        .env_remove("ATOCTL_OPERATOR")
+        .env_remove("USER")
+        .env_remove("LOGNAME")
+        .env_remove("USERNAME")
+        .args(["lock", "--identity", &id, "--yes"]));
+    assert_eq!(r.code, 0, "{r:?}");
+    let last = env.records().pop().unwrap();
+    assert_eq!(last["operator"], serde_json::json!(expected));
+    assert!(!r.stderr.contains("no operator name"), "{}", r.stderr);
+}

@@ -1024,3 +1024,297 @@ fn on_a_terminal_a_change_is_asked_for_and_no_means_nothing_changes() {
     assert_eq!(yes.code, 0, "{yes:?}");
     assert_eq!(env.kratos.identity_json(&id).unwrap()["state"], "inactive");
 }
+
+// ---------------------------------------------------------------- evidence never lost
+
+/// Kratos's DELETE …/sessions removes every row of the identity, soft-revoked and expired ones
+/// with their devices too. `unlock` used to record only the live ones before it.
+#[test]
+fn unlock_records_every_row_the_delete_removes_not_only_the_live_ones() {
+    for flavour in FLAVOURS {
+        let env = Env::new(flavour);
+        let id = env.kratos.add_identity(
+            IdentitySeed::new("locked@example.com")
+                .password("pw")
+                .inactive(),
+        );
+        env.kratos.add_session(
+            &id,
+            SessionSeed::new().device("192.0.2.10", "live-device", "Oslo, NO"),
+        );
+        env.kratos.add_session(
+            &id,
+            SessionSeed::new()
+                .revoked()
+                .device("192.0.2.11", "revoked-device", "Lima, PE"),
+        );
+        env.kratos.add_session(
+            &id,
+            SessionSeed::new()
+                .expired()
+                .device("192.0.2.12", "expired-device", "Pune, IN"),
+        );
+        let r = env.run(&["unlock", "--identity", &id, "--yes"]);
+        assert_eq!(r.code, 0, "{flavour:?}: {r:?}");
+        assert!(
+            env.kratos.sessions_of(&id).is_empty(),
+            "Kratos deleted every row"
+        );
+        let recs = env.records();
+        let snap = recs
+            .iter()
+            .find(|r| r["step"] == "sessions")
+            .expect("a snapshot before the delete");
+        let agents: Vec<&str> = snap["sessions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["devices"][0]["user_agent"].as_str().unwrap())
+            .collect();
+        for a in ["live-device", "revoked-device", "expired-device"] {
+            assert!(
+                agents.contains(&a),
+                "{flavour:?}: {a} not recorded: {agents:?}"
+            );
+        }
+        let last = recs.last().unwrap();
+        assert_eq!(last["step"], "unlock");
+        assert_eq!(last["revived_sessions_ended_first"], 1);
+        assert_eq!(last["sessions_deleted"], 3);
+    }
+}
+
+/// A session ended with `revoke --session` stays in Kratos as evidence; a later `revoke
+/// --identity` deletes that row too: it is in the snapshot, and it is not counted as ended again.
+#[test]
+fn revoke_counts_only_live_sessions_as_ended_and_records_the_retained_rows() {
+    let env = Env::new(Flavour::Current);
+    let id = victim(&env, "kept@example.com", 3);
+    let kept = env.kratos.sessions_of(&id)[0].id.clone();
+    let r = env.run(&["revoke", "--session", &kept, "--yes"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let r = env.run(&["revoke", "--identity", &id, "--yes", "-o", "json"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(r.json()["sessions_ended"], 2);
+    let recs = env.records();
+    let last = recs.last().unwrap();
+    assert_eq!(last["sessions_ended"], 2);
+    assert_eq!(last["sessions_deleted"], 3);
+    let snap = recs.iter().rev().find(|r| r["step"] == "sessions").unwrap();
+    let ids: Vec<&str> = snap["sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_str().unwrap())
+        .collect();
+    assert!(ids.contains(&kept.as_str()), "the retained row is recorded");
+    assert_eq!(ids.len(), 3);
+}
+
+/// A lock whose state change fails still ends the sessions and grants, then says exactly what
+/// holds and exits 1.
+#[test]
+fn lock_ends_the_sessions_even_when_setting_the_state_fails() {
+    let env = Env::new(Flavour::Current);
+    let id = victim(&env, "stuck@example.com", 2);
+    env.kratos.add_consent(&id, "mail-client");
+    env.kratos.inject(
+        Fault::new(FaultKind::Status(500))
+            .on("PATCH", "/admin/identities/")
+            .times(10),
+    );
+    let r = run(env.cmd().env("HYDRA_ADMIN_URL", env.kratos.url()).args([
+        "lock",
+        "--identity",
+        &id,
+        "--yes",
+    ]));
+    assert_eq!(r.code, 1, "{r:?}");
+    let line = r.error_line();
+    assert!(line.contains("could NOT be set inactive"), "{line}");
+    assert!(line.contains("ended 2 sessions"), "{line}");
+    assert!(
+        env.kratos.sessions_of(&id).is_empty(),
+        "sessions ended anyway"
+    );
+    assert_eq!(env.kratos.consents_of(&id), 0, "grants revoked anyway");
+    assert_eq!(env.kratos.identity_json(&id).unwrap()["state"], "active");
+    let last = env.records().pop().unwrap();
+    assert_eq!(last["outcome"], "failed");
+    assert_eq!(last["verified"], false);
+    assert_eq!(last["state_after"], "active");
+    assert!(
+        last["done"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d.as_str().unwrap().starts_with("DELETE /admin/identities/"))
+    );
+    assert!(
+        last["failed"][0]["request"]
+            .as_str()
+            .unwrap()
+            .starts_with("PATCH ")
+    );
+}
+
+/// A step began (its evidence and a `started` mark are on disk) before its first change; a runner
+/// reads from the journal whether it finished.
+#[test]
+fn every_changing_step_marks_its_start_before_its_first_change() {
+    let env = Env::new(Flavour::Current);
+    let id = victim(&env, "marks@example.com", 1);
+    for step in ["disable-password", "lock", "unlock", "recover", "revoke"] {
+        let r = env.run(&[step, "--identity", &id, "--yes"]);
+        assert_eq!(r.code, 0, "{step}: {r:?}");
+    }
+    let recs = env.records();
+    for step in ["disable-password", "lock", "unlock", "recover"] {
+        let mine: Vec<&str> = recs
+            .iter()
+            .filter(|r| r["step"] == step)
+            .map(|r| r["outcome"].as_str().unwrap())
+            .collect();
+        assert_eq!(mine, ["started", "ok"], "{step}");
+        let started = recs
+            .iter()
+            .find(|r| r["step"] == step && r["outcome"] == "started")
+            .unwrap();
+        assert!(
+            started["plan"].as_array().is_some_and(|p| !p.is_empty()),
+            "{step}"
+        );
+    }
+    // Nothing left to revoke after the lock: skipped, and a skip has no start.
+    let revokes: Vec<&str> = recs
+        .iter()
+        .filter(|r| r["step"] == "revoke")
+        .map(|r| r["outcome"].as_str().unwrap())
+        .collect();
+    assert_eq!(revokes, ["skipped"]);
+}
+
+// ---------------------------------------------------------------- identities by e-mail
+
+#[test]
+fn every_identity_option_takes_a_login_identifier_and_the_journal_says_how_it_was_found() {
+    for flavour in FLAVOURS {
+        let env = Env::new(flavour);
+        let id = victim(&env, "Alice@Example.com", 2);
+        let r = env.run(&[
+            "revoke",
+            "--identity",
+            "alice@example.com",
+            "--yes",
+            "-o",
+            "json",
+        ]);
+        assert_eq!(r.code, 0, "{flavour:?}: {r:?}");
+        assert_eq!(r.json()["identity"], json!(id));
+        assert!(env.kratos.sessions_of(&id).is_empty());
+        let last = env.records().pop().unwrap();
+        assert_eq!(last["identity"], json!(id));
+        assert_eq!(
+            last["resolved_from"]["identifier"], "alice@example.com",
+            "{flavour:?}"
+        );
+        let r = env.run(&["sessions", "--identity", "alice@example.com"]);
+        assert_eq!(r.code, 0, "{r:?}");
+        let r = env.run(&["lock", "--identity", "alice@example.com", "--yes"]);
+        assert_eq!(r.code, 0, "{r:?}");
+        assert_eq!(env.kratos.identity_json(&id).unwrap()["state"], "inactive");
+    }
+}
+
+#[test]
+fn bulk_revoke_takes_login_identifiers_too() {
+    let env = Env::new(Flavour::Current);
+    let a = victim(&env, "one@example.com", 1);
+    let b = victim(&env, "two@example.com", 2);
+    let r = env.run_stdin(
+        &["revoke", "--stdin", "--yes", "-o", "json"],
+        &format!("one@example.com\n{b}\nnobody@example.com\n"),
+    );
+    assert_eq!(r.code, 1, "{r:?}");
+    let doc = r.json();
+    assert_eq!(doc["summary"]["ok"], 2);
+    assert_eq!(doc["summary"]["not_found"], 1);
+    assert_eq!(doc["summary"]["sessions_ended"], 3);
+    assert_eq!(doc["failed"], json!(["nobody@example.com"]));
+    assert!(env.kratos.sessions_of(&a).is_empty() && env.kratos.sessions_of(&b).is_empty());
+    let recs = env.records();
+    assert!(recs.iter().any(
+        |r| r["identity"] == json!(a) && r["resolved_from"]["identifier"] == "one@example.com"
+    ));
+    assert!(
+        recs.iter()
+            .any(|r| r["identifier"] == "nobody@example.com" && r["outcome"] == "failed")
+    );
+    assert_eq!(env.verify().code, 0);
+}
+
+#[test]
+fn identity_shows_what_an_incident_needs_and_never_a_secret() {
+    let env = Env::new(Flavour::Current);
+    let id = env.kratos.add_identity(
+        IdentitySeed::new("full@example.com")
+            .password("correct horse battery staple")
+            .totp()
+            .webauthn_mfa()
+            .oidc("google", "g-123"),
+    );
+    env.kratos.add_session(&id, SessionSeed::new());
+    let r = env.run(&["identity", "--identity", "full@example.com", "-o", "json"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let v = r.json();
+    assert_eq!(v["id"], json!(id));
+    assert_eq!(v["state"], "active");
+    assert_eq!(v["verifiable_addresses"][0]["value"], "full@example.com");
+    assert_eq!(v["verifiable_addresses"][0]["verified"], true);
+    assert_eq!(v["sessions"]["total"], 1);
+    let types: Vec<&str> = v["credentials"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["type"].as_str().unwrap())
+        .collect();
+    for t in ["password", "totp", "webauthn", "oidc"] {
+        assert!(types.contains(&t), "{types:?}");
+    }
+    let oidc = v["credentials"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["type"] == "oidc")
+        .unwrap();
+    assert_eq!(oidc["identifiers"], json!(["google:g-123"]));
+    assert!(oidc["updated_at"].is_string());
+    let table = env.run(&["identity", "--identity", &id]);
+    assert_eq!(table.code, 0);
+    assert!(
+        table.stdout.contains("changed in the last 7 days"),
+        "{}",
+        table.stdout
+    );
+    // No credential config was asked for, and nothing secret is shown.
+    assert!(env.kratos.requests().iter().all(|q| {
+        !q.query
+            .as_deref()
+            .unwrap_or_default()
+            .contains("include_credential")
+    }));
+    for secret in [
+        "argon2",
+        "otpauth",
+        "JBSWY3DP",
+        "public_key",
+        "correct horse",
+    ] {
+        assert!(
+            !r.all().contains(secret) && !table.all().contains(secret),
+            "{secret}"
+        );
+    }
+    let r = env.run(&["identity", "--identity", "nobody@example.com"]);
+    assert_eq!(r.code, 3, "{r:?}");
+}
