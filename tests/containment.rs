@@ -970,6 +970,16 @@ fn revoke_without_hydra_says_that_oauth2_tokens_survive() {
     let r = env.run(&["revoke", "--identity", &id, "--yes"]);
     assert_eq!(r.code, 0);
     assert!(r.stderr.contains("OAuth2 tokens"), "{}", r.stderr);
+    assert!(r.stderr.contains("JWT access tokens"), "{}", r.stderr);
+    // With -o json (stdout stays one document) and in bulk runs too, on stderr.
+    let other = victim(&env, "q@example.com", 1);
+    let r = env.run(&["revoke", "--identity", &other, "--yes", "-o", "json"]);
+    assert_eq!(r.json()["result"], "ok");
+    assert!(r.stderr.contains("OAuth2 tokens"), "{}", r.stderr);
+    let third = victim(&env, "r@example.com", 1);
+    let r = env.run_stdin(&["revoke", "--stdin", "--yes", "-o", "json"], &third);
+    assert_eq!(r.json()["summary"]["ok"], 1);
+    assert!(r.stderr.contains("OAuth2 tokens"), "{}", r.stderr);
 }
 
 // ---------------------------------------------------------------- a real terminal

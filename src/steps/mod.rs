@@ -239,3 +239,37 @@ pub fn listing_json(listing: &SessionListing) -> Value {
         "sessions": listing.sessions.iter().map(|s| s.evidence()).collect::<Vec<_>>(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::Cli;
+
+    /// A runner gets the changing step from a command line parsed by the real CLI definition.
+    #[test]
+    fn a_command_line_names_its_changing_step() {
+        let step = |line: &str| {
+            let argv = std::iter::once("atoctl").chain(line.split_whitespace());
+            Cli::try_parse_args(argv)
+                .ok()
+                .and_then(|c| AnyChange::from_command(&c.command))
+                .map(|s| s.step())
+        };
+        let id = "5f1c2a9e-0b7e-4c3d-9a51-2f6d8e4b1c07";
+        assert_eq!(step(&format!("lock --identity {id}")), Some("lock"));
+        assert_eq!(step("unlock --identity alice@example.com"), Some("unlock"));
+        assert_eq!(step(&format!("revoke --session {id}")), Some("revoke"));
+        assert_eq!(
+            step("recover --identity a@b.c --method link --expires-in 1h"),
+            Some("recover")
+        );
+        assert_eq!(
+            step("disable-password --identity a@b.c"),
+            Some("disable-password")
+        );
+        // Not one changing step: a bulk run, a read, a malformed line.
+        assert_eq!(step("revoke --stdin"), None);
+        assert_eq!(step(&format!("sessions --identity {id}")), None);
+        assert_eq!(step("lock --identity"), None);
+    }
+}
