@@ -97,13 +97,10 @@ pub struct PasswordLook {
 impl Change for DisablePassword {
     type Look = PasswordLook;
     const STEP: &'static str = "disable-password";
+    const WHAT: &'static str = "disable the password";
 
     fn identity(&self) -> Option<&IdentityRef> {
         Some(&self.identity)
-    }
-
-    fn what(&self) -> &'static str {
-        "disable the password"
     }
 
     async fn look(&self, cx: &Cx<'_>, target: Option<&Target>) -> Result<PasswordLook> {

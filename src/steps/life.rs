@@ -235,11 +235,11 @@ pub trait Change {
     /// The journal's step name (`revoke`, `lock`, …).
     const STEP: &'static str;
 
+    /// What a refusal without confirmation names ("end sessions").
+    const WHAT: &'static str;
+
     /// The identity the step is about, as typed (the life resolves it), if any.
     fn identity(&self) -> Option<&IdentityRef>;
-
-    /// What a refusal without confirmation names ("end sessions").
-    fn what(&self) -> &'static str;
 
     /// Reads the live state.
     fn look(
@@ -267,7 +267,7 @@ pub trait Change {
 pub async fn run<C: Change>(ctx: &Ctx, step: C) -> Result<Exit> {
     ctx.reject_ids_output(C::STEP)?;
     if !ctx.dry_run() {
-        ctx.ensure_may_change(step.what())?;
+        ctx.ensure_may_change(C::WHAT)?;
     }
     if ctx.dry_run() && ctx.args.kratos_admin_url.is_none() {
         return dry_run_assumed(ctx, &step);

@@ -29,13 +29,10 @@ pub struct LockLook {
 impl Change for Lock {
     type Look = LockLook;
     const STEP: &'static str = "lock";
+    const WHAT: &'static str = "lock the identity";
 
     fn identity(&self) -> Option<&IdentityRef> {
         Some(&self.identity)
-    }
-
-    fn what(&self) -> &'static str {
-        "lock the identity"
     }
 
     async fn look(&self, cx: &Cx<'_>, target: Option<&Target>) -> Result<LockLook> {
@@ -184,13 +181,10 @@ pub struct UnlockLook {
 impl Change for Unlock {
     type Look = UnlockLook;
     const STEP: &'static str = "unlock";
+    const WHAT: &'static str = "unlock the identity";
 
     fn identity(&self) -> Option<&IdentityRef> {
         Some(&self.identity)
-    }
-
-    fn what(&self) -> &'static str {
-        "unlock the identity"
     }
 
     async fn look(&self, cx: &Cx<'_>, target: Option<&Target>) -> Result<UnlockLook> {

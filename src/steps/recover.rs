@@ -50,13 +50,10 @@ impl Recover {
 impl Change for Recover {
     type Look = Identity;
     const STEP: &'static str = "recover";
+    const WHAT: &'static str = "issue a recovery secret";
 
     fn identity(&self) -> Option<&IdentityRef> {
         Some(&self.identity)
-    }
-
-    fn what(&self) -> &'static str {
-        "issue a recovery secret"
     }
 
     async fn look(&self, cx: &Cx<'_>, target: Option<&Target>) -> Result<Identity> {

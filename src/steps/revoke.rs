@@ -41,13 +41,10 @@ pub struct RevokeLook {
 impl Change for Revoke {
     type Look = RevokeLook;
     const STEP: &'static str = "revoke";
+    const WHAT: &'static str = "end sessions";
 
     fn identity(&self) -> Option<&IdentityRef> {
         Some(&self.identity)
-    }
-
-    fn what(&self) -> &'static str {
-        "end sessions"
     }
 
     async fn look(&self, cx: &Cx<'_>, target: Option<&Target>) -> Result<RevokeLook> {
@@ -461,13 +458,10 @@ pub struct SessionLook {
 impl Change for RevokeSession {
     type Look = SessionLook;
     const STEP: &'static str = "revoke";
+    const WHAT: &'static str = "end a session";
 
     fn identity(&self) -> Option<&IdentityRef> {
         self.identity.as_ref()
-    }
-
-    fn what(&self) -> &'static str {
-        "end a session"
     }
 
     async fn look(&self, cx: &Cx<'_>, target: Option<&Target>) -> Result<SessionLook> {
