@@ -342,7 +342,11 @@ async fn following_next_returns_the_first_page_twice() {
     assert_eq!(first, all[0..2]);
     let link = r.header("link").unwrap();
     let next = link_token(&link, "next").expect("next link");
-    assert!(next.ends_with('='), "padded token: {next}");
+    // ory/x writes tokens without padding (`RawURLEncoding`).
+    assert_eq!(
+        next,
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(r#"{"offset":"2","v":2}"#)
+    );
 
     // rel=next (offset 2) → handler page 1 → storage page 1: the first page again (§14.19).
     let r = api
