@@ -1549,3 +1549,42 @@ async fn hydra_consent_and_login_sessions() {
         204
     );
 }
+
+// ---------------------------------------------------------------- PUT password config (§7)
+
+#[tokio::test]
+async fn put_with_an_empty_password_config_is_refused() {
+    let (d, api) = current();
+    let id = d.add_identity(IdentitySeed::new("ep@example.com").password("keep"));
+    let path = format!("/admin/identities/{id}");
+    let before = d.identity_json(&id).unwrap();
+    for creds in [
+        json!({"password": {"config": {}}}),
+        json!({"password": {}}),
+        json!({"password": {"config": {"password": ""}}}),
+        json!({"password": {"config": {"use_password_migration_hook": false}}}),
+    ] {
+        let mut body = put_body("ep@example.com");
+        body["credentials"] = creds.clone();
+        let r = api.json("PUT", &path, &body).await;
+        assert_herodot(&r, 400);
+        assert_eq!(
+            r.reason(),
+            "The imported password does not match any known hash format.",
+            "{creds}"
+        );
+    }
+    assert_eq!(d.identity_json(&id).unwrap(), before);
+    assert!(matches!(
+        d.password_login("ep@example.com", "keep"),
+        LoginResult::Ok { .. }
+    ));
+    // A non-empty plaintext is still hashed and replaces the old hash.
+    let mut body = put_body("ep@example.com");
+    body["credentials"] = json!({"password": {"config": {"password": "fresh"}}});
+    assert_eq!(api.json("PUT", &path, &body).await.status, 200);
+    assert!(matches!(
+        d.password_login("ep@example.com", "fresh"),
+        LoginResult::Ok { .. }
+    ));
+}
