@@ -1588,3 +1588,58 @@ async fn put_with_an_empty_password_config_is_refused() {
         LoginResult::Ok { .. }
     ));
 }
+
+// ---------------------------------------------------------------- computed `active` (§3, §10)
+
+#[tokio::test]
+async fn session_active_ignores_the_identity_unless_it_is_expanded() {
+    let (d, api) = current();
+    let id = d.add_identity(IdentitySeed::new("off@example.com").inactive());
+    let live = d.add_session(&id, SessionSeed::new());
+    let revoked = d.add_session(&id, SessionSeed::new().revoked());
+    let expired = d.add_session(&id, SessionSeed::new().expired());
+    let get = |sid: String, q: &'static str| {
+        let api = api.clone();
+        async move { api.get(&format!("/admin/sessions/{sid}{q}")).await.json() }
+    };
+    // The identity is not loaded: `Session.IsActive` looks at the row only.
+    let v = get(live.clone(), "").await;
+    assert_eq!(v["active"], json!(true));
+    assert_eq!(v["identity"], Value::Null);
+    assert_eq!(
+        get(live.clone(), "?expand=devices").await["active"],
+        json!(true)
+    );
+    // Loaded: an inactive identity makes every session inactive.
+    let v = get(live.clone(), "?expand=identity").await;
+    assert_eq!(v["active"], json!(false));
+    assert_eq!(v["identity"]["state"], json!("inactive"));
+    assert_eq!(
+        get(live.clone(), "?expand=identity&expand=devices").await["active"],
+        json!(false)
+    );
+    // The identity-sessions listing always expands.
+    let v = api
+        .get(&format!("/admin/identities/{id}/sessions"))
+        .await
+        .json();
+    assert!(
+        v.as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["active"] == json!(false))
+    );
+    // Revoked or expired rows are inactive either way; whoami refuses all of them.
+    assert_eq!(get(revoked, "").await["active"], json!(false));
+    assert_eq!(get(expired, "").await["active"], json!(false));
+    assert!(!d.whoami(&live));
+    // The project-wide listing follows the same rule.
+    let v = api.get("/admin/sessions?active=true").await.json();
+    assert_eq!(v[0]["id"], json!(live));
+    assert_eq!(v[0]["active"], json!(true));
+    let v = api
+        .get("/admin/sessions?active=true&expand=identity")
+        .await
+        .json();
+    assert_eq!(v[0]["active"], json!(false));
+}

@@ -429,9 +429,17 @@ impl Session {
         self.db_active && self.expires_at >= at
     }
 
-    /// `Session.IsActive`: DB active, unexpired and the identity active (reference §3, §10).
+    /// What `/sessions/whoami` checks: DB active, unexpired and the identity (which whoami
+    /// always loads) active (reference §10).
     pub fn computed_active(&self, identity: Option<&Identity>, at: Timestamp) -> bool {
         self.db_active && self.expires_at > at && identity.is_some_and(Identity::is_active)
+    }
+
+    /// `Session.IsActive` as the admin API renders it: DB active, unexpired, and, only when
+    /// the identity was loaded with the session (`loaded`), the identity active. Without
+    /// `expand=identity` a live session of an inactive identity shows `active: true`.
+    pub fn api_active(&self, loaded: Option<&Identity>, at: Timestamp) -> bool {
+        self.db_active && self.expires_at > at && loaded.is_none_or(Identity::is_active)
     }
 
     pub fn to_json(
@@ -442,9 +450,10 @@ impl Session {
         expand_devices: bool,
     ) -> Value {
         let at = now();
+        let loaded = if expand_identity { identity } else { None };
         json!({
             "id": self.id.to_string(),
-            "active": self.computed_active(identity, at),
+            "active": self.api_active(loaded, at),
             "expires_at": ts(self.expires_at),
             "authenticated_at": ts(self.authenticated_at),
             "issued_at": ts(self.issued_at),
