@@ -323,6 +323,9 @@ pub enum FaultKind {
         content_type: String,
         body: String,
     },
+    /// `application/json` with this status and body, e.g. another identity's or session's
+    /// JSON (an untrusted answer).
+    Json { status: u16, body: Value },
 }
 
 /// The running double. Dropping it shuts the server down.

@@ -1300,16 +1300,22 @@ async fn token_checks() {
         require_token: Some("ory_pat_good".into()),
         ..Config::default()
     });
+    // The edge answers, not Kratos: plain text and HTML, no herodot JSON.
     let r = api.get("/admin/version").await;
     assert_eq!(r.status, 401);
-    assert_eq!(r.json()["error"]["code"], json!(401));
-    assert_eq!(r.json()["error"]["status"], json!("Unauthorized"));
+    assert!(r.header("content-type").unwrap().starts_with("text/plain"));
+    assert!(String::from_utf8_lossy(&r.body).starts_with("Unauthorized"));
+    assert!(serde_json::from_slice::<Value>(&r.body).is_err());
     api.token = Some("ory_pat_bad".into());
-    assert_eq!(api.get("/admin/version").await.status, 401);
+    let r = api.get("/admin/version").await;
+    assert_eq!(r.status, 401);
+    assert!(r.header("content-type").unwrap().starts_with("text/plain"));
     api.token = Some("ory_wak_workspace".into());
     let r = api.get("/admin/version").await;
     assert_eq!(r.status, 403);
-    assert_eq!(r.json()["error"]["code"], json!(403));
+    assert!(r.header("content-type").unwrap().starts_with("text/html"));
+    assert!(String::from_utf8_lossy(&r.body).contains("<h1>403 Forbidden</h1>"));
+    assert!(serde_json::from_slice::<Value>(&r.body).is_err());
     api.token = Some("ory_pat_good".into());
     assert_eq!(api.get("/admin/version").await.status, 200);
     assert_eq!(
@@ -1642,4 +1648,34 @@ async fn session_active_ignores_the_identity_unless_it_is_expanded() {
         .await
         .json();
     assert_eq!(v[0]["active"], json!(false));
+}
+
+// ---------------------------------------------------------------- untrusted answers
+
+#[tokio::test]
+async fn a_json_fault_answers_with_another_identitys_body() {
+    let (d, api) = current();
+    let a = d.add_identity(IdentitySeed::new("a@example.com"));
+    let b = d.add_identity(IdentitySeed::new("b@example.com"));
+    let b_json = d.identity_json(&b).unwrap();
+    d.inject(
+        Fault::new(FaultKind::Json {
+            status: 200,
+            body: b_json.clone(),
+        })
+        .on("GET", &format!("/admin/identities/{a}")),
+    );
+    let r = api.get(&format!("/admin/identities/{a}")).await;
+    assert_eq!(r.status, 200);
+    assert!(
+        r.header("content-type")
+            .unwrap()
+            .starts_with("application/json")
+    );
+    assert_eq!(r.json()["id"], json!(b));
+    assert_eq!(r.json(), b_json);
+    assert_eq!(
+        api.get(&format!("/admin/identities/{a}")).await.json()["id"],
+        json!(a)
+    );
 }

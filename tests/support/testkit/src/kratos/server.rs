@@ -664,16 +664,18 @@ async fn pipeline(
 }
 
 /// Ory Network's edge (§1). The self-hosted admin port checks nothing; the health
-/// endpoints are always open.
+/// endpoints are always open. The edge answers before Kratos or Hydra see the request, so
+/// its bodies are not herodot JSON: a 401 is plain text, a 403 an HTML page.
 fn check_token(shared: &Shared, headers: &HeaderMap, route: &Route) -> Option<Reply> {
     let want = shared.config.require_token.as_deref()?;
     if route.is_health() {
         return None;
     }
-    let edge = |code: u16, message: &str| {
-        Reply::json(
-            code,
-            &json!({"error": {"code": code, "status": status_text(code), "message": message}}),
+    let unauthorized = |why: &str| {
+        Reply::text(
+            401,
+            "text/plain; charset=utf-8",
+            &format!("Unauthorized: {why}\n"),
         )
     };
     let got = headers
@@ -681,19 +683,18 @@ fn check_token(shared: &Shared, headers: &HeaderMap, route: &Route) -> Option<Re
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "));
     match got {
-        None => Some(edge(
-            401,
-            "The request could not be authorized: no API key was provided in the Authorization header",
+        None => Some(unauthorized(
+            "no API key was provided in the Authorization header",
         )),
-        Some(t) if t.starts_with("ory_wak_") => Some(edge(
+        Some(t) if t.starts_with("ory_wak_") => Some(Reply::text(
             403,
-            "Workspace API keys cannot be used to manage the data of a project; use a project API key",
+            "text/html; charset=utf-8",
+            "<!DOCTYPE html>\n<html><head><title>403 Forbidden</title></head><body>\
+             <h1>403 Forbidden</h1><p>Workspace API keys cannot be used to manage the data \
+             of a project. Use a project API key.</p></body></html>\n",
         )),
         Some(t) if t == want => None,
-        Some(_) => Some(edge(
-            401,
-            "The request could not be authorized: the API key is invalid",
-        )),
+        Some(_) => Some(unauthorized("the API key is invalid")),
     }
 }
 
@@ -734,6 +735,7 @@ fn fault_reply(kind: FaultKind) -> Reply {
             content_type,
             body,
         } => Reply::text(status, &content_type, &body),
+        FaultKind::Json { status, body } => Reply::json(status, &body),
         // Handled by the caller; never reached.
         FaultKind::Delay(_) => herodot(500, None, None),
     }
