@@ -1679,3 +1679,48 @@ async fn a_json_fault_answers_with_another_identitys_body() {
         json!(a)
     );
 }
+
+// ---------------------------------------------------------------- hard delete (§4)
+
+#[tokio::test]
+async fn delete_identity_sessions_removes_every_row_with_its_devices() {
+    let (d, api) = current();
+    let id = d.add_identity(IdentitySeed::new("hd@example.com"));
+    let other = d.add_identity(IdentitySeed::new("keep@example.com"));
+    let kept = d.add_session(&other, SessionSeed::new());
+    let sids = [
+        d.add_session(&id, SessionSeed::new()),
+        d.add_session(
+            &id,
+            SessionSeed::new()
+                .revoked()
+                .device("192.0.2.9", "curl/8", "Oslo, NO"),
+        ),
+        d.add_session(
+            &id,
+            SessionSeed::new()
+                .expired()
+                .device("192.0.2.10", "wget", "")
+                .device("192.0.2.11", "httpie", ""),
+        ),
+        d.add_session(&id, SessionSeed::new().revoked().expired()),
+    ];
+    assert_eq!(d.sessions_of(&id).len(), 4);
+    let r = api
+        .delete(&format!("/admin/identities/{id}/sessions"))
+        .await;
+    assert_eq!(r.status, 204);
+    assert!(d.sessions_of(&id).is_empty());
+    for sid in &sids {
+        let r = api
+            .get(&format!("/admin/sessions/{sid}?expand=devices"))
+            .await;
+        assert_herodot(&r, 404);
+    }
+    let r = api.get(&format!("/admin/identities/{id}/sessions")).await;
+    assert_eq!(r.json(), json!([]));
+    assert_eq!(r.header("x-total-count").as_deref(), Some("0"));
+    let all = api.get("/admin/sessions?expand=devices").await.json();
+    assert_eq!(ids(&all), vec![kept.clone()]);
+    assert_eq!(d.sessions_of(&other).len(), 1);
+}
