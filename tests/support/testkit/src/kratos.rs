@@ -677,24 +677,71 @@ impl KratosDouble {
         self.db().recovery_secrets.clone()
     }
 
-    /// Adds a Hydra consent session (and a remembered login session) for the subject;
-    /// returns the consent request id.
-    pub fn add_consent(&self, subject: &str, client_id: &str) -> String {
-        let mut db = self.db();
-        let consent_request_id = Uuid::new_v4().simple().to_string();
-        let login_session_id = Uuid::new_v4().to_string();
-        db.login_sessions.push(LoginSession {
-            id: login_session_id.clone(),
+    /// Adds a remembered Hydra login session for the subject and returns its id (`sid`).
+    pub fn add_login_session(&self, subject: &str) -> String {
+        let id = Uuid::new_v4().to_string();
+        self.db().login_sessions.push(LoginSession {
+            id: id.clone(),
             subject: subject.to_string(),
         });
+        id
+    }
+
+    /// Adds a granted Hydra consent session for the subject and the client, with one access
+    /// and one refresh token, in a new remembered login session; returns the consent request
+    /// id.
+    pub fn add_consent(&self, subject: &str, client_id: &str) -> String {
+        let sid = self.add_login_session(subject);
+        self.add_consent_in_login_session(subject, client_id, &sid)
+    }
+
+    /// Adds `n` consents as [`KratosDouble::add_consent`] does (each in its own login
+    /// session); returns their consent request ids.
+    pub fn add_consents(&self, subject: &str, client_id: &str, n: usize) -> Vec<String> {
+        (0..n)
+            .map(|_| self.add_consent(subject, client_id))
+            .collect()
+    }
+
+    /// Adds a consent granted in an existing login session (`consent_request.login_session_id`
+    /// is `login_session_id`), so several consents can share one login session.
+    ///
+    /// # Panics
+    /// If the subject has no such login session.
+    pub fn add_consent_in_login_session(
+        &self,
+        subject: &str,
+        client_id: &str,
+        login_session_id: &str,
+    ) -> String {
+        let mut db = self.db();
+        assert!(
+            db.login_sessions
+                .iter()
+                .any(|l| l.id == login_session_id && l.subject == subject),
+            "add_consent_in_login_session: {subject} has no login session {login_session_id}"
+        );
+        let consent_request_id = Uuid::new_v4().simple().to_string();
         db.consents.push(Consent {
             consent_request_id: consent_request_id.clone(),
+            login_challenge: Uuid::new_v4().simple().to_string(),
             subject: subject.to_string(),
             client_id: client_id.to_string(),
-            login_session_id,
+            login_session_id: Some(login_session_id.to_string()),
             handled_at: model::now(),
+            tokens: 2,
         });
         consent_request_id
+    }
+
+    /// The login session a consent was granted in (`None` for an unknown consent, or once
+    /// that login session was deleted).
+    pub fn login_session_of_consent(&self, consent_request_id: &str) -> Option<String> {
+        self.db()
+            .consents
+            .iter()
+            .find(|c| c.consent_request_id == consent_request_id)
+            .and_then(|c| c.login_session_id.clone())
     }
 
     /// How many consent sessions the subject has.
@@ -706,6 +753,16 @@ impl KratosDouble {
             .count()
     }
 
+    /// How many access and refresh tokens issued under the subject's consents still exist.
+    pub fn tokens_of(&self, subject: &str) -> usize {
+        self.db()
+            .consents
+            .iter()
+            .filter(|c| c.subject == subject)
+            .map(|c| c.tokens)
+            .sum()
+    }
+
     /// How many remembered login sessions the subject has.
     pub fn login_sessions_of(&self, subject: &str) -> usize {
         self.db()
@@ -713,5 +770,10 @@ impl KratosDouble {
             .iter()
             .filter(|l| l.subject == subject)
             .count()
+    }
+
+    /// The login session ids Hydra ran a back-channel logout for, in order.
+    pub fn backchannel_logouts(&self) -> Vec<String> {
+        self.db().backchannel_logouts.clone()
     }
 }

@@ -1724,3 +1724,253 @@ async fn delete_identity_sessions_removes_every_row_with_its_devices() {
     assert_eq!(ids(&all), vec![kept.clone()]);
     assert_eq!(d.sessions_of(&other).len(), 1);
 }
+
+// ---------------------------------------------------------------- OpenAPI gateway
+
+fn assert_hydra_400(r: &Resp) -> String {
+    assert_eq!(r.status, 400, "body: {}", String::from_utf8_lossy(&r.body));
+    let v = r.json();
+    assert_eq!(v["error"], json!("invalid_request"), "{v}");
+    v["error_description"].as_str().unwrap().to_string()
+}
+
+// ---------------------------------------------------------------- Hydra paging and logout (§12)
+
+/// The path and query of a Link relation.
+fn link_path(link: &str, rel: &str) -> Option<String> {
+    let part = link
+        .split(',')
+        .find(|p| p.contains(&format!("rel=\"{rel}\"")))?;
+    Some(part[part.find('<')? + 1..part.find('>')?].to_string())
+}
+
+fn consent_ids(v: &Value) -> Vec<String> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["consent_request_id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn hydra_consents_page_with_link_headers() {
+    let (d, api) = current();
+    let mut seeded = d.add_consents("pager", "client-a", 7);
+    seeded.sort();
+    d.add_consent("someone-else", "client-a");
+
+    let r = api
+        .get("/admin/oauth2/auth/sessions/consent?subject=pager&page_size=3")
+        .await;
+    assert_eq!(r.status, 200);
+    let page1 = consent_ids(&r.json());
+    assert_eq!(page1.len(), 3);
+    let c = &r.json()[0];
+    assert_eq!(c["consent_request"]["subject"], json!("pager"));
+    assert_eq!(
+        c["consent_request"]["client"]["client_id"],
+        json!("client-a")
+    );
+    assert_eq!(c["consent_request"]["client"]["client_secret"], json!(""));
+    let sid = c["consent_request"]["login_session_id"].as_str().unwrap();
+    assert_eq!(
+        d.login_session_of_consent(c["consent_request_id"].as_str().unwrap())
+            .as_deref(),
+        Some(sid)
+    );
+    let link = r.header("link").unwrap();
+    let first = link_path(&link, "first").unwrap();
+    let next = link_path(&link, "next").unwrap();
+    assert!(
+        first.starts_with("/admin/oauth2/auth/sessions/consent?page_size=3&page_token="),
+        "{first}"
+    );
+    assert!(first.ends_with("&subject=pager"), "{first}");
+    // Tokens are opaque: no JSON, no offset, no id inside.
+    let token = next
+        .split('&')
+        .find_map(|kv| kv.strip_prefix("page_token="))
+        .unwrap()
+        .replace("%3D", "=");
+    let raw = base64::engine::general_purpose::URL_SAFE
+        .decode(&token)
+        .unwrap();
+    assert!(serde_json::from_slice::<Value>(&raw).is_err());
+    assert!(!String::from_utf8_lossy(&raw).contains("offset"));
+
+    let r = api.get(&next).await;
+    let page2 = consent_ids(&r.json());
+    assert_eq!(page2.len(), 3);
+    let link = r.header("link").unwrap();
+    assert!(link.contains("rel=\"first\"") && link.contains("rel=\"next\""));
+    let r = api.get(&link_path(&link, "next").unwrap()).await;
+    let page3 = consent_ids(&r.json());
+    assert_eq!(page3.len(), 1);
+    let link = r.header("link").unwrap();
+    assert!(link.contains("rel=\"first\""), "{link}");
+    assert!(
+        !link.contains("rel=\"next\""),
+        "the last page has no next: {link}"
+    );
+    let mut all: Vec<String> = [page1.clone(), page2, page3].concat();
+    all.sort();
+    assert_eq!(all, seeded, "every consent once");
+    // `first` leads back to the first page.
+    assert_eq!(consent_ids(&api.get(&first).await.json()), page1);
+
+    // A page that holds everything: `first` only.
+    let r = api
+        .get("/admin/oauth2/auth/sessions/consent?subject=pager&page_size=500")
+        .await;
+    assert_eq!(consent_ids(&r.json()).len(), 7);
+    let link = r.header("link").unwrap();
+    assert_eq!(link.matches("rel=").count(), 1, "{link}");
+    // Unknown subject: [] without Link.
+    let r = api
+        .get("/admin/oauth2/auth/sessions/consent?subject=nobody")
+        .await;
+    assert_eq!(r.json(), json!([]));
+    assert!(r.header("link").is_none());
+    // A token the server did not issue.
+    let desc = assert_hydra_400(
+        &api.get(
+            "/admin/oauth2/auth/sessions/consent?subject=pager&page_token=eyJvZmZzZXQiOiIzIn0",
+        )
+        .await,
+    );
+    assert!(desc.contains("invalid pagination token"), "{desc}");
+
+    // Hydra's handler sets no default page size: the paginator's 100 applies.
+    d.add_consents("many", "client-b", 101);
+    let r = api
+        .get("/admin/oauth2/auth/sessions/consent?subject=many")
+        .await;
+    assert_eq!(consent_ids(&r.json()).len(), 100);
+    let next = link_path(&r.header("link").unwrap(), "next").unwrap();
+    assert!(next.contains("page_size=100"), "{next}");
+    assert_eq!(consent_ids(&api.get(&next).await.json()).len(), 1);
+}
+
+#[tokio::test]
+async fn hydra_login_sessions_by_subject_and_by_sid() {
+    let (d, api) = current();
+    let s1 = d.add_login_session("u");
+    let c1 = d.add_consent_in_login_session("u", "a", &s1);
+    let c2 = d.add_consent_in_login_session("u", "b", &s1);
+    let c3 = d.add_consent("u", "c");
+    let s3 = d.login_session_of_consent(&c3).unwrap();
+    assert_eq!(
+        d.login_session_of_consent(&c1).as_deref(),
+        Some(s1.as_str())
+    );
+    assert_eq!(d.login_sessions_of("u"), 2);
+    assert_eq!(d.tokens_of("u"), 6);
+    let v = api
+        .get(&format!(
+            "/admin/oauth2/auth/sessions/consent?subject=u&login_session_id={s1}"
+        ))
+        .await
+        .json();
+    let mut got = consent_ids(&v);
+    got.sort();
+    let mut want = vec![c1.clone(), c2.clone()];
+    want.sort();
+    assert_eq!(got, want);
+
+    // sid: a headless logout of that one session, with back-channel logout.
+    assert_eq!(
+        api.delete(&format!("/admin/oauth2/auth/sessions/login?sid={s1}"))
+            .await
+            .status,
+        204
+    );
+    assert_eq!(d.backchannel_logouts(), vec![s1.clone()]);
+    assert_eq!(d.login_sessions_of("u"), 1);
+    // The consents and their tokens stay; they no longer point at the session.
+    assert_eq!(d.consents_of("u"), 3);
+    assert_eq!(d.tokens_of("u"), 6);
+    assert_eq!(d.login_session_of_consent(&c1), None);
+    let v = api
+        .get(&format!(
+            "/admin/oauth2/auth/sessions/consent?subject=u&login_session_id={s1}"
+        ))
+        .await
+        .json();
+    assert_eq!(v, json!([]));
+    // An unknown sid: 204, nobody to notify.
+    assert_eq!(
+        api.delete("/admin/oauth2/auth/sessions/login?sid=unknown")
+            .await
+            .status,
+        204
+    );
+    assert_eq!(d.backchannel_logouts(), vec![s1.clone()]);
+
+    // subject: every remembered session goes, without any logout notification.
+    assert_eq!(
+        api.delete("/admin/oauth2/auth/sessions/login?subject=u")
+            .await
+            .status,
+        204
+    );
+    assert_eq!(d.login_sessions_of("u"), 0);
+    assert_eq!(d.login_session_of_consent(&c3), None);
+    assert_eq!(d.backchannel_logouts(), vec![s1.clone()]);
+    assert_eq!(d.tokens_of("u"), 6, "no token is revoked");
+    assert!(!s3.is_empty());
+
+    // sid wins when both are given.
+    let s4 = d.add_login_session("v");
+    d.add_login_session("v");
+    assert_eq!(
+        api.delete(&format!(
+            "/admin/oauth2/auth/sessions/login?subject=v&sid={s4}"
+        ))
+        .await
+        .status,
+        204
+    );
+    assert_eq!(d.login_sessions_of("v"), 1);
+    assert_eq!(d.backchannel_logouts(), vec![s1, s4]);
+}
+
+#[tokio::test]
+async fn hydra_consent_revocation_takes_the_tokens_per_client() {
+    let (d, api) = current();
+    let a = d.add_consents("w", "client-a", 2);
+    let b = d.add_consent("w", "client-b");
+    d.add_consent("x", "client-a");
+    assert_eq!(d.tokens_of("w"), 6);
+    assert_eq!(
+        api.delete("/admin/oauth2/auth/sessions/consent?subject=w&client=client-a")
+            .await
+            .status,
+        204
+    );
+    assert_eq!(d.consents_of("w"), 1);
+    assert_eq!(d.tokens_of("w"), 2);
+    assert_eq!(d.tokens_of("x"), 2, "another subject keeps its tokens");
+    let v = api
+        .get("/admin/oauth2/auth/sessions/consent?subject=w")
+        .await
+        .json();
+    assert_eq!(consent_ids(&v), vec![b.clone()]);
+    assert!(a.iter().all(|c| d.login_session_of_consent(c).is_none()));
+    // consent_request_id alone (Hydra ignores `all` there).
+    assert_eq!(
+        api.delete(&format!(
+            "/admin/oauth2/auth/sessions/consent?consent_request_id={b}&all=true"
+        ))
+        .await
+        .status,
+        204
+    );
+    assert_eq!(d.tokens_of("w"), 0);
+    assert_eq!(
+        api.delete("/admin/oauth2/auth/sessions/consent?subject=x&all=true")
+            .await
+            .status,
+        204
+    );
+    assert_eq!(d.tokens_of("x"), 0);
+}

@@ -474,16 +474,24 @@ impl Session {
     }
 }
 
+/// A granted consent: one `hydra_oauth2_flow` row with its access and refresh tokens.
 #[derive(Clone, Debug)]
 pub(crate) struct Consent {
     pub consent_request_id: String,
+    /// The flow's id, `login_challenge`: the column Hydra's keyset pagination orders by.
+    pub login_challenge: String,
     pub subject: String,
     pub client_id: String,
-    pub login_session_id: String,
+    /// `None` once the login session was deleted (`ON DELETE SET NULL`).
+    pub login_session_id: Option<String>,
     pub handled_at: Timestamp,
+    /// Access and refresh token rows issued under this consent; they go with it.
+    pub tokens: usize,
 }
 
 impl Consent {
+    /// `Flow.ToListConsentSessionResponse`: the challenge is no longer known (empty), the
+    /// client secret is blanked.
     pub fn to_json(&self) -> Value {
         json!({
             "consent_request_id": self.consent_request_id,
@@ -501,8 +509,13 @@ impl Consent {
                 "requested_access_token_audience": [],
                 "skip": false,
                 "subject": self.subject,
-                "login_session_id": self.login_session_id,
+                "oidc_context": {},
                 "client": {"client_id": self.client_id, "client_name": "", "client_secret": ""},
+                "request_url": format!("https://hydra.example/oauth2/auth?client_id={}", self.client_id),
+                "login_challenge": self.login_challenge,
+                "login_session_id": self.login_session_id,
+                "acr": "0",
+                "amr": [],
             },
         })
     }
@@ -526,6 +539,8 @@ pub(crate) struct Db {
     pub recovery_secrets: Vec<String>,
     pub consents: Vec<Consent>,
     pub login_sessions: Vec<LoginSession>,
+    /// The `sid`s Hydra ran an OpenID Connect back-channel logout for.
+    pub backchannel_logouts: Vec<String>,
 }
 
 /// Why an identity could not be stored.
@@ -608,6 +623,29 @@ impl Db {
         ids.iter()
             .filter(|i| self.sessions.remove(i).is_some())
             .count()
+    }
+
+    /// Deletes remembered login sessions; the consents that pointed at them keep existing
+    /// with `login_session_id` null (`ON DELETE SET NULL`). Returns the deleted ids.
+    pub fn delete_login_sessions(&mut self, doomed: impl Fn(&LoginSession) -> bool) -> Vec<String> {
+        let mut gone = vec![];
+        self.login_sessions.retain(|l| {
+            if doomed(l) {
+                gone.push(l.id.clone());
+                false
+            } else {
+                true
+            }
+        });
+        for c in &mut self.consents {
+            if c.login_session_id
+                .as_ref()
+                .is_some_and(|s| gone.contains(s))
+            {
+                c.login_session_id = None;
+            }
+        }
+        gone
     }
 
     pub fn identity_ids_by_identifier(&self, identifier: &str) -> Option<Uuid> {
