@@ -497,13 +497,13 @@ impl Consent {
             "consent_request_id": self.consent_request_id,
             "grant_scope": ["openid", "offline_access"],
             "grant_access_token_audience": [],
+            "session": {"access_token": {}, "id_token": {}},
             "remember": true,
             "remember_for": 0,
             "handled_at": ts(self.handled_at),
             "context": {},
-            "session": {"access_token": {}, "id_token": {}},
             "consent_request": {
-                "challenge": self.consent_request_id,
+                "challenge": "",
                 "consent_request_id": self.consent_request_id,
                 "requested_scope": ["openid", "offline_access"],
                 "requested_access_token_audience": [],
@@ -521,6 +521,7 @@ impl Consent {
     }
 }
 
+/// A remembered Hydra login session (`hydra_oauth2_authentication_session`).
 #[derive(Clone, Debug)]
 pub(crate) struct LoginSession {
     pub id: String,
