@@ -13,8 +13,18 @@
 //!   `credentials.password.config.password` (§7);
 //! - the credential DELETE rules per type and flavour (§8), the recovery endpoints' differing
 //!   statuses (§9), identity state vs. computed session activity (§10);
-//! - Ory Network's edge: bearer tokens, workspace keys, the inflight limiter (§1);
-//! - Hydra's consent/login session revocation and its flat error bodies (§12).
+//! - `active` of a session is computed with the identity's state only when the identity is
+//!   loaded (`Session.IsActive`): always in the identity-sessions listing, only with
+//!   `expand=identity` on `GET /admin/sessions/{id}` (§3, §10);
+//! - Ory Network's edge: bearer tokens (401 in plain text, 403 as an HTML page, neither in
+//!   herodot's shape), workspace keys, the inflight limiter (§1);
+//! - Hydra's consent listing with keyset `Link` pagination, consent and login session
+//!   revocation (with back-channel logout for `sid`), and its flat error bodies (§12).
+//!
+//! In front of all that sits a spec-enforcing gateway: every request is checked against the
+//! official OpenAPI documents (`shared/reference/*-openapi.json`, see [`Config::openapi_dir`])
+//! and refused with a 400 in the API's own error shape when they forbid it, before it
+//! reaches any handler (module `openapi`).
 //!
 //! The server runs on its own tokio runtime in a background thread, so it can be used from
 //! plain `#[test]` functions and from inside a tokio runtime alike. Dropping the
@@ -23,11 +33,13 @@
 mod hydra;
 mod identities;
 mod model;
+mod openapi;
 mod patch;
 mod recovery;
 mod server;
 mod sessions;
 
+use std::path::PathBuf;
 use std::sync::{Arc, MutexGuard};
 use std::time::Duration;
 
@@ -68,6 +80,15 @@ pub struct Config {
     /// Threads serving requests (a benchmark on a small machine gives it one, to leave the
     /// other cores to the client it measures).
     pub worker_threads: usize,
+    /// The folder holding `kratos-admin-openapi.json` and `hydra-admin-openapi.json`; `None`
+    /// means `shared/reference` beside the repository checkout. When the documents cannot be
+    /// read the double runs without validation and says so once on stderr (see
+    /// [`KratosDouble::validating`]).
+    pub openapi_dir: Option<PathBuf>,
+    /// Check every request against the OpenAPI documents (when they could be read). Off, the
+    /// double answers as the bare servers do (their own 400s, Kratos's clamping of
+    /// `page_size` to 1000, …).
+    pub validate_requests: bool,
 }
 
 impl Default for Config {
@@ -81,6 +102,8 @@ impl Default for Config {
             recovery_link_enabled: true,
             passwordless_code_login: false,
             worker_threads: 2,
+            openapi_dir: None,
+            validate_requests: true,
         }
     }
 }
@@ -675,6 +698,12 @@ impl KratosDouble {
     /// Every recovery code, link and link token issued so far.
     pub fn issued_recovery_secrets(&self) -> Vec<String> {
         self.db().recovery_secrets.clone()
+    }
+
+    /// The documents were read and every request is checked against them (false when
+    /// [`Config::validate_requests`] is off or the documents could not be read).
+    pub fn validating(&self) -> bool {
+        self.shared.validating()
     }
 
     /// Adds a remembered Hydra login session for the subject and returns its id (`sid`).

@@ -28,6 +28,23 @@ fn v13() -> (KratosDouble, Api) {
     })
 }
 
+/// The servers as they are, without the OpenAPI gateway: their own 400s and clamping.
+fn bare() -> (KratosDouble, Api) {
+    start(Config {
+        validate_requests: false,
+        ..Config::default()
+    })
+}
+
+/// The OpenAPI documents are beside the checkout (CI always has them).
+fn documents_present() -> bool {
+    std::path::Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../../shared/reference/kratos-admin-openapi.json"
+    ))
+    .exists()
+}
+
 fn assert_herodot(r: &Resp, code: u16) {
     assert_eq!(r.status, code, "body: {}", String::from_utf8_lossy(&r.body));
     assert!(
@@ -118,14 +135,15 @@ fn works_from_a_plain_test_without_a_runtime() {
 async fn records_requests_in_order() {
     let (d, api) = current();
     let id = d.add_identity(IdentitySeed::new("a@example.com"));
-    api.get(&format!("/admin/identities/{id}?x=1")).await;
+    api.get(&format!("/admin/identities/{id}?include_credential=oidc"))
+        .await;
     api.json("PATCH", &format!("/admin/identities/{id}"), &json!([]))
         .await;
     let r = d.requests();
     assert_eq!(r.len(), 2);
     assert_eq!(r[0].method, "GET");
     assert_eq!(r[0].path, format!("/admin/identities/{id}"));
-    assert_eq!(r[0].query.as_deref(), Some("x=1"));
+    assert_eq!(r[0].query.as_deref(), Some("include_credential=oidc"));
     assert_eq!(r[0].status, 200);
     assert_eq!(r[1].method, "PATCH");
     assert_eq!(r[1].body, b"[]");
@@ -282,8 +300,17 @@ async fn list_sessions_basics() {
         .await
         .json();
     assert_eq!(ids(&v), vec![s_expired, s_revoked]);
+    // `active` must be a boolean: the OpenAPI gateway refuses "yes", and so does the bare
+    // server, in its own words.
     let r = api
         .get(&format!("/admin/identities/{id}/sessions?active=yes"))
+        .await;
+    assert_herodot(&r, 400);
+    assert!(r.message().contains("'active'"), "{}", r.message());
+    let (bare_d, bare_api) = bare();
+    let bare_id = bare_d.add_identity(IdentitySeed::new("s@example.com"));
+    let r = bare_api
+        .get(&format!("/admin/identities/{bare_id}/sessions?active=yes"))
         .await;
     assert_herodot(&r, 400);
     assert_eq!(r.message(), "could not parse parameter active");
@@ -305,7 +332,7 @@ async fn empty_listing_still_advertises_next_and_small_listing_only_first() {
     let (d, api) = current();
     let id = d.add_identity(IdentitySeed::new("e@example.com"));
     let r = api
-        .get(&format!("/admin/identities/{id}/sessions?page_size=1000"))
+        .get(&format!("/admin/identities/{id}/sessions?page_size=500"))
         .await;
     assert_eq!(r.header("x-total-count").as_deref(), Some("0"));
     let link = r.header("link").unwrap();
@@ -314,7 +341,7 @@ async fn empty_listing_still_advertises_next_and_small_listing_only_first() {
     }
     d.add_session(&id, SessionSeed::new());
     let r = api
-        .get(&format!("/admin/identities/{id}/sessions?page_size=1000"))
+        .get(&format!("/admin/identities/{id}/sessions?page_size=500"))
         .await;
     let link = r.header("link").unwrap();
     assert_eq!(link.matches("rel=").count(), 1, "{link}");
@@ -411,9 +438,21 @@ async fn following_next_returns_the_first_page_twice() {
         !link.contains("rel=\"first\""),
         "the first page has no rel=first: {link}"
     );
-    // page_size is capped at 1000.
+    // The document allows at most 500: the gateway refuses more.
     let r = api
         .get(&format!("/admin/identities/{id}/sessions?page_size=5000"))
+        .await;
+    assert_herodot(&r, 400);
+    // The bare server caps page_size at 1000.
+    let (bare_d, bare_api) = bare();
+    let bare_id = bare_d.add_identity(IdentitySeed::new("p@example.com"));
+    for _ in 0..5 {
+        bare_d.add_session(&bare_id, SessionSeed::new());
+    }
+    let r = bare_api
+        .get(&format!(
+            "/admin/identities/{bare_id}/sessions?page_size=5000"
+        ))
         .await;
     assert_eq!(ids(&r.json()).len(), 5);
 }
@@ -962,7 +1001,9 @@ async fn put_replaces_wholesale_and_hashes_passwords() {
 
 #[tokio::test]
 async fn put_errors() {
-    let (d, api) = current();
+    // The bare server's own answers; the OpenAPI gateway refuses some of these bodies first
+    // (see `openapi_refuses_bodies_before_the_handler`).
+    let (d, api) = bare();
     let id = d.add_identity(IdentitySeed::new("pe@example.com"));
     d.add_identity(IdentitySeed::new("other@example.com"));
     let path = format!("/admin/identities/{id}");
@@ -1251,13 +1292,24 @@ async fn recovery_code_and_link() {
         .status,
         201
     );
-    // No schema: a missing identity_id is the nil UUID, which is not found.
+    // The document requires identity_id: the gateway refuses a body without it.
+    for p in ["/admin/recovery/code", "/admin/recovery/link"] {
+        let r = api.json("POST", p, &json!({})).await;
+        assert_herodot(&r, 400);
+        assert!(r.message().contains("'identity_id'"), "{}", r.message());
+    }
+    // The bare server has no schema: a missing identity_id is the nil UUID, not found.
+    let (_bare_d, bare_api) = bare();
     assert_herodot(
-        &api.json("POST", "/admin/recovery/code", &json!({})).await,
+        &bare_api
+            .json("POST", "/admin/recovery/code", &json!({}))
+            .await,
         404,
     );
     assert_herodot(
-        &api.json("POST", "/admin/recovery/link", &json!({})).await,
+        &bare_api
+            .json("POST", "/admin/recovery/link", &json!({}))
+            .await,
         400,
     );
     assert_herodot(
@@ -1556,43 +1608,311 @@ async fn hydra_consent_and_login_sessions() {
     );
 }
 
-// ---------------------------------------------------------------- PUT password config (§7)
+// ---------------------------------------------------------------- OpenAPI gateway
+
+fn assert_hydra_400(r: &Resp) -> String {
+    assert_eq!(r.status, 400, "body: {}", String::from_utf8_lossy(&r.body));
+    let v = r.json();
+    assert_eq!(v["error"], json!("invalid_request"), "{v}");
+    v["error_description"].as_str().unwrap().to_string()
+}
+
+fn missing_dir() -> std::path::PathBuf {
+    std::env::temp_dir().join("atoctl-testkit-no-such-openapi-folder")
+}
 
 #[tokio::test]
-async fn put_with_an_empty_password_config_is_refused() {
+async fn openapi_validation_is_on_when_the_documents_are_there() {
+    let (d, _api) = current();
+    assert!(
+        documents_present(),
+        "shared/reference beside the checkout holds the OpenAPI documents"
+    );
+    assert!(d.validating());
+    let (d, _api) = bare();
+    assert!(!d.validating());
+
+    // Without the documents the double still runs, unchecked.
+    let (d, api) = start(Config {
+        openapi_dir: Some(missing_dir()),
+        ..Config::default()
+    });
+    assert!(!d.validating());
+    let id = d.add_identity(IdentitySeed::new("nodocs@example.com"));
+    let r = api
+        .get(&format!(
+            "/admin/identities/{id}/sessions?page_size=1000&x=1"
+        ))
+        .await;
+    assert_eq!(r.status, 200);
+}
+
+#[tokio::test]
+async fn openapi_refuses_query_and_path_parameters() {
     let (d, api) = current();
-    let id = d.add_identity(IdentitySeed::new("ep@example.com").password("keep"));
+    let id = d.add_identity(IdentitySeed::new("q@example.com"));
+    let sid = d.add_session(&id, SessionSeed::new());
+
+    let r = api
+        .get(&format!("/admin/identities/{id}/sessions?page_size=1000"))
+        .await;
+    assert_herodot(&r, 400);
+    assert_eq!(
+        r.message(),
+        "query parameter 'page_size': must be at most 500 (maximum), got 1000"
+    );
+    assert!(
+        r.reason().contains("listIdentitySessions"),
+        "{}",
+        r.reason()
+    );
+    assert_eq!(
+        api.get(&format!("/admin/identities/{id}/sessions?page_size=500"))
+            .await
+            .status,
+        200
+    );
+    // Paths without /admin are rewritten first, then checked.
+    assert_herodot(
+        &api.get(&format!("/identities/{id}/sessions?page_size=1000"))
+            .await,
+        400,
+    );
+    for (query, words) in [
+        ("page_size=0", vec!["'page_size'", "at least 1 (minimum)"]),
+        ("page_size=ten", vec!["'page_size'", "integer (type)"]),
+        ("active=maybe", vec!["'active'", "boolean (type)"]),
+        ("per_page=2000", vec!["'per_page'", "at most 1000"]),
+        ("since=yesterday", vec!["'since'", "not declared"]),
+    ] {
+        let r = api
+            .get(&format!("/admin/identities/{id}/sessions?{query}"))
+            .await;
+        assert_herodot(&r, 400);
+        for w in words {
+            assert!(r.message().contains(w), "{query}: {}", r.message());
+        }
+    }
+    let r = api
+        .get(&format!("/admin/identities/{id}?include_credential=nope"))
+        .await;
+    assert_herodot(&r, 400);
+    assert!(
+        r.message()
+            .starts_with("query parameter 'include_credential'[0]: must be one of")
+    );
+    let r = api
+        .get(&format!(
+            "/admin/sessions/{sid}?expand=identity&expand=everything"
+        ))
+        .await;
+    assert_herodot(&r, 400);
+    assert!(r.message().contains("'expand'[1]"), "{}", r.message());
+    assert!(
+        r.message().contains("got \"everything\""),
+        "{}",
+        r.message()
+    );
+    // A path parameter outside its enum.
+    let r = api
+        .delete(&format!("/admin/identities/{id}/credentials/bogus"))
+        .await;
+    assert_herodot(&r, 400);
+    assert!(
+        r.message()
+            .starts_with("path parameter 'type': must be one of")
+    );
+
+    // A refused request never reaches the handler.
+    let r = api
+        .delete(&format!("/admin/identities/{id}/sessions?force=true"))
+        .await;
+    assert_herodot(&r, 400);
+    assert_eq!(d.sessions_of(&id).len(), 1, "nothing was deleted");
+    let r = api
+        .delete(&format!("/admin/sessions/{sid}?reason=ato"))
+        .await;
+    assert_herodot(&r, 400);
+    assert!(d.sessions_of(&id)[0].db_active, "nothing was revoked");
+
+    // Routes the documents do not have are the server's business (404/405).
+    assert_herodot(&api.get("/admin/nope?x=1").await, 404);
+    let stats = api.get("/__double/stats").await.json();
+    assert!(
+        stats["refused_by_openapi"].as_u64().unwrap() >= 10,
+        "{stats}"
+    );
+}
+
+#[tokio::test]
+async fn openapi_refuses_bodies_before_the_handler() {
+    let (d, api) = current();
+    let id = d.add_identity(
+        IdentitySeed::new("b@example.com")
+            .password("pw")
+            .external_id("ext"),
+    );
+    let sid = d.add_session(&id, SessionSeed::new());
     let path = format!("/admin/identities/{id}");
     let before = d.identity_json(&id).unwrap();
-    for creds in [
-        json!({"password": {"config": {}}}),
-        json!({"password": {}}),
-        json!({"password": {"config": {"password": ""}}}),
-        json!({"password": {"config": {"use_password_migration_hook": false}}}),
+    let put = |extra: Value| {
+        let mut b = put_body("b@example.com");
+        for (k, v) in extra.as_object().unwrap() {
+            b[k] = v.clone();
+        }
+        b
+    };
+    for (body, message) in [
+        (
+            put(json!({"external_id": null})),
+            "request body field 'external_id': must be of type string (type), got null",
+        ),
+        (
+            put(json!({"state": "banned"})),
+            "request body field 'state': must be one of [\"active\",\"inactive\"] (enum), got \"banned\"",
+        ),
+        (
+            put(json!({"state": ""})),
+            "request body field 'state': must be one of [\"active\",\"inactive\"] (enum), got \"\"",
+        ),
+        (
+            json!({"schema_id": "default", "state": "active"}),
+            "request body field 'traits': required property missing (required)",
+        ),
+        (
+            put(json!({"traits": "b@example.com"})),
+            "request body field 'traits': must be of type object (type), got string",
+        ),
+        (
+            put(json!({"credentials": {"password": {"config": {"password": 5}}}})),
+            "request body field 'credentials.password.config.password': must be of type string (type), got integer",
+        ),
+        (
+            put(
+                json!({"credentials": {"oidc": {"config": {"providers": [{"provider": "google"}]}}}}),
+            ),
+            "request body field 'credentials.oidc.config.providers[0].subject': required property missing (required)",
+        ),
+        (
+            json!([]),
+            "request body: must be of type object (type), got array",
+        ),
     ] {
-        let mut body = put_body("ep@example.com");
-        body["credentials"] = creds.clone();
         let r = api.json("PUT", &path, &body).await;
         assert_herodot(&r, 400);
-        assert_eq!(
-            r.reason(),
-            "The imported password does not match any known hash format.",
-            "{creds}"
-        );
+        assert_eq!(r.message(), message);
+        assert!(r.reason().contains("updateIdentity"), "{}", r.reason());
     }
-    assert_eq!(d.identity_json(&id).unwrap(), before);
+    assert_eq!(
+        d.identity_json(&id).unwrap(),
+        before,
+        "no PUT reached the handler"
+    );
     assert!(matches!(
-        d.password_login("ep@example.com", "keep"),
+        d.password_login("b@example.com", "pw"),
         LoginResult::Ok { .. }
     ));
-    // A non-empty plaintext is still hashed and replaces the old hash.
-    let mut body = put_body("ep@example.com");
-    body["credentials"] = json!({"password": {"config": {"password": "fresh"}}});
-    assert_eq!(api.json("PUT", &path, &body).await.status, 200);
-    assert!(matches!(
-        d.password_login("ep@example.com", "fresh"),
-        LoginResult::Ok { .. }
-    ));
+
+    // PATCH documents: each op needs `op` and `path`, both strings.
+    let r = patch(&api, &id, json!([{"op": "replace", "value": "inactive"}])).await;
+    assert_herodot(&r, 400);
+    assert_eq!(
+        r.message(),
+        "request body field '[0].path': required property missing (required)"
+    );
+    let r = patch(
+        &api,
+        &id,
+        json!({"op": "replace", "path": "/state", "value": "inactive"}),
+    )
+    .await;
+    assert_herodot(&r, 400);
+    assert_eq!(
+        r.message(),
+        "request body: must be of type array (type), got object"
+    );
+    assert_eq!(d.identity_json(&id).unwrap()["state"], json!("active"));
+
+    // POST /admin/sessions: `action` is an enum, the body is required.
+    let r = api
+        .json(
+            "POST",
+            "/admin/sessions",
+            &json!({"action": "nuke", "identities": [id]}),
+        )
+        .await;
+    assert_herodot(&r, 400);
+    assert!(
+        r.message()
+            .starts_with("request body field 'action': must be one of")
+    );
+    let r = api
+        .send("POST", "/admin/sessions", None, Some("application/json"))
+        .await;
+    assert_herodot(&r, 400);
+    assert!(
+        r.message().contains("requestBody.required"),
+        "{}",
+        r.message()
+    );
+    assert!(d.sessions_of(&id)[0].db_active);
+
+    // Recovery: identity_id must be a string.
+    let r = api
+        .json("POST", "/admin/recovery/code", &json!({"identity_id": 7}))
+        .await;
+    assert_herodot(&r, 400);
+    assert_eq!(
+        r.message(),
+        "request body field 'identity_id': must be of type string (type), got integer"
+    );
+    assert!(d.issued_recovery_secrets().is_empty());
+
+    // A body that is not JSON is the server's to refuse, in its own words.
+    let r = api
+        .send("PUT", &path, Some(b"{"), Some("application/json"))
+        .await;
+    assert_herodot(&r, 400);
+    assert!(r.reason().starts_with("Unable to decode JSON payload"));
+
+    // What the document allows goes through.
+    let r = api
+        .json("PUT", &path, &put(json!({"external_id": "ext"})))
+        .await;
+    assert_eq!(r.status, 200);
+    assert!(d.whoami(&sid));
+}
+
+#[tokio::test]
+async fn openapi_refusals_on_hydra_paths_use_hydras_error_shape() {
+    let (d, api) = current();
+    d.add_consent("h-subj", "client-a");
+    let desc = assert_hydra_400(&api.get("/admin/oauth2/auth/sessions/consent").await);
+    assert!(
+        desc.contains("query parameter 'subject': required but missing (required)"),
+        "{desc}"
+    );
+    assert!(desc.contains("listOAuth2ConsentSessions"), "{desc}");
+    let desc = assert_hydra_400(
+        &api.get("/admin/oauth2/auth/sessions/consent?subject=h-subj&page_size=501")
+            .await,
+    );
+    assert!(
+        desc.contains("query parameter 'page_size': must be at most 500 (maximum), got 501"),
+        "{desc}"
+    );
+    let desc = assert_hydra_400(
+        &api.delete("/admin/oauth2/auth/sessions/consent?subject=h-subj&all=maybe")
+            .await,
+    );
+    assert!(desc.contains("'all': must be a boolean"), "{desc}");
+    let desc = assert_hydra_400(
+        &api.delete("/admin/oauth2/auth/sessions/login?subject=h-subj&everywhere=1")
+            .await,
+    );
+    assert!(desc.contains("'everywhere': not declared"), "{desc}");
+    assert_eq!(d.consents_of("h-subj"), 1);
+    assert_eq!(d.login_sessions_of("h-subj"), 1);
 }
 
 // ---------------------------------------------------------------- computed `active` (§3, §10)
@@ -1650,34 +1970,43 @@ async fn session_active_ignores_the_identity_unless_it_is_expanded() {
     assert_eq!(v[0]["active"], json!(false));
 }
 
-// ---------------------------------------------------------------- untrusted answers
+// ---------------------------------------------------------------- PUT password config (§7)
 
 #[tokio::test]
-async fn a_json_fault_answers_with_another_identitys_body() {
+async fn put_with_an_empty_password_config_is_refused() {
     let (d, api) = current();
-    let a = d.add_identity(IdentitySeed::new("a@example.com"));
-    let b = d.add_identity(IdentitySeed::new("b@example.com"));
-    let b_json = d.identity_json(&b).unwrap();
-    d.inject(
-        Fault::new(FaultKind::Json {
-            status: 200,
-            body: b_json.clone(),
-        })
-        .on("GET", &format!("/admin/identities/{a}")),
-    );
-    let r = api.get(&format!("/admin/identities/{a}")).await;
-    assert_eq!(r.status, 200);
-    assert!(
-        r.header("content-type")
-            .unwrap()
-            .starts_with("application/json")
-    );
-    assert_eq!(r.json()["id"], json!(b));
-    assert_eq!(r.json(), b_json);
-    assert_eq!(
-        api.get(&format!("/admin/identities/{a}")).await.json()["id"],
-        json!(a)
-    );
+    let id = d.add_identity(IdentitySeed::new("ep@example.com").password("keep"));
+    let path = format!("/admin/identities/{id}");
+    let before = d.identity_json(&id).unwrap();
+    for creds in [
+        json!({"password": {"config": {}}}),
+        json!({"password": {}}),
+        json!({"password": {"config": {"password": ""}}}),
+        json!({"password": {"config": {"use_password_migration_hook": false}}}),
+    ] {
+        let mut body = put_body("ep@example.com");
+        body["credentials"] = creds.clone();
+        let r = api.json("PUT", &path, &body).await;
+        assert_herodot(&r, 400);
+        assert_eq!(
+            r.reason(),
+            "The imported password does not match any known hash format.",
+            "{creds}"
+        );
+    }
+    assert_eq!(d.identity_json(&id).unwrap(), before);
+    assert!(matches!(
+        d.password_login("ep@example.com", "keep"),
+        LoginResult::Ok { .. }
+    ));
+    // A non-empty plaintext is still hashed and replaces the old hash.
+    let mut body = put_body("ep@example.com");
+    body["credentials"] = json!({"password": {"config": {"password": "fresh"}}});
+    assert_eq!(api.json("PUT", &path, &body).await.status, 200);
+    assert!(matches!(
+        d.password_login("ep@example.com", "fresh"),
+        LoginResult::Ok { .. }
+    ));
 }
 
 // ---------------------------------------------------------------- hard delete (§4)
@@ -1723,15 +2052,6 @@ async fn delete_identity_sessions_removes_every_row_with_its_devices() {
     let all = api.get("/admin/sessions?expand=devices").await.json();
     assert_eq!(ids(&all), vec![kept.clone()]);
     assert_eq!(d.sessions_of(&other).len(), 1);
-}
-
-// ---------------------------------------------------------------- OpenAPI gateway
-
-fn assert_hydra_400(r: &Resp) -> String {
-    assert_eq!(r.status, 400, "body: {}", String::from_utf8_lossy(&r.body));
-    let v = r.json();
-    assert_eq!(v["error"], json!("invalid_request"), "{v}");
-    v["error_description"].as_str().unwrap().to_string()
 }
 
 // ---------------------------------------------------------------- Hydra paging and logout (§12)
@@ -1973,4 +2293,34 @@ async fn hydra_consent_revocation_takes_the_tokens_per_client() {
         204
     );
     assert_eq!(d.tokens_of("x"), 0);
+}
+
+// ---------------------------------------------------------------- untrusted answers
+
+#[tokio::test]
+async fn a_json_fault_answers_with_another_identitys_body() {
+    let (d, api) = current();
+    let a = d.add_identity(IdentitySeed::new("a@example.com"));
+    let b = d.add_identity(IdentitySeed::new("b@example.com"));
+    let b_json = d.identity_json(&b).unwrap();
+    d.inject(
+        Fault::new(FaultKind::Json {
+            status: 200,
+            body: b_json.clone(),
+        })
+        .on("GET", &format!("/admin/identities/{a}")),
+    );
+    let r = api.get(&format!("/admin/identities/{a}")).await;
+    assert_eq!(r.status, 200);
+    assert!(
+        r.header("content-type")
+            .unwrap()
+            .starts_with("application/json")
+    );
+    assert_eq!(r.json()["id"], json!(b));
+    assert_eq!(r.json(), b_json);
+    assert_eq!(
+        api.get(&format!("/admin/identities/{a}")).await.json()["id"],
+        json!(a)
+    );
 }

@@ -1,7 +1,7 @@
 //! The HTTP side: one catch-all axum handler that records the request, applies injected
-//! faults, the Ory Network edge (token check, inflight limiter, §1), the latency, and then
-//! dispatches to the endpoint handlers. Handlers are synchronous functions over the locked
-//! state, so the lock is never held across an `.await`.
+//! faults, the Ory Network edge (token check, §1), the OpenAPI gateway (module `openapi`),
+//! the inflight limiter (§1), the latency, and then dispatches to the endpoint handlers. Handlers are synchronous functions over the locked state, so the lock is never
+//! held across an `.await`.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -14,6 +14,7 @@ use axum::response::Response;
 use serde_json::{Value, json};
 
 use super::model::Db;
+use super::openapi::{self, Api, OpenApi};
 use super::{Config, Fault, FaultKind, Flavour, RecordedRequest};
 use crate::common::lock;
 
@@ -49,10 +50,19 @@ pub(crate) struct Shared {
     /// Total time from a request's arrival to its answer being ready, for the mean served
     /// latency in `/__double/stats` (what a benchmark's floor should be computed with).
     served_ns: std::sync::atomic::AtomicU64,
+    /// Both OpenAPI documents, compiled; `None` when they could not be read.
+    openapi: Option<Arc<OpenApi>>,
+    /// Requests refused by the OpenAPI check.
+    refused: std::sync::atomic::AtomicU64,
 }
 
 impl Shared {
     pub fn new(config: Config, base_url: String) -> Shared {
+        let dir = config
+            .openapi_dir
+            .clone()
+            .unwrap_or_else(openapi::default_dir);
+        let openapi = openapi::shared(&dir);
         Shared {
             config,
             base_url,
@@ -62,7 +72,14 @@ impl Shared {
             inflight: Mutex::new(HashSet::new()),
             timer_late_ns: std::sync::atomic::AtomicU64::new(0),
             served_ns: std::sync::atomic::AtomicU64::new(0),
+            openapi,
+            refused: std::sync::atomic::AtomicU64::new(0),
         }
+    }
+
+    /// Requests are checked against the OpenAPI documents.
+    pub fn validating(&self) -> bool {
+        self.config.validate_requests && self.openapi.is_some()
     }
 
     pub fn db(&self) -> MutexGuard<'_, Db> {
@@ -119,7 +136,12 @@ impl Shared {
         } else {
             served / log.total as f64 / 1e6
         };
-        json!({ "requests": log.total, "by_route": log.by_route, "mean_served_ms": mean_ms })
+        json!({
+            "requests": log.total,
+            "by_route": log.by_route,
+            "mean_served_ms": mean_ms,
+            "refused_by_openapi": self.refused.load(std::sync::atomic::Ordering::Relaxed),
+        })
     }
 
     /// The first queued fault matching the request; uses up one of its `times`.
@@ -638,6 +660,26 @@ async fn pipeline(
         hold(shared, arrived).await;
         return r;
     }
+    let query = parse_query(parts.uri.query());
+    let segs: Vec<String> = path
+        .trim_start_matches('/')
+        .split('/')
+        .map(|s| percent_decode(s, false))
+        .collect();
+    let op = shared
+        .openapi
+        .as_deref()
+        .and_then(|api| api.find(method, &segs));
+    if shared.config.validate_requests
+        && let (Some(api), Some(op)) = (shared.openapi.as_deref(), op)
+        && let Err(v) = api.check(op, &segs, &query, body)
+    {
+        shared
+            .refused
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        hold(shared, arrived).await;
+        return openapi_refusal(op, &v);
+    }
     let _guard = if shared.config.inflight_limit && route.inflight_limited(method) {
         let admitted = lock(&shared.inflight).insert(path.to_string());
         if !admitted {
@@ -656,11 +698,30 @@ async fn pipeline(
         shared,
         method: &parts.method,
         path,
-        query: parse_query(parts.uri.query()),
+        query,
         headers: &parts.headers,
         body,
     };
     dispatch(&ctx, route)
+}
+
+/// A request the OpenAPI documents forbid: 400 in the API's own error shape, saying which
+/// parameter or body field broke which rule.
+fn openapi_refusal(op: &openapi::Operation, v: &openapi::Violation) -> Reply {
+    match op.api {
+        Api::Kratos => herodot(
+            400,
+            Some(&v.to_string()),
+            Some(&format!(
+                "The request does not conform to the OpenAPI document of {} ({} {}).",
+                op.operation_id, op.method, op.template
+            )),
+        ),
+        Api::Hydra => super::hydra::invalid_request(&format!(
+            "{v} (OpenAPI operation {}, {} {}).",
+            op.operation_id, op.method, op.template
+        )),
+    }
 }
 
 /// Ory Network's edge (§1). The self-hosted admin port checks nothing; the health
