@@ -17,7 +17,8 @@
 //!   loaded (`Session.IsActive`): always in the identity-sessions listing, only with
 //!   `expand=identity` on `GET /admin/sessions/{id}` (§3, §10);
 //! - Ory Network's edge: bearer tokens (401 in plain text, 403 as an HTML page, neither in
-//!   herodot's shape), workspace keys, the inflight limiter (§1);
+//!   herodot's shape), workspace keys, the inflight limiter and the per-bucket rate limits
+//!   (§1);
 //! - Hydra's consent listing with keyset `Link` pagination, consent and login session
 //!   revocation (with back-channel logout for `sid`), and its flat error bodies (§12).
 //!
@@ -35,6 +36,7 @@ mod identities;
 mod model;
 mod openapi;
 mod patch;
+mod ratelimit;
 mod recovery;
 mod server;
 mod sessions;
@@ -87,8 +89,18 @@ pub struct Config {
     pub openapi_dir: Option<PathBuf>,
     /// Check every request against the OpenAPI documents (when they could be read). Off, the
     /// double answers as the bare servers do (their own 400s, Kratos's clamping of
-    /// `page_size` to 1000, …).
+    /// `page_size` to 1000, …); the documents still name the rate-limit buckets.
     pub validate_requests: bool,
+    /// Ory Network's rate limits (§1), per `x-ory-ratelimit-bucket`; `None`: no limits and
+    /// no `x-ratelimit-*` headers.
+    pub rate_limit: Option<RateBudget>,
+}
+
+/// A rate-limit budget per bucket: a burst per second and a sustained rate per minute.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RateBudget {
+    pub per_second: u32,
+    pub per_minute: u32,
 }
 
 impl Default for Config {
@@ -104,6 +116,7 @@ impl Default for Config {
             worker_threads: 2,
             openapi_dir: None,
             validate_requests: true,
+            rate_limit: None,
         }
     }
 }
@@ -704,6 +717,11 @@ impl KratosDouble {
     /// [`Config::validate_requests`] is off or the documents could not be read).
     pub fn validating(&self) -> bool {
         self.shared.validating()
+    }
+
+    /// How many requests the rate limiter answered 429 ([`Config::rate_limit`]).
+    pub fn rate_limited(&self) -> u64 {
+        self.shared.rate_limited()
     }
 
     /// Adds a remembered Hydra login session for the subject and returns its id (`sid`).

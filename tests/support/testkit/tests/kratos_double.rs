@@ -5,7 +5,8 @@ mod common;
 use std::time::Duration;
 
 use atoctl_testkit::kratos::{
-    Config, Fault, FaultKind, Flavour, IdentitySeed, KratosDouble, LoginResult, SessionSeed,
+    Config, Fault, FaultKind, Flavour, IdentitySeed, KratosDouble, LoginResult, RateBudget,
+    SessionSeed,
 };
 use base64::Engine;
 use common::{Api, Resp};
@@ -2052,6 +2053,121 @@ async fn delete_identity_sessions_removes_every_row_with_its_devices() {
     let all = api.get("/admin/sessions?expand=devices").await.json();
     assert_eq!(ids(&all), vec![kept.clone()]);
     assert_eq!(d.sessions_of(&other).len(), 1);
+}
+
+// ---------------------------------------------------------------- rate limits (§1)
+
+fn header_u64(r: &Resp, name: &str) -> u64 {
+    r.header(name)
+        .unwrap_or_else(|| panic!("no {name}"))
+        .parse()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn rate_limits_per_bucket_with_headers_on_every_answer() {
+    let (d, api) = start(Config {
+        rate_limit: Some(RateBudget {
+            per_second: 1000,
+            per_minute: 4,
+        }),
+        ..Config::default()
+    });
+    let id = d.add_identity(IdentitySeed::new("rl@example.com"));
+    let sid = d.add_session(&id, SessionSeed::new());
+    // GET identity and GET session share `kratos-admin-high`.
+    for left in (0..4).rev() {
+        let r = api.get(&format!("/admin/identities/{id}")).await;
+        assert_eq!(r.status, 200);
+        assert_eq!(
+            r.header("x-ratelimit-limit").as_deref(),
+            Some("1000, 1000;w=1, 4;w=60")
+        );
+        assert_eq!(header_u64(&r, "x-ratelimit-remaining"), left);
+        let reset = header_u64(&r, "x-ratelimit-reset");
+        assert!((1..=60).contains(&reset), "the minute binds: {reset}");
+    }
+    let r = api.get(&format!("/admin/sessions/{sid}")).await;
+    assert_eq!(r.status, 429);
+    assert!(r.header("content-type").unwrap().starts_with("text/plain"));
+    assert!(serde_json::from_slice::<Value>(&r.body).is_err());
+    assert_eq!(header_u64(&r, "x-ratelimit-remaining"), 0);
+    assert!((1..=60).contains(&header_u64(&r, "x-ratelimit-reset")));
+    assert_eq!(d.rate_limited(), 1);
+
+    // Other buckets have their own budget; refusals by the gateway count and carry headers.
+    let r = api
+        .get(&format!("/admin/identities/{id}/sessions?page_size=1000"))
+        .await;
+    assert_herodot(&r, 400);
+    assert_eq!(header_u64(&r, "x-ratelimit-remaining"), 3);
+    // `kratos-admin-low`: an over-budget write never reaches the handler.
+    for _ in 0..4 {
+        assert_eq!(
+            api.json(
+                "PATCH",
+                &format!("/admin/identities/{id}"),
+                &json!([{"op": "replace", "path": "/metadata_admin", "value": {"n": 1}}])
+            )
+            .await
+            .status,
+            200
+        );
+    }
+    let r = api.delete(&format!("/admin/sessions/{sid}")).await;
+    assert_eq!(r.status, 429);
+    assert!(d.sessions_of(&id)[0].db_active, "not revoked");
+    assert_eq!(d.rate_limited(), 2);
+    let stats = api.get("/__double/stats").await.json();
+    assert_eq!(stats["rate_limited"], json!(2));
+    // Health checks are not limited and carry no headers.
+    let r = api.get("/health/alive").await;
+    assert_eq!(r.status, 200);
+    assert!(r.header("x-ratelimit-limit").is_none());
+}
+
+#[tokio::test]
+async fn rate_limit_burst_per_second() {
+    let (d, api) = start(Config {
+        rate_limit: Some(RateBudget {
+            per_second: 2,
+            per_minute: 1000,
+        }),
+        ..Config::default()
+    });
+    let id = d.add_identity(IdentitySeed::new("burst@example.com"));
+    let path = format!("/admin/identities/{id}");
+    let answers = futures::future::join_all((0..10).map(|_| api.get(&path))).await;
+    let ok = answers.iter().filter(|r| r.status == 200).count();
+    let limited: Vec<&Resp> = answers.iter().filter(|r| r.status == 429).collect();
+    // Ten requests within a few milliseconds span at most two one-second windows.
+    assert!((2..=4).contains(&ok), "{ok} answered");
+    assert_eq!(ok + limited.len(), 10);
+    for r in &limited {
+        assert_eq!(r.header("x-ratelimit-remaining").as_deref(), Some("0"));
+        assert_eq!(r.header("x-ratelimit-reset").as_deref(), Some("1"));
+    }
+    assert_eq!(d.rate_limited(), limited.len() as u64);
+    // Without the documents each route is its own bucket.
+    let (d, api) = start(Config {
+        openapi_dir: Some(missing_dir()),
+        rate_limit: Some(RateBudget {
+            per_second: 100,
+            per_minute: 1,
+        }),
+        ..Config::default()
+    });
+    let id = d.add_identity(IdentitySeed::new("fallback@example.com"));
+    let sid = d.add_session(&id, SessionSeed::new());
+    assert_eq!(
+        api.get(&format!("/admin/identities/{id}")).await.status,
+        200
+    );
+    assert_eq!(
+        api.get(&format!("/admin/identities/{id}")).await.status,
+        429
+    );
+    assert_eq!(api.get(&format!("/admin/sessions/{sid}")).await.status, 200);
 }
 
 // ---------------------------------------------------------------- Hydra paging and logout (§12)

@@ -130,6 +130,8 @@ pub(crate) struct Operation {
     /// The path template, `/admin`-prefixed like the double's canonical paths.
     pub template: String,
     pub operation_id: String,
+    /// `x-ory-ratelimit-bucket`, when the operation declares one.
+    pub bucket: Option<String>,
     segs: Vec<Seg>,
     query: Vec<Param>,
     path: Vec<Param>,
@@ -442,6 +444,10 @@ impl OpenApi {
                         .and_then(Value::as_str)
                         .unwrap_or_default()
                         .to_string(),
+                    bucket: op
+                        .get("x-ory-ratelimit-bucket")
+                        .and_then(Value::as_str)
+                        .map(str::to_string),
                     segs,
                     query,
                     path: path_params,
@@ -919,6 +925,7 @@ mod tests {
         assert_eq!(a.len(), 4, "public paths are not indexed");
         let op = a.find("GET", &segs("/admin/identities/abc")).unwrap();
         assert_eq!(op.operation_id, "getIdentity");
+        assert_eq!(op.bucket.as_deref(), Some("kratos-admin-high"));
         assert_eq!(
             a.find("GET", &segs("/admin/identities/by/external/e"))
                 .unwrap()
@@ -1168,11 +1175,13 @@ mod tests {
         let p = segs("/admin/identities/x/sessions");
         let op = a.find("GET", &p).unwrap();
         assert_eq!(op.operation_id, "listIdentitySessions");
+        assert_eq!(op.bucket.as_deref(), Some("kratos-admin-medium"));
         let q = vec![("page_size".to_string(), "1000".to_string())];
         assert!(a.check(op, &p, &q, b"").is_err());
         let p = segs("/admin/oauth2/auth/sessions/consent");
         let op = a.find("GET", &p).unwrap();
         assert_eq!(op.api, Api::Hydra);
+        assert_eq!(op.bucket.as_deref(), Some("hydra-admin-high"));
         let p = segs("/admin/health/alive");
         assert_eq!(a.find("GET", &p).unwrap().api, Api::Kratos);
     }

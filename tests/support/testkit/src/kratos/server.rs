@@ -1,6 +1,7 @@
 //! The HTTP side: one catch-all axum handler that records the request, applies injected
-//! faults, the Ory Network edge (token check, §1), the OpenAPI gateway (module `openapi`),
-//! the inflight limiter (§1), the latency, and then dispatches to the endpoint handlers. Handlers are synchronous functions over the locked state, so the lock is never
+//! faults, the Ory Network edge (token check, rate limits, §1), the OpenAPI gateway (module
+//! `openapi`), the inflight limiter (§1), the latency, and then dispatches to the endpoint
+//! handlers. Handlers are synchronous functions over the locked state, so the lock is never
 //! held across an `.await`.
 
 use std::collections::{HashMap, HashSet};
@@ -15,6 +16,7 @@ use serde_json::{Value, json};
 
 use super::model::Db;
 use super::openapi::{self, Api, OpenApi};
+use super::ratelimit::RateLimiter;
 use super::{Config, Fault, FaultKind, Flavour, RecordedRequest};
 use crate::common::lock;
 
@@ -52,6 +54,9 @@ pub(crate) struct Shared {
     served_ns: std::sync::atomic::AtomicU64,
     /// Both OpenAPI documents, compiled; `None` when they could not be read.
     openapi: Option<Arc<OpenApi>>,
+    limiter: Option<RateLimiter>,
+    /// Requests answered 429 by the rate limiter.
+    rate_limited: std::sync::atomic::AtomicU64,
     /// Requests refused by the OpenAPI check.
     refused: std::sync::atomic::AtomicU64,
 }
@@ -63,6 +68,7 @@ impl Shared {
             .clone()
             .unwrap_or_else(openapi::default_dir);
         let openapi = openapi::shared(&dir);
+        let limiter = config.rate_limit.map(RateLimiter::new);
         Shared {
             config,
             base_url,
@@ -73,6 +79,8 @@ impl Shared {
             timer_late_ns: std::sync::atomic::AtomicU64::new(0),
             served_ns: std::sync::atomic::AtomicU64::new(0),
             openapi,
+            limiter,
+            rate_limited: std::sync::atomic::AtomicU64::new(0),
             refused: std::sync::atomic::AtomicU64::new(0),
         }
     }
@@ -80,6 +88,10 @@ impl Shared {
     /// Requests are checked against the OpenAPI documents.
     pub fn validating(&self) -> bool {
         self.config.validate_requests && self.openapi.is_some()
+    }
+
+    pub fn rate_limited(&self) -> u64 {
+        self.rate_limited.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     pub fn db(&self) -> MutexGuard<'_, Db> {
@@ -140,6 +152,7 @@ impl Shared {
             "requests": log.total,
             "by_route": log.by_route,
             "mean_served_ms": mean_ms,
+            "rate_limited": self.rate_limited(),
             "refused_by_openapi": self.refused.load(std::sync::atomic::Ordering::Relaxed),
         })
     }
@@ -212,6 +225,20 @@ impl Reply {
 
     pub fn header(mut self, k: &str, v: impl Into<String>) -> Reply {
         self.headers.push((k.to_string(), v.into()));
+        self
+    }
+
+    /// Adds the rate limiter's headers, unless the answer already has its own (the inflight
+    /// limiter's 429).
+    fn with_rate_headers(mut self, headers: Option<Vec<(String, String)>>) -> Reply {
+        if let Some(h) = headers
+            && !self
+                .headers
+                .iter()
+                .any(|(k, _)| k.eq_ignore_ascii_case("x-ratelimit-limit"))
+        {
+            self.headers.extend(h);
+        }
         self
     }
 }
@@ -479,7 +506,8 @@ impl Route {
         }
     }
 
-    /// A label for `/__double/stats`.
+    /// A label for `/__double/stats`, and the rate-limit bucket of a route the OpenAPI
+    /// documents do not name one for.
     fn label(&self, method: &str) -> String {
         let p = match self {
             Route::Identities => "/admin/identities",
@@ -670,6 +698,25 @@ async fn pipeline(
         .openapi
         .as_deref()
         .and_then(|api| api.find(method, &segs));
+    let rate_headers = match &shared.limiter {
+        Some(limiter) if !route.is_health() => {
+            let bucket = match op.and_then(|o| o.bucket.as_deref()) {
+                Some(b) => b.to_string(),
+                None => route.label(method),
+            };
+            let d = limiter.admit(&bucket);
+            if !d.allowed {
+                shared
+                    .rate_limited
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                hold(shared, arrived).await;
+                return Reply::text(429, "text/plain; charset=utf-8", "Too Many Requests")
+                    .with_rate_headers(Some(d.headers));
+            }
+            Some(d.headers)
+        }
+        _ => None,
+    };
     if shared.config.validate_requests
         && let (Some(api), Some(op)) = (shared.openapi.as_deref(), op)
         && let Err(v) = api.check(op, &segs, &query, body)
@@ -678,13 +725,13 @@ async fn pipeline(
             .refused
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         hold(shared, arrived).await;
-        return openapi_refusal(op, &v);
+        return openapi_refusal(op, &v).with_rate_headers(rate_headers);
     }
     let _guard = if shared.config.inflight_limit && route.inflight_limited(method) {
         let admitted = lock(&shared.inflight).insert(path.to_string());
         if !admitted {
             hold(shared, arrived).await;
-            return inflight_reply();
+            return inflight_reply().with_rate_headers(rate_headers);
         }
         Some(InflightGuard {
             shared,
@@ -702,7 +749,7 @@ async fn pipeline(
         headers: &parts.headers,
         body,
     };
-    dispatch(&ctx, route)
+    dispatch(&ctx, route).with_rate_headers(rate_headers)
 }
 
 /// A request the OpenAPI documents forbid: 400 in the API's own error shape, saying which
