@@ -13,8 +13,19 @@
 //!   `credentials.password.config.password` (§7);
 //! - the credential DELETE rules per type and flavour (§8), the recovery endpoints' differing
 //!   statuses (§9), identity state vs. computed session activity (§10);
-//! - Ory Network's edge: bearer tokens, workspace keys, the inflight limiter (§1);
-//! - Hydra's consent/login session revocation and its flat error bodies (§12).
+//! - `active` of a session is computed with the identity's state only when the identity is
+//!   loaded (`Session.IsActive`): always in the identity-sessions listing, only with
+//!   `expand=identity` on `GET /admin/sessions/{id}` (§3, §10);
+//! - Ory Network's edge: bearer tokens (401 in plain text, 403 as an HTML page, neither in
+//!   herodot's shape), workspace keys, the inflight limiter and the per-bucket rate limits
+//!   (§1);
+//! - Hydra's consent listing with keyset `Link` pagination, consent and login session
+//!   revocation (with back-channel logout for `sid`), and its flat error bodies (§12).
+//!
+//! In front of all that sits a spec-enforcing gateway: every request is checked against the
+//! official OpenAPI documents (`shared/reference/*-openapi.json`, see [`Config::openapi_dir`])
+//! and refused with a 400 in the API's own error shape when they forbid it, before it
+//! reaches any handler (module `openapi`).
 //!
 //! The server runs on its own tokio runtime in a background thread, so it can be used from
 //! plain `#[test]` functions and from inside a tokio runtime alike. Dropping the
@@ -23,11 +34,14 @@
 mod hydra;
 mod identities;
 mod model;
+mod openapi;
 mod patch;
+mod ratelimit;
 mod recovery;
 mod server;
 mod sessions;
 
+use std::path::PathBuf;
 use std::sync::{Arc, MutexGuard};
 use std::time::Duration;
 
@@ -68,6 +82,25 @@ pub struct Config {
     /// Threads serving requests (a benchmark on a small machine gives it one, to leave the
     /// other cores to the client it measures).
     pub worker_threads: usize,
+    /// The folder holding `kratos-admin-openapi.json` and `hydra-admin-openapi.json`; `None`
+    /// means `shared/reference` beside the repository checkout. When the documents cannot be
+    /// read the double runs without validation and says so once on stderr (see
+    /// [`KratosDouble::validating`]).
+    pub openapi_dir: Option<PathBuf>,
+    /// Check every request against the OpenAPI documents (when they could be read). Off, the
+    /// double answers as the bare servers do (their own 400s, Kratos's clamping of
+    /// `page_size` to 1000, …); the documents still name the rate-limit buckets.
+    pub validate_requests: bool,
+    /// Ory Network's rate limits (§1), per `x-ory-ratelimit-bucket`; `None`: no limits and
+    /// no `x-ratelimit-*` headers.
+    pub rate_limit: Option<RateBudget>,
+}
+
+/// A rate-limit budget per bucket: a burst per second and a sustained rate per minute.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RateBudget {
+    pub per_second: u32,
+    pub per_minute: u32,
 }
 
 impl Default for Config {
@@ -81,6 +114,9 @@ impl Default for Config {
             recovery_link_enabled: true,
             passwordless_code_login: false,
             worker_threads: 2,
+            openapi_dir: None,
+            validate_requests: true,
+            rate_limit: None,
         }
     }
 }
@@ -323,6 +359,9 @@ pub enum FaultKind {
         content_type: String,
         body: String,
     },
+    /// `application/json` with this status and body, e.g. another identity's or session's
+    /// JSON (an untrusted answer).
+    Json { status: u16, body: Value },
 }
 
 /// The running double. Dropping it shuts the server down.
@@ -674,24 +713,82 @@ impl KratosDouble {
         self.db().recovery_secrets.clone()
     }
 
-    /// Adds a Hydra consent session (and a remembered login session) for the subject;
-    /// returns the consent request id.
-    pub fn add_consent(&self, subject: &str, client_id: &str) -> String {
-        let mut db = self.db();
-        let consent_request_id = Uuid::new_v4().simple().to_string();
-        let login_session_id = Uuid::new_v4().to_string();
-        db.login_sessions.push(LoginSession {
-            id: login_session_id.clone(),
+    /// The documents were read and every request is checked against them (false when
+    /// [`Config::validate_requests`] is off or the documents could not be read).
+    pub fn validating(&self) -> bool {
+        self.shared.validating()
+    }
+
+    /// How many requests the rate limiter answered 429 ([`Config::rate_limit`]).
+    pub fn rate_limited(&self) -> u64 {
+        self.shared.rate_limited()
+    }
+
+    /// Adds a remembered Hydra login session for the subject and returns its id (`sid`).
+    pub fn add_login_session(&self, subject: &str) -> String {
+        let id = Uuid::new_v4().to_string();
+        self.db().login_sessions.push(LoginSession {
+            id: id.clone(),
             subject: subject.to_string(),
         });
+        id
+    }
+
+    /// Adds a granted Hydra consent session for the subject and the client, with one access
+    /// and one refresh token, in a new remembered login session; returns the consent request
+    /// id.
+    pub fn add_consent(&self, subject: &str, client_id: &str) -> String {
+        let sid = self.add_login_session(subject);
+        self.add_consent_in_login_session(subject, client_id, &sid)
+    }
+
+    /// Adds `n` consents as [`KratosDouble::add_consent`] does (each in its own login
+    /// session); returns their consent request ids.
+    pub fn add_consents(&self, subject: &str, client_id: &str, n: usize) -> Vec<String> {
+        (0..n)
+            .map(|_| self.add_consent(subject, client_id))
+            .collect()
+    }
+
+    /// Adds a consent granted in an existing login session (`consent_request.login_session_id`
+    /// is `login_session_id`), so several consents can share one login session.
+    ///
+    /// # Panics
+    /// If the subject has no such login session.
+    pub fn add_consent_in_login_session(
+        &self,
+        subject: &str,
+        client_id: &str,
+        login_session_id: &str,
+    ) -> String {
+        let mut db = self.db();
+        assert!(
+            db.login_sessions
+                .iter()
+                .any(|l| l.id == login_session_id && l.subject == subject),
+            "add_consent_in_login_session: {subject} has no login session {login_session_id}"
+        );
+        let consent_request_id = Uuid::new_v4().simple().to_string();
         db.consents.push(Consent {
             consent_request_id: consent_request_id.clone(),
+            login_challenge: Uuid::new_v4().simple().to_string(),
             subject: subject.to_string(),
             client_id: client_id.to_string(),
-            login_session_id,
+            login_session_id: Some(login_session_id.to_string()),
             handled_at: model::now(),
+            tokens: 2,
         });
         consent_request_id
+    }
+
+    /// The login session a consent was granted in (`None` for an unknown consent, or once
+    /// that login session was deleted).
+    pub fn login_session_of_consent(&self, consent_request_id: &str) -> Option<String> {
+        self.db()
+            .consents
+            .iter()
+            .find(|c| c.consent_request_id == consent_request_id)
+            .and_then(|c| c.login_session_id.clone())
     }
 
     /// How many consent sessions the subject has.
@@ -703,6 +800,16 @@ impl KratosDouble {
             .count()
     }
 
+    /// How many access and refresh tokens issued under the subject's consents still exist.
+    pub fn tokens_of(&self, subject: &str) -> usize {
+        self.db()
+            .consents
+            .iter()
+            .filter(|c| c.subject == subject)
+            .map(|c| c.tokens)
+            .sum()
+    }
+
     /// How many remembered login sessions the subject has.
     pub fn login_sessions_of(&self, subject: &str) -> usize {
         self.db()
@@ -710,5 +817,10 @@ impl KratosDouble {
             .iter()
             .filter(|l| l.subject == subject)
             .count()
+    }
+
+    /// The login session ids Hydra ran a back-channel logout for, in order.
+    pub fn backchannel_logouts(&self) -> Vec<String> {
+        self.db().backchannel_logouts.clone()
     }
 }

@@ -5,7 +5,8 @@ mod common;
 use std::time::Duration;
 
 use atoctl_testkit::kratos::{
-    Config, Fault, FaultKind, Flavour, IdentitySeed, KratosDouble, LoginResult, SessionSeed,
+    Config, Fault, FaultKind, Flavour, IdentitySeed, KratosDouble, LoginResult, RateBudget,
+    SessionSeed,
 };
 use base64::Engine;
 use common::{Api, Resp};
@@ -26,6 +27,23 @@ fn v13() -> (KratosDouble, Api) {
         flavour: Flavour::V1_3,
         ..Config::default()
     })
+}
+
+/// The servers as they are, without the OpenAPI gateway: their own 400s and clamping.
+fn bare() -> (KratosDouble, Api) {
+    start(Config {
+        validate_requests: false,
+        ..Config::default()
+    })
+}
+
+/// The OpenAPI documents are beside the checkout (CI always has them).
+fn documents_present() -> bool {
+    std::path::Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../../shared/reference/kratos-admin-openapi.json"
+    ))
+    .exists()
 }
 
 fn assert_herodot(r: &Resp, code: u16) {
@@ -118,14 +136,15 @@ fn works_from_a_plain_test_without_a_runtime() {
 async fn records_requests_in_order() {
     let (d, api) = current();
     let id = d.add_identity(IdentitySeed::new("a@example.com"));
-    api.get(&format!("/admin/identities/{id}?x=1")).await;
+    api.get(&format!("/admin/identities/{id}?include_credential=oidc"))
+        .await;
     api.json("PATCH", &format!("/admin/identities/{id}"), &json!([]))
         .await;
     let r = d.requests();
     assert_eq!(r.len(), 2);
     assert_eq!(r[0].method, "GET");
     assert_eq!(r[0].path, format!("/admin/identities/{id}"));
-    assert_eq!(r[0].query.as_deref(), Some("x=1"));
+    assert_eq!(r[0].query.as_deref(), Some("include_credential=oidc"));
     assert_eq!(r[0].status, 200);
     assert_eq!(r[1].method, "PATCH");
     assert_eq!(r[1].body, b"[]");
@@ -282,8 +301,17 @@ async fn list_sessions_basics() {
         .await
         .json();
     assert_eq!(ids(&v), vec![s_expired, s_revoked]);
+    // `active` must be a boolean: the OpenAPI gateway refuses "yes", and so does the bare
+    // server, in its own words.
     let r = api
         .get(&format!("/admin/identities/{id}/sessions?active=yes"))
+        .await;
+    assert_herodot(&r, 400);
+    assert!(r.message().contains("'active'"), "{}", r.message());
+    let (bare_d, bare_api) = bare();
+    let bare_id = bare_d.add_identity(IdentitySeed::new("s@example.com"));
+    let r = bare_api
+        .get(&format!("/admin/identities/{bare_id}/sessions?active=yes"))
         .await;
     assert_herodot(&r, 400);
     assert_eq!(r.message(), "could not parse parameter active");
@@ -305,7 +333,7 @@ async fn empty_listing_still_advertises_next_and_small_listing_only_first() {
     let (d, api) = current();
     let id = d.add_identity(IdentitySeed::new("e@example.com"));
     let r = api
-        .get(&format!("/admin/identities/{id}/sessions?page_size=1000"))
+        .get(&format!("/admin/identities/{id}/sessions?page_size=500"))
         .await;
     assert_eq!(r.header("x-total-count").as_deref(), Some("0"));
     let link = r.header("link").unwrap();
@@ -314,7 +342,7 @@ async fn empty_listing_still_advertises_next_and_small_listing_only_first() {
     }
     d.add_session(&id, SessionSeed::new());
     let r = api
-        .get(&format!("/admin/identities/{id}/sessions?page_size=1000"))
+        .get(&format!("/admin/identities/{id}/sessions?page_size=500"))
         .await;
     let link = r.header("link").unwrap();
     assert_eq!(link.matches("rel=").count(), 1, "{link}");
@@ -342,7 +370,11 @@ async fn following_next_returns_the_first_page_twice() {
     assert_eq!(first, all[0..2]);
     let link = r.header("link").unwrap();
     let next = link_token(&link, "next").expect("next link");
-    assert!(next.ends_with('='), "padded token: {next}");
+    // ory/x writes tokens without padding (`RawURLEncoding`).
+    assert_eq!(
+        next,
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(r#"{"offset":"2","v":2}"#)
+    );
 
     // rel=next (offset 2) → handler page 1 → storage page 1: the first page again (§14.19).
     let r = api
@@ -407,9 +439,21 @@ async fn following_next_returns_the_first_page_twice() {
         !link.contains("rel=\"first\""),
         "the first page has no rel=first: {link}"
     );
-    // page_size is capped at 1000.
+    // The document allows at most 500: the gateway refuses more.
     let r = api
         .get(&format!("/admin/identities/{id}/sessions?page_size=5000"))
+        .await;
+    assert_herodot(&r, 400);
+    // The bare server caps page_size at 1000.
+    let (bare_d, bare_api) = bare();
+    let bare_id = bare_d.add_identity(IdentitySeed::new("p@example.com"));
+    for _ in 0..5 {
+        bare_d.add_session(&bare_id, SessionSeed::new());
+    }
+    let r = bare_api
+        .get(&format!(
+            "/admin/identities/{bare_id}/sessions?page_size=5000"
+        ))
         .await;
     assert_eq!(ids(&r.json()).len(), 5);
 }
@@ -958,7 +1002,9 @@ async fn put_replaces_wholesale_and_hashes_passwords() {
 
 #[tokio::test]
 async fn put_errors() {
-    let (d, api) = current();
+    // The bare server's own answers; the OpenAPI gateway refuses some of these bodies first
+    // (see `openapi_refuses_bodies_before_the_handler`).
+    let (d, api) = bare();
     let id = d.add_identity(IdentitySeed::new("pe@example.com"));
     d.add_identity(IdentitySeed::new("other@example.com"));
     let path = format!("/admin/identities/{id}");
@@ -1247,13 +1293,24 @@ async fn recovery_code_and_link() {
         .status,
         201
     );
-    // No schema: a missing identity_id is the nil UUID, which is not found.
+    // The document requires identity_id: the gateway refuses a body without it.
+    for p in ["/admin/recovery/code", "/admin/recovery/link"] {
+        let r = api.json("POST", p, &json!({})).await;
+        assert_herodot(&r, 400);
+        assert!(r.message().contains("'identity_id'"), "{}", r.message());
+    }
+    // The bare server has no schema: a missing identity_id is the nil UUID, not found.
+    let (_bare_d, bare_api) = bare();
     assert_herodot(
-        &api.json("POST", "/admin/recovery/code", &json!({})).await,
+        &bare_api
+            .json("POST", "/admin/recovery/code", &json!({}))
+            .await,
         404,
     );
     assert_herodot(
-        &api.json("POST", "/admin/recovery/link", &json!({})).await,
+        &bare_api
+            .json("POST", "/admin/recovery/link", &json!({}))
+            .await,
         400,
     );
     assert_herodot(
@@ -1296,16 +1353,22 @@ async fn token_checks() {
         require_token: Some("ory_pat_good".into()),
         ..Config::default()
     });
+    // The edge answers, not Kratos: plain text and HTML, no herodot JSON.
     let r = api.get("/admin/version").await;
     assert_eq!(r.status, 401);
-    assert_eq!(r.json()["error"]["code"], json!(401));
-    assert_eq!(r.json()["error"]["status"], json!("Unauthorized"));
+    assert!(r.header("content-type").unwrap().starts_with("text/plain"));
+    assert!(String::from_utf8_lossy(&r.body).starts_with("Unauthorized"));
+    assert!(serde_json::from_slice::<Value>(&r.body).is_err());
     api.token = Some("ory_pat_bad".into());
-    assert_eq!(api.get("/admin/version").await.status, 401);
+    let r = api.get("/admin/version").await;
+    assert_eq!(r.status, 401);
+    assert!(r.header("content-type").unwrap().starts_with("text/plain"));
     api.token = Some("ory_wak_workspace".into());
     let r = api.get("/admin/version").await;
     assert_eq!(r.status, 403);
-    assert_eq!(r.json()["error"]["code"], json!(403));
+    assert!(r.header("content-type").unwrap().starts_with("text/html"));
+    assert!(String::from_utf8_lossy(&r.body).contains("<h1>403 Forbidden</h1>"));
+    assert!(serde_json::from_slice::<Value>(&r.body).is_err());
     api.token = Some("ory_pat_good".into());
     assert_eq!(api.get("/admin/version").await.status, 200);
     assert_eq!(
@@ -1543,5 +1606,837 @@ async fn hydra_consent_and_login_sessions() {
             .await
             .status,
         204
+    );
+}
+
+// ---------------------------------------------------------------- OpenAPI gateway
+
+fn assert_hydra_400(r: &Resp) -> String {
+    assert_eq!(r.status, 400, "body: {}", String::from_utf8_lossy(&r.body));
+    let v = r.json();
+    assert_eq!(v["error"], json!("invalid_request"), "{v}");
+    v["error_description"].as_str().unwrap().to_string()
+}
+
+fn missing_dir() -> std::path::PathBuf {
+    std::env::temp_dir().join("atoctl-testkit-no-such-openapi-folder")
+}
+
+#[tokio::test]
+async fn openapi_validation_is_on_when_the_documents_are_there() {
+    let (d, _api) = current();
+    assert!(
+        documents_present(),
+        "shared/reference beside the checkout holds the OpenAPI documents"
+    );
+    assert!(d.validating());
+    let (d, _api) = bare();
+    assert!(!d.validating());
+
+    // Without the documents the double still runs, unchecked.
+    let (d, api) = start(Config {
+        openapi_dir: Some(missing_dir()),
+        ..Config::default()
+    });
+    assert!(!d.validating());
+    let id = d.add_identity(IdentitySeed::new("nodocs@example.com"));
+    let r = api
+        .get(&format!(
+            "/admin/identities/{id}/sessions?page_size=1000&x=1"
+        ))
+        .await;
+    assert_eq!(r.status, 200);
+}
+
+#[tokio::test]
+async fn openapi_refuses_query_and_path_parameters() {
+    let (d, api) = current();
+    let id = d.add_identity(IdentitySeed::new("q@example.com"));
+    let sid = d.add_session(&id, SessionSeed::new());
+
+    let r = api
+        .get(&format!("/admin/identities/{id}/sessions?page_size=1000"))
+        .await;
+    assert_herodot(&r, 400);
+    assert_eq!(
+        r.message(),
+        "query parameter 'page_size': must be at most 500 (maximum), got 1000"
+    );
+    assert!(
+        r.reason().contains("listIdentitySessions"),
+        "{}",
+        r.reason()
+    );
+    assert_eq!(
+        api.get(&format!("/admin/identities/{id}/sessions?page_size=500"))
+            .await
+            .status,
+        200
+    );
+    // Paths without /admin are rewritten first, then checked.
+    assert_herodot(
+        &api.get(&format!("/identities/{id}/sessions?page_size=1000"))
+            .await,
+        400,
+    );
+    for (query, words) in [
+        ("page_size=0", vec!["'page_size'", "at least 1 (minimum)"]),
+        ("page_size=ten", vec!["'page_size'", "integer (type)"]),
+        ("active=maybe", vec!["'active'", "boolean (type)"]),
+        ("per_page=2000", vec!["'per_page'", "at most 1000"]),
+        ("since=yesterday", vec!["'since'", "not declared"]),
+    ] {
+        let r = api
+            .get(&format!("/admin/identities/{id}/sessions?{query}"))
+            .await;
+        assert_herodot(&r, 400);
+        for w in words {
+            assert!(r.message().contains(w), "{query}: {}", r.message());
+        }
+    }
+    let r = api
+        .get(&format!("/admin/identities/{id}?include_credential=nope"))
+        .await;
+    assert_herodot(&r, 400);
+    assert!(
+        r.message()
+            .starts_with("query parameter 'include_credential'[0]: must be one of")
+    );
+    let r = api
+        .get(&format!(
+            "/admin/sessions/{sid}?expand=identity&expand=everything"
+        ))
+        .await;
+    assert_herodot(&r, 400);
+    assert!(r.message().contains("'expand'[1]"), "{}", r.message());
+    assert!(
+        r.message().contains("got \"everything\""),
+        "{}",
+        r.message()
+    );
+    // A path parameter outside its enum.
+    let r = api
+        .delete(&format!("/admin/identities/{id}/credentials/bogus"))
+        .await;
+    assert_herodot(&r, 400);
+    assert!(
+        r.message()
+            .starts_with("path parameter 'type': must be one of")
+    );
+
+    // A refused request never reaches the handler.
+    let r = api
+        .delete(&format!("/admin/identities/{id}/sessions?force=true"))
+        .await;
+    assert_herodot(&r, 400);
+    assert_eq!(d.sessions_of(&id).len(), 1, "nothing was deleted");
+    let r = api
+        .delete(&format!("/admin/sessions/{sid}?reason=ato"))
+        .await;
+    assert_herodot(&r, 400);
+    assert!(d.sessions_of(&id)[0].db_active, "nothing was revoked");
+
+    // Routes the documents do not have are the server's business (404/405).
+    assert_herodot(&api.get("/admin/nope?x=1").await, 404);
+    let stats = api.get("/__double/stats").await.json();
+    assert!(
+        stats["refused_by_openapi"].as_u64().unwrap() >= 10,
+        "{stats}"
+    );
+}
+
+#[tokio::test]
+async fn openapi_refuses_bodies_before_the_handler() {
+    let (d, api) = current();
+    let id = d.add_identity(
+        IdentitySeed::new("b@example.com")
+            .password("pw")
+            .external_id("ext"),
+    );
+    let sid = d.add_session(&id, SessionSeed::new());
+    let path = format!("/admin/identities/{id}");
+    let before = d.identity_json(&id).unwrap();
+    let put = |extra: Value| {
+        let mut b = put_body("b@example.com");
+        for (k, v) in extra.as_object().unwrap() {
+            b[k] = v.clone();
+        }
+        b
+    };
+    for (body, message) in [
+        (
+            put(json!({"external_id": null})),
+            "request body field 'external_id': must be of type string (type), got null",
+        ),
+        (
+            put(json!({"state": "banned"})),
+            "request body field 'state': must be one of [\"active\",\"inactive\"] (enum), got \"banned\"",
+        ),
+        (
+            put(json!({"state": ""})),
+            "request body field 'state': must be one of [\"active\",\"inactive\"] (enum), got \"\"",
+        ),
+        (
+            json!({"schema_id": "default", "state": "active"}),
+            "request body field 'traits': required property missing (required)",
+        ),
+        (
+            put(json!({"traits": "b@example.com"})),
+            "request body field 'traits': must be of type object (type), got string",
+        ),
+        (
+            put(json!({"credentials": {"password": {"config": {"password": 5}}}})),
+            "request body field 'credentials.password.config.password': must be of type string (type), got integer",
+        ),
+        (
+            put(
+                json!({"credentials": {"oidc": {"config": {"providers": [{"provider": "google"}]}}}}),
+            ),
+            "request body field 'credentials.oidc.config.providers[0].subject': required property missing (required)",
+        ),
+        (
+            json!([]),
+            "request body: must be of type object (type), got array",
+        ),
+    ] {
+        let r = api.json("PUT", &path, &body).await;
+        assert_herodot(&r, 400);
+        assert_eq!(r.message(), message);
+        assert!(r.reason().contains("updateIdentity"), "{}", r.reason());
+    }
+    assert_eq!(
+        d.identity_json(&id).unwrap(),
+        before,
+        "no PUT reached the handler"
+    );
+    assert!(matches!(
+        d.password_login("b@example.com", "pw"),
+        LoginResult::Ok { .. }
+    ));
+
+    // PATCH documents: each op needs `op` and `path`, both strings.
+    let r = patch(&api, &id, json!([{"op": "replace", "value": "inactive"}])).await;
+    assert_herodot(&r, 400);
+    assert_eq!(
+        r.message(),
+        "request body field '[0].path': required property missing (required)"
+    );
+    let r = patch(
+        &api,
+        &id,
+        json!({"op": "replace", "path": "/state", "value": "inactive"}),
+    )
+    .await;
+    assert_herodot(&r, 400);
+    assert_eq!(
+        r.message(),
+        "request body: must be of type array (type), got object"
+    );
+    assert_eq!(d.identity_json(&id).unwrap()["state"], json!("active"));
+
+    // POST /admin/sessions: `action` is an enum, the body is required.
+    let r = api
+        .json(
+            "POST",
+            "/admin/sessions",
+            &json!({"action": "nuke", "identities": [id]}),
+        )
+        .await;
+    assert_herodot(&r, 400);
+    assert!(
+        r.message()
+            .starts_with("request body field 'action': must be one of")
+    );
+    let r = api
+        .send("POST", "/admin/sessions", None, Some("application/json"))
+        .await;
+    assert_herodot(&r, 400);
+    assert!(
+        r.message().contains("requestBody.required"),
+        "{}",
+        r.message()
+    );
+    assert!(d.sessions_of(&id)[0].db_active);
+
+    // Recovery: identity_id must be a string.
+    let r = api
+        .json("POST", "/admin/recovery/code", &json!({"identity_id": 7}))
+        .await;
+    assert_herodot(&r, 400);
+    assert_eq!(
+        r.message(),
+        "request body field 'identity_id': must be of type string (type), got integer"
+    );
+    assert!(d.issued_recovery_secrets().is_empty());
+
+    // A body that is not JSON is the server's to refuse, in its own words.
+    let r = api
+        .send("PUT", &path, Some(b"{"), Some("application/json"))
+        .await;
+    assert_herodot(&r, 400);
+    assert!(r.reason().starts_with("Unable to decode JSON payload"));
+
+    // What the document allows goes through.
+    let r = api
+        .json("PUT", &path, &put(json!({"external_id": "ext"})))
+        .await;
+    assert_eq!(r.status, 200);
+    assert!(d.whoami(&sid));
+}
+
+#[tokio::test]
+async fn openapi_refusals_on_hydra_paths_use_hydras_error_shape() {
+    let (d, api) = current();
+    d.add_consent("h-subj", "client-a");
+    let desc = assert_hydra_400(&api.get("/admin/oauth2/auth/sessions/consent").await);
+    assert!(
+        desc.contains("query parameter 'subject': required but missing (required)"),
+        "{desc}"
+    );
+    assert!(desc.contains("listOAuth2ConsentSessions"), "{desc}");
+    let desc = assert_hydra_400(
+        &api.get("/admin/oauth2/auth/sessions/consent?subject=h-subj&page_size=501")
+            .await,
+    );
+    assert!(
+        desc.contains("query parameter 'page_size': must be at most 500 (maximum), got 501"),
+        "{desc}"
+    );
+    let desc = assert_hydra_400(
+        &api.delete("/admin/oauth2/auth/sessions/consent?subject=h-subj&all=maybe")
+            .await,
+    );
+    assert!(desc.contains("'all': must be a boolean"), "{desc}");
+    let desc = assert_hydra_400(
+        &api.delete("/admin/oauth2/auth/sessions/login?subject=h-subj&everywhere=1")
+            .await,
+    );
+    assert!(desc.contains("'everywhere': not declared"), "{desc}");
+    assert_eq!(d.consents_of("h-subj"), 1);
+    assert_eq!(d.login_sessions_of("h-subj"), 1);
+}
+
+// ---------------------------------------------------------------- computed `active` (§3, §10)
+
+#[tokio::test]
+async fn session_active_ignores_the_identity_unless_it_is_expanded() {
+    let (d, api) = current();
+    let id = d.add_identity(IdentitySeed::new("off@example.com").inactive());
+    let live = d.add_session(&id, SessionSeed::new());
+    let revoked = d.add_session(&id, SessionSeed::new().revoked());
+    let expired = d.add_session(&id, SessionSeed::new().expired());
+    let get = |sid: String, q: &'static str| {
+        let api = api.clone();
+        async move { api.get(&format!("/admin/sessions/{sid}{q}")).await.json() }
+    };
+    // The identity is not loaded: `Session.IsActive` looks at the row only.
+    let v = get(live.clone(), "").await;
+    assert_eq!(v["active"], json!(true));
+    assert_eq!(v["identity"], Value::Null);
+    assert_eq!(
+        get(live.clone(), "?expand=devices").await["active"],
+        json!(true)
+    );
+    // Loaded: an inactive identity makes every session inactive.
+    let v = get(live.clone(), "?expand=identity").await;
+    assert_eq!(v["active"], json!(false));
+    assert_eq!(v["identity"]["state"], json!("inactive"));
+    assert_eq!(
+        get(live.clone(), "?expand=identity&expand=devices").await["active"],
+        json!(false)
+    );
+    // The identity-sessions listing always expands.
+    let v = api
+        .get(&format!("/admin/identities/{id}/sessions"))
+        .await
+        .json();
+    assert!(
+        v.as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["active"] == json!(false))
+    );
+    // Revoked or expired rows are inactive either way; whoami refuses all of them.
+    assert_eq!(get(revoked, "").await["active"], json!(false));
+    assert_eq!(get(expired, "").await["active"], json!(false));
+    assert!(!d.whoami(&live));
+    // The project-wide listing follows the same rule.
+    let v = api.get("/admin/sessions?active=true").await.json();
+    assert_eq!(v[0]["id"], json!(live));
+    assert_eq!(v[0]["active"], json!(true));
+    let v = api
+        .get("/admin/sessions?active=true&expand=identity")
+        .await
+        .json();
+    assert_eq!(v[0]["active"], json!(false));
+}
+
+// ---------------------------------------------------------------- PUT password config (§7)
+
+#[tokio::test]
+async fn put_with_an_empty_password_config_is_refused() {
+    let (d, api) = current();
+    let id = d.add_identity(IdentitySeed::new("ep@example.com").password("keep"));
+    let path = format!("/admin/identities/{id}");
+    let before = d.identity_json(&id).unwrap();
+    for creds in [
+        json!({"password": {"config": {}}}),
+        json!({"password": {}}),
+        json!({"password": {"config": {"password": ""}}}),
+        json!({"password": {"config": {"use_password_migration_hook": false}}}),
+    ] {
+        let mut body = put_body("ep@example.com");
+        body["credentials"] = creds.clone();
+        let r = api.json("PUT", &path, &body).await;
+        assert_herodot(&r, 400);
+        assert_eq!(
+            r.reason(),
+            "The imported password does not match any known hash format.",
+            "{creds}"
+        );
+    }
+    assert_eq!(d.identity_json(&id).unwrap(), before);
+    assert!(matches!(
+        d.password_login("ep@example.com", "keep"),
+        LoginResult::Ok { .. }
+    ));
+    // A non-empty plaintext is still hashed and replaces the old hash.
+    let mut body = put_body("ep@example.com");
+    body["credentials"] = json!({"password": {"config": {"password": "fresh"}}});
+    assert_eq!(api.json("PUT", &path, &body).await.status, 200);
+    assert!(matches!(
+        d.password_login("ep@example.com", "fresh"),
+        LoginResult::Ok { .. }
+    ));
+}
+
+// ---------------------------------------------------------------- hard delete (§4)
+
+#[tokio::test]
+async fn delete_identity_sessions_removes_every_row_with_its_devices() {
+    let (d, api) = current();
+    let id = d.add_identity(IdentitySeed::new("hd@example.com"));
+    let other = d.add_identity(IdentitySeed::new("keep@example.com"));
+    let kept = d.add_session(&other, SessionSeed::new());
+    let sids = [
+        d.add_session(&id, SessionSeed::new()),
+        d.add_session(
+            &id,
+            SessionSeed::new()
+                .revoked()
+                .device("192.0.2.9", "curl/8", "Oslo, NO"),
+        ),
+        d.add_session(
+            &id,
+            SessionSeed::new()
+                .expired()
+                .device("192.0.2.10", "wget", "")
+                .device("192.0.2.11", "httpie", ""),
+        ),
+        d.add_session(&id, SessionSeed::new().revoked().expired()),
+    ];
+    assert_eq!(d.sessions_of(&id).len(), 4);
+    let r = api
+        .delete(&format!("/admin/identities/{id}/sessions"))
+        .await;
+    assert_eq!(r.status, 204);
+    assert!(d.sessions_of(&id).is_empty());
+    for sid in &sids {
+        let r = api
+            .get(&format!("/admin/sessions/{sid}?expand=devices"))
+            .await;
+        assert_herodot(&r, 404);
+    }
+    let r = api.get(&format!("/admin/identities/{id}/sessions")).await;
+    assert_eq!(r.json(), json!([]));
+    assert_eq!(r.header("x-total-count").as_deref(), Some("0"));
+    let all = api.get("/admin/sessions?expand=devices").await.json();
+    assert_eq!(ids(&all), vec![kept.clone()]);
+    assert_eq!(d.sessions_of(&other).len(), 1);
+}
+
+// ---------------------------------------------------------------- rate limits (§1)
+
+fn header_u64(r: &Resp, name: &str) -> u64 {
+    r.header(name)
+        .unwrap_or_else(|| panic!("no {name}"))
+        .parse()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn rate_limits_per_bucket_with_headers_on_every_answer() {
+    let (d, api) = start(Config {
+        rate_limit: Some(RateBudget {
+            per_second: 1000,
+            per_minute: 4,
+        }),
+        ..Config::default()
+    });
+    let id = d.add_identity(IdentitySeed::new("rl@example.com"));
+    let sid = d.add_session(&id, SessionSeed::new());
+    // GET identity and GET session share `kratos-admin-high`.
+    for left in (0..4).rev() {
+        let r = api.get(&format!("/admin/identities/{id}")).await;
+        assert_eq!(r.status, 200);
+        assert_eq!(
+            r.header("x-ratelimit-limit").as_deref(),
+            Some("1000, 1000;w=1, 4;w=60")
+        );
+        assert_eq!(header_u64(&r, "x-ratelimit-remaining"), left);
+        let reset = header_u64(&r, "x-ratelimit-reset");
+        assert!((1..=60).contains(&reset), "the minute binds: {reset}");
+    }
+    let r = api.get(&format!("/admin/sessions/{sid}")).await;
+    assert_eq!(r.status, 429);
+    assert!(r.header("content-type").unwrap().starts_with("text/plain"));
+    assert!(serde_json::from_slice::<Value>(&r.body).is_err());
+    assert_eq!(header_u64(&r, "x-ratelimit-remaining"), 0);
+    assert!((1..=60).contains(&header_u64(&r, "x-ratelimit-reset")));
+    assert_eq!(d.rate_limited(), 1);
+
+    // Other buckets have their own budget; refusals by the gateway count and carry headers.
+    let r = api
+        .get(&format!("/admin/identities/{id}/sessions?page_size=1000"))
+        .await;
+    assert_herodot(&r, 400);
+    assert_eq!(header_u64(&r, "x-ratelimit-remaining"), 3);
+    // `kratos-admin-low`: an over-budget write never reaches the handler.
+    for _ in 0..4 {
+        assert_eq!(
+            api.json(
+                "PATCH",
+                &format!("/admin/identities/{id}"),
+                &json!([{"op": "replace", "path": "/metadata_admin", "value": {"n": 1}}])
+            )
+            .await
+            .status,
+            200
+        );
+    }
+    let r = api.delete(&format!("/admin/sessions/{sid}")).await;
+    assert_eq!(r.status, 429);
+    assert!(d.sessions_of(&id)[0].db_active, "not revoked");
+    assert_eq!(d.rate_limited(), 2);
+    let stats = api.get("/__double/stats").await.json();
+    assert_eq!(stats["rate_limited"], json!(2));
+    // Health checks are not limited and carry no headers.
+    let r = api.get("/health/alive").await;
+    assert_eq!(r.status, 200);
+    assert!(r.header("x-ratelimit-limit").is_none());
+}
+
+#[tokio::test]
+async fn rate_limit_burst_per_second() {
+    let (d, api) = start(Config {
+        rate_limit: Some(RateBudget {
+            per_second: 2,
+            per_minute: 1000,
+        }),
+        ..Config::default()
+    });
+    let id = d.add_identity(IdentitySeed::new("burst@example.com"));
+    let path = format!("/admin/identities/{id}");
+    let answers = futures::future::join_all((0..10).map(|_| api.get(&path))).await;
+    let ok = answers.iter().filter(|r| r.status == 200).count();
+    let limited: Vec<&Resp> = answers.iter().filter(|r| r.status == 429).collect();
+    // Ten requests within a few milliseconds span at most two one-second windows.
+    assert!((2..=4).contains(&ok), "{ok} answered");
+    assert_eq!(ok + limited.len(), 10);
+    for r in &limited {
+        assert_eq!(r.header("x-ratelimit-remaining").as_deref(), Some("0"));
+        assert_eq!(r.header("x-ratelimit-reset").as_deref(), Some("1"));
+    }
+    assert_eq!(d.rate_limited(), limited.len() as u64);
+    // Without the documents each route is its own bucket.
+    let (d, api) = start(Config {
+        openapi_dir: Some(missing_dir()),
+        rate_limit: Some(RateBudget {
+            per_second: 100,
+            per_minute: 1,
+        }),
+        ..Config::default()
+    });
+    let id = d.add_identity(IdentitySeed::new("fallback@example.com"));
+    let sid = d.add_session(&id, SessionSeed::new());
+    assert_eq!(
+        api.get(&format!("/admin/identities/{id}")).await.status,
+        200
+    );
+    assert_eq!(
+        api.get(&format!("/admin/identities/{id}")).await.status,
+        429
+    );
+    assert_eq!(api.get(&format!("/admin/sessions/{sid}")).await.status, 200);
+}
+
+// ---------------------------------------------------------------- Hydra paging and logout (§12)
+
+/// The path and query of a Link relation.
+fn link_path(link: &str, rel: &str) -> Option<String> {
+    let part = link
+        .split(',')
+        .find(|p| p.contains(&format!("rel=\"{rel}\"")))?;
+    Some(part[part.find('<')? + 1..part.find('>')?].to_string())
+}
+
+fn consent_ids(v: &Value) -> Vec<String> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["consent_request_id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn hydra_consents_page_with_link_headers() {
+    let (d, api) = current();
+    let mut seeded = d.add_consents("pager", "client-a", 7);
+    seeded.sort();
+    d.add_consent("someone-else", "client-a");
+
+    let r = api
+        .get("/admin/oauth2/auth/sessions/consent?subject=pager&page_size=3")
+        .await;
+    assert_eq!(r.status, 200);
+    let page1 = consent_ids(&r.json());
+    assert_eq!(page1.len(), 3);
+    let c = &r.json()[0];
+    assert_eq!(c["consent_request"]["subject"], json!("pager"));
+    assert_eq!(
+        c["consent_request"]["client"]["client_id"],
+        json!("client-a")
+    );
+    assert_eq!(c["consent_request"]["client"]["client_secret"], json!(""));
+    let sid = c["consent_request"]["login_session_id"].as_str().unwrap();
+    assert_eq!(
+        d.login_session_of_consent(c["consent_request_id"].as_str().unwrap())
+            .as_deref(),
+        Some(sid)
+    );
+    let link = r.header("link").unwrap();
+    let first = link_path(&link, "first").unwrap();
+    let next = link_path(&link, "next").unwrap();
+    assert!(
+        first.starts_with("/admin/oauth2/auth/sessions/consent?page_size=3&page_token="),
+        "{first}"
+    );
+    assert!(first.ends_with("&subject=pager"), "{first}");
+    // Tokens are opaque: no JSON, no offset, no id inside.
+    let token = next
+        .split('&')
+        .find_map(|kv| kv.strip_prefix("page_token="))
+        .unwrap()
+        .replace("%3D", "=");
+    let raw = base64::engine::general_purpose::URL_SAFE
+        .decode(&token)
+        .unwrap();
+    assert!(serde_json::from_slice::<Value>(&raw).is_err());
+    assert!(!String::from_utf8_lossy(&raw).contains("offset"));
+
+    let r = api.get(&next).await;
+    let page2 = consent_ids(&r.json());
+    assert_eq!(page2.len(), 3);
+    let link = r.header("link").unwrap();
+    assert!(link.contains("rel=\"first\"") && link.contains("rel=\"next\""));
+    let r = api.get(&link_path(&link, "next").unwrap()).await;
+    let page3 = consent_ids(&r.json());
+    assert_eq!(page3.len(), 1);
+    let link = r.header("link").unwrap();
+    assert!(link.contains("rel=\"first\""), "{link}");
+    assert!(
+        !link.contains("rel=\"next\""),
+        "the last page has no next: {link}"
+    );
+    let mut all: Vec<String> = [page1.clone(), page2, page3].concat();
+    all.sort();
+    assert_eq!(all, seeded, "every consent once");
+    // `first` leads back to the first page.
+    assert_eq!(consent_ids(&api.get(&first).await.json()), page1);
+
+    // A page that holds everything: `first` only.
+    let r = api
+        .get("/admin/oauth2/auth/sessions/consent?subject=pager&page_size=500")
+        .await;
+    assert_eq!(consent_ids(&r.json()).len(), 7);
+    let link = r.header("link").unwrap();
+    assert_eq!(link.matches("rel=").count(), 1, "{link}");
+    // Unknown subject: [] without Link.
+    let r = api
+        .get("/admin/oauth2/auth/sessions/consent?subject=nobody")
+        .await;
+    assert_eq!(r.json(), json!([]));
+    assert!(r.header("link").is_none());
+    // A token the server did not issue.
+    let desc = assert_hydra_400(
+        &api.get(
+            "/admin/oauth2/auth/sessions/consent?subject=pager&page_token=eyJvZmZzZXQiOiIzIn0",
+        )
+        .await,
+    );
+    assert!(desc.contains("invalid pagination token"), "{desc}");
+
+    // Hydra's handler sets no default page size: the paginator's 100 applies.
+    d.add_consents("many", "client-b", 101);
+    let r = api
+        .get("/admin/oauth2/auth/sessions/consent?subject=many")
+        .await;
+    assert_eq!(consent_ids(&r.json()).len(), 100);
+    let next = link_path(&r.header("link").unwrap(), "next").unwrap();
+    assert!(next.contains("page_size=100"), "{next}");
+    assert_eq!(consent_ids(&api.get(&next).await.json()).len(), 1);
+}
+
+#[tokio::test]
+async fn hydra_login_sessions_by_subject_and_by_sid() {
+    let (d, api) = current();
+    let s1 = d.add_login_session("u");
+    let c1 = d.add_consent_in_login_session("u", "a", &s1);
+    let c2 = d.add_consent_in_login_session("u", "b", &s1);
+    let c3 = d.add_consent("u", "c");
+    let s3 = d.login_session_of_consent(&c3).unwrap();
+    assert_eq!(
+        d.login_session_of_consent(&c1).as_deref(),
+        Some(s1.as_str())
+    );
+    assert_eq!(d.login_sessions_of("u"), 2);
+    assert_eq!(d.tokens_of("u"), 6);
+    let v = api
+        .get(&format!(
+            "/admin/oauth2/auth/sessions/consent?subject=u&login_session_id={s1}"
+        ))
+        .await
+        .json();
+    let mut got = consent_ids(&v);
+    got.sort();
+    let mut want = vec![c1.clone(), c2.clone()];
+    want.sort();
+    assert_eq!(got, want);
+
+    // sid: a headless logout of that one session, with back-channel logout.
+    assert_eq!(
+        api.delete(&format!("/admin/oauth2/auth/sessions/login?sid={s1}"))
+            .await
+            .status,
+        204
+    );
+    assert_eq!(d.backchannel_logouts(), vec![s1.clone()]);
+    assert_eq!(d.login_sessions_of("u"), 1);
+    // The consents and their tokens stay; they no longer point at the session.
+    assert_eq!(d.consents_of("u"), 3);
+    assert_eq!(d.tokens_of("u"), 6);
+    assert_eq!(d.login_session_of_consent(&c1), None);
+    let v = api
+        .get(&format!(
+            "/admin/oauth2/auth/sessions/consent?subject=u&login_session_id={s1}"
+        ))
+        .await
+        .json();
+    assert_eq!(v, json!([]));
+    // An unknown sid: 204, nobody to notify.
+    assert_eq!(
+        api.delete("/admin/oauth2/auth/sessions/login?sid=unknown")
+            .await
+            .status,
+        204
+    );
+    assert_eq!(d.backchannel_logouts(), vec![s1.clone()]);
+
+    // subject: every remembered session goes, without any logout notification.
+    assert_eq!(
+        api.delete("/admin/oauth2/auth/sessions/login?subject=u")
+            .await
+            .status,
+        204
+    );
+    assert_eq!(d.login_sessions_of("u"), 0);
+    assert_eq!(d.login_session_of_consent(&c3), None);
+    assert_eq!(d.backchannel_logouts(), vec![s1.clone()]);
+    assert_eq!(d.tokens_of("u"), 6, "no token is revoked");
+    assert!(!s3.is_empty());
+
+    // sid wins when both are given.
+    let s4 = d.add_login_session("v");
+    d.add_login_session("v");
+    assert_eq!(
+        api.delete(&format!(
+            "/admin/oauth2/auth/sessions/login?subject=v&sid={s4}"
+        ))
+        .await
+        .status,
+        204
+    );
+    assert_eq!(d.login_sessions_of("v"), 1);
+    assert_eq!(d.backchannel_logouts(), vec![s1, s4]);
+}
+
+#[tokio::test]
+async fn hydra_consent_revocation_takes_the_tokens_per_client() {
+    let (d, api) = current();
+    let a = d.add_consents("w", "client-a", 2);
+    let b = d.add_consent("w", "client-b");
+    d.add_consent("x", "client-a");
+    assert_eq!(d.tokens_of("w"), 6);
+    assert_eq!(
+        api.delete("/admin/oauth2/auth/sessions/consent?subject=w&client=client-a")
+            .await
+            .status,
+        204
+    );
+    assert_eq!(d.consents_of("w"), 1);
+    assert_eq!(d.tokens_of("w"), 2);
+    assert_eq!(d.tokens_of("x"), 2, "another subject keeps its tokens");
+    let v = api
+        .get("/admin/oauth2/auth/sessions/consent?subject=w")
+        .await
+        .json();
+    assert_eq!(consent_ids(&v), vec![b.clone()]);
+    assert!(a.iter().all(|c| d.login_session_of_consent(c).is_none()));
+    // consent_request_id alone (Hydra ignores `all` there).
+    assert_eq!(
+        api.delete(&format!(
+            "/admin/oauth2/auth/sessions/consent?consent_request_id={b}&all=true"
+        ))
+        .await
+        .status,
+        204
+    );
+    assert_eq!(d.tokens_of("w"), 0);
+    assert_eq!(
+        api.delete("/admin/oauth2/auth/sessions/consent?subject=x&all=true")
+            .await
+            .status,
+        204
+    );
+    assert_eq!(d.tokens_of("x"), 0);
+}
+
+// ---------------------------------------------------------------- untrusted answers
+
+#[tokio::test]
+async fn a_json_fault_answers_with_another_identitys_body() {
+    let (d, api) = current();
+    let a = d.add_identity(IdentitySeed::new("a@example.com"));
+    let b = d.add_identity(IdentitySeed::new("b@example.com"));
+    let b_json = d.identity_json(&b).unwrap();
+    d.inject(
+        Fault::new(FaultKind::Json {
+            status: 200,
+            body: b_json.clone(),
+        })
+        .on("GET", &format!("/admin/identities/{a}")),
+    );
+    let r = api.get(&format!("/admin/identities/{a}")).await;
+    assert_eq!(r.status, 200);
+    assert!(
+        r.header("content-type")
+            .unwrap()
+            .starts_with("application/json")
+    );
+    assert_eq!(r.json()["id"], json!(b));
+    assert_eq!(r.json(), b_json);
+    assert_eq!(
+        api.get(&format!("/admin/identities/{a}")).await.json()["id"],
+        json!(a)
     );
 }

@@ -4,21 +4,27 @@
 //! ```text
 //! kratos-double [--port P] [--flavour current|1.3] [--latency-ms N]
 //!               [--seed-identities N] [--sessions-per-identity M] [--ids-out FILE]
-//!               [--token T] [--inflight-limit] [--threads N]
+//!               [--token T] [--inflight-limit] [--rate-limit PS,PM] [--threads N]
+//!               [--openapi-dir DIR] [--no-validate]
 //! ```
 //! Seeds N identities (`user<i>@example.com`, password `correct horse <i>`, i from 0), each
 //! with M sessions, writes their ids one per line to FILE, prints
-//! `listening on http://127.0.0.1:PORT` and serves until killed. `GET /__double/stats`
-//! answers `{"requests": n, "by_route": {...}}`.
+//! `listening on http://127.0.0.1:PORT` and serves until killed. `--rate-limit PS,PM` gives
+//! every rate-limit bucket PS requests per second and PM per minute (Ory Network's limits).
+//! Requests are checked against the OpenAPI documents in DIR (default: `shared/reference`
+//! beside the checkout) unless `--no-validate`. `GET /__double/stats` answers
+//! `{"requests": n, "by_route": {...}, "rate_limited": n, "refused_by_openapi": n, ...}`.
 
 use std::io::Write;
 use std::time::Duration;
 
-use atoctl_testkit::kratos::{Config, Flavour, IdentitySeed, KratosDouble, SessionSeed};
+use atoctl_testkit::kratos::{
+    Config, Flavour, IdentitySeed, KratosDouble, RateBudget, SessionSeed,
+};
 
 const USAGE: &str = "usage: kratos-double [--port P] [--flavour current|1.3] [--latency-ms N] \
 [--seed-identities N] [--sessions-per-identity M] [--ids-out FILE] [--token T] [--inflight-limit] \
-[--threads N]";
+[--rate-limit PS,PM] [--threads N] [--openapi-dir DIR] [--no-validate]";
 
 fn fail(msg: &str) -> ! {
     eprintln!("kratos-double: {msg}\n{USAGE}");
@@ -64,6 +70,26 @@ fn main() {
                     Some(args.next().unwrap_or_else(|| fail("--token needs a value")))
             }
             "--inflight-limit" => config.inflight_limit = true,
+            "--rate-limit" => {
+                let v = args
+                    .next()
+                    .unwrap_or_else(|| fail("--rate-limit needs PS,PM"));
+                let (ps, pm) = v
+                    .split_once(',')
+                    .unwrap_or_else(|| fail(&format!("--rate-limit: not PS,PM: {v}")));
+                config.rate_limit = Some(RateBudget {
+                    per_second: number("--rate-limit", Some(ps.trim().to_string())),
+                    per_minute: number("--rate-limit", Some(pm.trim().to_string())),
+                });
+            }
+            "--openapi-dir" => {
+                config.openapi_dir = Some(
+                    args.next()
+                        .unwrap_or_else(|| fail("--openapi-dir needs a value"))
+                        .into(),
+                )
+            }
+            "--no-validate" => config.validate_requests = false,
             "--threads" => config.worker_threads = number("--threads", args.next()),
             "-h" | "--help" => {
                 println!("{USAGE}");

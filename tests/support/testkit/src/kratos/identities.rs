@@ -436,9 +436,10 @@ fn credentials_from(
 ///   keep the current value; an invalid state is 400 "identity state is not valid".
 /// - `credentials` omitted/null keeps them all. `password.config.password` is hashed and
 ///   replaces the stored hash (config becomes exactly `{"hashed_password": …}`);
-///   `hashed_password` must be in a known format; `use_password_migration_hook` leaves no
-///   hash. oidc/saml/lookup_secret/webauthn/passkey are merged (added, never removed); totp
-///   is replaced. No password policy, no effect on sessions.
+///   `hashed_password` must be in a known format; `use_password_migration_hook: true` leaves
+///   no hash. A password config with none of the three (`{}`) is an empty hash, which is no
+///   known format either: 400. oidc/saml/lookup_secret/webauthn/passkey are merged (added,
+///   never removed); totp is replaced. No password policy, no effect on sessions.
 pub(crate) fn put(ctx: &Ctx<'_>, id: &str) -> Reply {
     if let Err(r) = ctx.require_json() {
         return r;
@@ -545,27 +546,29 @@ fn import_credentials(
     t: Timestamp,
 ) -> Result<(), Reply> {
     if let Some(cfg) = config_of(c, "password")? {
+        // `ImportPasswordCredentials`: the migration hook wins and stores no hash; otherwise
+        // a plaintext is hashed, and whatever hash results (an empty one when the config
+        // names neither) must be in a known format.
         let plain = opt_str(cfg, "password")?.unwrap_or_default();
         let mut hashed = opt_str(cfg, "hashed_password")?.unwrap_or_default();
-        if !plain.is_empty() {
-            hashed = hash_password(&plain);
-        }
-        if !hashed.is_empty() && !is_known_hash_format(&hashed) {
-            return Err(bad_request(
-                "The imported password does not match any known hash format.",
-            ));
-        }
         let hook = match cfg.get("use_password_migration_hook") {
             None | Some(Value::Null) => false,
             Some(Value::Bool(b)) => *b,
             Some(v) => return Err(type_error("use_password_migration_hook", v, "bool")),
         };
         let mut config = Map::new();
-        if !hashed.is_empty() {
-            config.insert("hashed_password".into(), json!(hashed));
-        }
         if hook {
             config.insert("use_password_migration_hook".into(), json!(true));
+        } else {
+            if !plain.is_empty() {
+                hashed = hash_password(&plain);
+            }
+            if !is_known_hash_format(&hashed) {
+                return Err(bad_request(
+                    "The imported password does not match any known hash format.",
+                ));
+            }
+            config.insert("hashed_password".into(), json!(hashed));
         }
         let cred = identity
             .credentials

@@ -429,9 +429,17 @@ impl Session {
         self.db_active && self.expires_at >= at
     }
 
-    /// `Session.IsActive`: DB active, unexpired and the identity active (reference §3, §10).
+    /// What `/sessions/whoami` checks: DB active, unexpired and the identity (which whoami
+    /// always loads) active (reference §10).
     pub fn computed_active(&self, identity: Option<&Identity>, at: Timestamp) -> bool {
         self.db_active && self.expires_at > at && identity.is_some_and(Identity::is_active)
+    }
+
+    /// `Session.IsActive` as the admin API renders it: DB active, unexpired, and, only when
+    /// the identity was loaded with the session (`loaded`), the identity active. Without
+    /// `expand=identity` a live session of an inactive identity shows `active: true`.
+    pub fn api_active(&self, loaded: Option<&Identity>, at: Timestamp) -> bool {
+        self.db_active && self.expires_at > at && loaded.is_none_or(Identity::is_active)
     }
 
     pub fn to_json(
@@ -442,9 +450,10 @@ impl Session {
         expand_devices: bool,
     ) -> Value {
         let at = now();
+        let loaded = if expand_identity { identity } else { None };
         json!({
             "id": self.id.to_string(),
-            "active": self.computed_active(identity, at),
+            "active": self.api_active(loaded, at),
             "expires_at": ts(self.expires_at),
             "authenticated_at": ts(self.authenticated_at),
             "issued_at": ts(self.issued_at),
@@ -465,40 +474,54 @@ impl Session {
     }
 }
 
+/// A granted consent: one `hydra_oauth2_flow` row with its access and refresh tokens.
 #[derive(Clone, Debug)]
 pub(crate) struct Consent {
     pub consent_request_id: String,
+    /// The flow's id, `login_challenge`: the column Hydra's keyset pagination orders by.
+    pub login_challenge: String,
     pub subject: String,
     pub client_id: String,
-    pub login_session_id: String,
+    /// `None` once the login session was deleted (`ON DELETE SET NULL`).
+    pub login_session_id: Option<String>,
     pub handled_at: Timestamp,
+    /// Access and refresh token rows issued under this consent; they go with it.
+    pub tokens: usize,
 }
 
 impl Consent {
+    /// `Flow.ToListConsentSessionResponse`: the challenge is no longer known (empty), the
+    /// client secret is blanked.
     pub fn to_json(&self) -> Value {
         json!({
             "consent_request_id": self.consent_request_id,
             "grant_scope": ["openid", "offline_access"],
             "grant_access_token_audience": [],
+            "session": {"access_token": {}, "id_token": {}},
             "remember": true,
             "remember_for": 0,
             "handled_at": ts(self.handled_at),
             "context": {},
-            "session": {"access_token": {}, "id_token": {}},
             "consent_request": {
-                "challenge": self.consent_request_id,
+                "challenge": "",
                 "consent_request_id": self.consent_request_id,
                 "requested_scope": ["openid", "offline_access"],
                 "requested_access_token_audience": [],
                 "skip": false,
                 "subject": self.subject,
-                "login_session_id": self.login_session_id,
+                "oidc_context": {},
                 "client": {"client_id": self.client_id, "client_name": "", "client_secret": ""},
+                "request_url": format!("https://hydra.example/oauth2/auth?client_id={}", self.client_id),
+                "login_challenge": self.login_challenge,
+                "login_session_id": self.login_session_id,
+                "acr": "0",
+                "amr": [],
             },
         })
     }
 }
 
+/// A remembered Hydra login session (`hydra_oauth2_authentication_session`).
 #[derive(Clone, Debug)]
 pub(crate) struct LoginSession {
     pub id: String,
@@ -517,6 +540,8 @@ pub(crate) struct Db {
     pub recovery_secrets: Vec<String>,
     pub consents: Vec<Consent>,
     pub login_sessions: Vec<LoginSession>,
+    /// The `sid`s Hydra ran an OpenID Connect back-channel logout for.
+    pub backchannel_logouts: Vec<String>,
 }
 
 /// Why an identity could not be stored.
@@ -599,6 +624,29 @@ impl Db {
         ids.iter()
             .filter(|i| self.sessions.remove(i).is_some())
             .count()
+    }
+
+    /// Deletes remembered login sessions; the consents that pointed at them keep existing
+    /// with `login_session_id` null (`ON DELETE SET NULL`). Returns the deleted ids.
+    pub fn delete_login_sessions(&mut self, doomed: impl Fn(&LoginSession) -> bool) -> Vec<String> {
+        let mut gone = vec![];
+        self.login_sessions.retain(|l| {
+            if doomed(l) {
+                gone.push(l.id.clone());
+                false
+            } else {
+                true
+            }
+        });
+        for c in &mut self.consents {
+            if c.login_session_id
+                .as_ref()
+                .is_some_and(|s| gone.contains(s))
+            {
+                c.login_session_id = None;
+            }
+        }
+        gone
     }
 
     pub fn identity_ids_by_identifier(&self, identifier: &str) -> Option<Uuid> {

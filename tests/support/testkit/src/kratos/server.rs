@@ -1,7 +1,8 @@
 //! The HTTP side: one catch-all axum handler that records the request, applies injected
-//! faults, the Ory Network edge (token check, inflight limiter, §1), the latency, and then
-//! dispatches to the endpoint handlers. Handlers are synchronous functions over the locked
-//! state, so the lock is never held across an `.await`.
+//! faults, the Ory Network edge (token check, rate limits, §1), the OpenAPI gateway (module
+//! `openapi`), the inflight limiter (§1), the latency, and then dispatches to the endpoint
+//! handlers. Handlers are synchronous functions over the locked state, so the lock is never
+//! held across an `.await`.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -14,6 +15,8 @@ use axum::response::Response;
 use serde_json::{Value, json};
 
 use super::model::Db;
+use super::openapi::{self, Api, OpenApi};
+use super::ratelimit::RateLimiter;
 use super::{Config, Fault, FaultKind, Flavour, RecordedRequest};
 use crate::common::lock;
 
@@ -49,10 +52,23 @@ pub(crate) struct Shared {
     /// Total time from a request's arrival to its answer being ready, for the mean served
     /// latency in `/__double/stats` (what a benchmark's floor should be computed with).
     served_ns: std::sync::atomic::AtomicU64,
+    /// Both OpenAPI documents, compiled; `None` when they could not be read.
+    openapi: Option<Arc<OpenApi>>,
+    limiter: Option<RateLimiter>,
+    /// Requests answered 429 by the rate limiter.
+    rate_limited: std::sync::atomic::AtomicU64,
+    /// Requests refused by the OpenAPI check.
+    refused: std::sync::atomic::AtomicU64,
 }
 
 impl Shared {
     pub fn new(config: Config, base_url: String) -> Shared {
+        let dir = config
+            .openapi_dir
+            .clone()
+            .unwrap_or_else(openapi::default_dir);
+        let openapi = openapi::shared(&dir);
+        let limiter = config.rate_limit.map(RateLimiter::new);
         Shared {
             config,
             base_url,
@@ -62,7 +78,20 @@ impl Shared {
             inflight: Mutex::new(HashSet::new()),
             timer_late_ns: std::sync::atomic::AtomicU64::new(0),
             served_ns: std::sync::atomic::AtomicU64::new(0),
+            openapi,
+            limiter,
+            rate_limited: std::sync::atomic::AtomicU64::new(0),
+            refused: std::sync::atomic::AtomicU64::new(0),
         }
+    }
+
+    /// Requests are checked against the OpenAPI documents.
+    pub fn validating(&self) -> bool {
+        self.config.validate_requests && self.openapi.is_some()
+    }
+
+    pub fn rate_limited(&self) -> u64 {
+        self.rate_limited.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     pub fn db(&self) -> MutexGuard<'_, Db> {
@@ -119,7 +148,13 @@ impl Shared {
         } else {
             served / log.total as f64 / 1e6
         };
-        json!({ "requests": log.total, "by_route": log.by_route, "mean_served_ms": mean_ms })
+        json!({
+            "requests": log.total,
+            "by_route": log.by_route,
+            "mean_served_ms": mean_ms,
+            "rate_limited": self.rate_limited(),
+            "refused_by_openapi": self.refused.load(std::sync::atomic::Ordering::Relaxed),
+        })
     }
 
     /// The first queued fault matching the request; uses up one of its `times`.
@@ -190,6 +225,20 @@ impl Reply {
 
     pub fn header(mut self, k: &str, v: impl Into<String>) -> Reply {
         self.headers.push((k.to_string(), v.into()));
+        self
+    }
+
+    /// Adds the rate limiter's headers, unless the answer already has its own (the inflight
+    /// limiter's 429).
+    fn with_rate_headers(mut self, headers: Option<Vec<(String, String)>>) -> Reply {
+        if let Some(h) = headers
+            && !self
+                .headers
+                .iter()
+                .any(|(k, _)| k.eq_ignore_ascii_case("x-ratelimit-limit"))
+        {
+            self.headers.extend(h);
+        }
         self
     }
 }
@@ -457,7 +506,8 @@ impl Route {
         }
     }
 
-    /// A label for `/__double/stats`.
+    /// A label for `/__double/stats`, and the rate-limit bucket of a route the OpenAPI
+    /// documents do not name one for.
     fn label(&self, method: &str) -> String {
         let p = match self {
             Route::Identities => "/admin/identities",
@@ -638,11 +688,50 @@ async fn pipeline(
         hold(shared, arrived).await;
         return r;
     }
+    let query = parse_query(parts.uri.query());
+    let segs: Vec<String> = path
+        .trim_start_matches('/')
+        .split('/')
+        .map(|s| percent_decode(s, false))
+        .collect();
+    let op = shared
+        .openapi
+        .as_deref()
+        .and_then(|api| api.find(method, &segs));
+    let rate_headers = match &shared.limiter {
+        Some(limiter) if !route.is_health() => {
+            let bucket = match op.and_then(|o| o.bucket.as_deref()) {
+                Some(b) => b.to_string(),
+                None => route.label(method),
+            };
+            let d = limiter.admit(&bucket);
+            if !d.allowed {
+                shared
+                    .rate_limited
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                hold(shared, arrived).await;
+                return Reply::text(429, "text/plain; charset=utf-8", "Too Many Requests")
+                    .with_rate_headers(Some(d.headers));
+            }
+            Some(d.headers)
+        }
+        _ => None,
+    };
+    if shared.config.validate_requests
+        && let (Some(api), Some(op)) = (shared.openapi.as_deref(), op)
+        && let Err(v) = api.check(op, &segs, &query, body)
+    {
+        shared
+            .refused
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        hold(shared, arrived).await;
+        return openapi_refusal(op, &v).with_rate_headers(rate_headers);
+    }
     let _guard = if shared.config.inflight_limit && route.inflight_limited(method) {
         let admitted = lock(&shared.inflight).insert(path.to_string());
         if !admitted {
             hold(shared, arrived).await;
-            return inflight_reply();
+            return inflight_reply().with_rate_headers(rate_headers);
         }
         Some(InflightGuard {
             shared,
@@ -656,24 +745,45 @@ async fn pipeline(
         shared,
         method: &parts.method,
         path,
-        query: parse_query(parts.uri.query()),
+        query,
         headers: &parts.headers,
         body,
     };
-    dispatch(&ctx, route)
+    dispatch(&ctx, route).with_rate_headers(rate_headers)
+}
+
+/// A request the OpenAPI documents forbid: 400 in the API's own error shape, saying which
+/// parameter or body field broke which rule.
+fn openapi_refusal(op: &openapi::Operation, v: &openapi::Violation) -> Reply {
+    match op.api {
+        Api::Kratos => herodot(
+            400,
+            Some(&v.to_string()),
+            Some(&format!(
+                "The request does not conform to the OpenAPI document of {} ({} {}).",
+                op.operation_id, op.method, op.template
+            )),
+        ),
+        Api::Hydra => super::hydra::invalid_request(&format!(
+            "{v} (OpenAPI operation {}, {} {}).",
+            op.operation_id, op.method, op.template
+        )),
+    }
 }
 
 /// Ory Network's edge (§1). The self-hosted admin port checks nothing; the health
-/// endpoints are always open.
+/// endpoints are always open. The edge answers before Kratos or Hydra see the request, so
+/// its bodies are not herodot JSON: a 401 is plain text, a 403 an HTML page.
 fn check_token(shared: &Shared, headers: &HeaderMap, route: &Route) -> Option<Reply> {
     let want = shared.config.require_token.as_deref()?;
     if route.is_health() {
         return None;
     }
-    let edge = |code: u16, message: &str| {
-        Reply::json(
-            code,
-            &json!({"error": {"code": code, "status": status_text(code), "message": message}}),
+    let unauthorized = |why: &str| {
+        Reply::text(
+            401,
+            "text/plain; charset=utf-8",
+            &format!("Unauthorized: {why}\n"),
         )
     };
     let got = headers
@@ -681,19 +791,18 @@ fn check_token(shared: &Shared, headers: &HeaderMap, route: &Route) -> Option<Re
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "));
     match got {
-        None => Some(edge(
-            401,
-            "The request could not be authorized: no API key was provided in the Authorization header",
+        None => Some(unauthorized(
+            "no API key was provided in the Authorization header",
         )),
-        Some(t) if t.starts_with("ory_wak_") => Some(edge(
+        Some(t) if t.starts_with("ory_wak_") => Some(Reply::text(
             403,
-            "Workspace API keys cannot be used to manage the data of a project; use a project API key",
+            "text/html; charset=utf-8",
+            "<!DOCTYPE html>\n<html><head><title>403 Forbidden</title></head><body>\
+             <h1>403 Forbidden</h1><p>Workspace API keys cannot be used to manage the data \
+             of a project. Use a project API key.</p></body></html>\n",
         )),
         Some(t) if t == want => None,
-        Some(_) => Some(edge(
-            401,
-            "The request could not be authorized: the API key is invalid",
-        )),
+        Some(_) => Some(unauthorized("the API key is invalid")),
     }
 }
 
@@ -734,6 +843,7 @@ fn fault_reply(kind: FaultKind) -> Reply {
             content_type,
             body,
         } => Reply::text(status, &content_type, &body),
+        FaultKind::Json { status, body } => Reply::json(status, &body),
         // Handled by the caller; never reached.
         FaultKind::Delay(_) => herodot(500, None, None),
     }

@@ -42,14 +42,15 @@ fn page_size(v: Option<&str>) -> u64 {
     }
 }
 
-/// `base64url({"offset":"N","v":2})` (`tokenpagination.Encode`). Padded, as atoctl's brief
-/// for this double asks; ory/x itself encodes without padding (`RawURLEncoding`), and the
-/// decoder below accepts both.
+/// `base64url({"offset":"N","v":2})` without padding, as `tokenpagination.Encode` writes it
+/// (`base64.RawURLEncoding`).
 pub(crate) fn encode_token(offset: u64) -> String {
-    base64::engine::general_purpose::URL_SAFE.encode(format!(r#"{{"offset":"{offset}","v":2}}"#))
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(format!(r#"{{"offset":"{offset}","v":2}}"#))
 }
 
-/// Decodes an offset token, padded or not. Anything undecodable is offset 0 (§3).
+/// Decodes an offset token, unpadded as ory/x writes it or padded (more lenient than Kratos,
+/// which reads only the unpadded form). Anything undecodable is offset 0 (§3).
 pub(crate) fn decode_token(t: &str) -> u64 {
     let raw = base64::engine::general_purpose::URL_SAFE
         .decode(t)
@@ -424,9 +425,15 @@ mod tests {
     #[test]
     fn tokens() {
         let t = encode_token(250);
-        assert!(t.ends_with('='));
+        assert!(!t.contains('='), "unpadded: {t}");
+        assert_eq!(
+            t,
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(r#"{"offset":"250","v":2}"#)
+        );
         assert_eq!(decode_token(&t), 250);
-        assert_eq!(decode_token(t.trim_end_matches('=')), 250);
+        let padded = base64::engine::general_purpose::URL_SAFE.encode(r#"{"offset":"250","v":2}"#);
+        assert!(padded.ends_with('='));
+        assert_eq!(decode_token(&padded), 250);
         assert_eq!(decode_token("garbage!"), 0);
         let numeric = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(r#"{"offset":7}"#);
         assert_eq!(decode_token(&numeric), 7);
