@@ -522,3 +522,53 @@ fn the_operator_comes_from_the_user_database_when_the_environment_names_none() {
     assert_eq!(last["operator"], serde_json::json!(expected));
     assert!(!r.stderr.contains("no operator name"), "{}", r.stderr);
 }
+
+/// The double refuses what the official OpenAPI documents forbid, as a validating gateway
+/// would; every step's requests conform (none was refused).
+#[test]
+fn every_request_conforms_to_the_openapi_documents() {
+    let env = Env::new(Flavour::Current);
+    if !std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/reference")).exists() {
+        eprintln!("../shared/reference is not beside this checkout: skipped");
+        return;
+    }
+    assert!(env.kratos.validating());
+    let id = victim(&env, "a@example.com", 2);
+    env.kratos.add_consent(&id, "mail-client");
+    let hydra = env.kratos.url();
+    for args in [
+        vec!["identity", "--identity", "a@example.com"],
+        vec!["sessions", "--identity", &id],
+        vec!["disable-password", "--identity", &id, "--yes"],
+        vec![
+            "--hydra-admin-url",
+            &hydra,
+            "lock",
+            "--identity",
+            &id,
+            "--yes",
+        ],
+        vec!["unlock", "--identity", &id, "--yes"],
+        vec!["recover", "--identity", &id, "--expires-in", "1h", "--yes"],
+        vec!["recover", "--identity", &id, "--method", "link", "--yes"],
+        vec![
+            "--hydra-admin-url",
+            &hydra,
+            "revoke",
+            "--identity",
+            &id,
+            "--yes",
+        ],
+    ] {
+        let r = env.run(&args);
+        assert_eq!(r.code, 0, "{args:?}: {r:?}");
+    }
+    let refused: Vec<String> = env
+        .kratos
+        .requests()
+        .iter()
+        .filter(|q| q.status == 400)
+        .map(|q| q.everything())
+        .collect();
+    assert!(refused.is_empty(), "{refused:?}");
+}

@@ -1328,3 +1328,91 @@ fn identity_shows_what_an_incident_needs_and_never_a_secret() {
     let r = env.run(&["identity", "--identity", "nobody@example.com"]);
     assert_eq!(r.code, 3, "{r:?}");
 }
+
+/// Hydra: every consent revoked (its tokens with it), each login session it was granted in logged
+/// out by `sid` (back-channel logout to the relying parties, which `?subject=` does not do),
+/// remembered logins forgotten; the journal holds what was measured. Consents span pages.
+#[test]
+fn hydra_login_sessions_are_logged_out_by_sid_and_the_journal_holds_what_was_measured() {
+    let env = Env::new(Flavour::Current);
+    let id = victim(&env, "oauth@example.com", 1);
+    let shared = env.kratos.add_login_session(&id);
+    env.kratos
+        .add_consent_in_login_session(&id, "mail-client", &shared);
+    env.kratos
+        .add_consent_in_login_session(&id, "calendar", &shared);
+    let many = env.kratos.add_consents(&id, "crm", 600);
+    let other_sid = env
+        .kratos
+        .login_session_of_consent(&many[0])
+        .expect("a login session");
+    let before = env.kratos.tokens_of(&id);
+    assert!(before > 0);
+    let r = run(env.cmd().env("HYDRA_ADMIN_URL", env.kratos.url()).args([
+        "revoke",
+        "--identity",
+        &id,
+        "--yes",
+    ]));
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(env.kratos.consents_of(&id), 0);
+    assert_eq!(env.kratos.tokens_of(&id), 0);
+    assert_eq!(env.kratos.login_sessions_of(&id), 0);
+    let logged_out = env.kratos.backchannel_logouts();
+    assert!(logged_out.contains(&shared), "{logged_out:?}");
+    assert!(logged_out.contains(&other_sid), "{logged_out:?}");
+    let last = env.records().pop().unwrap();
+    let h = &last["hydra"];
+    assert_eq!(h["consents_before"], 602);
+    assert_eq!(h["consents_revoked"], 602);
+    assert_eq!(h["verified_no_consent_left"], true);
+    assert_eq!(h["remembered_logins_forgotten"], true);
+    let sids: Vec<&str> = h["login_sessions_logged_out"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert!(sids.contains(&shared.as_str()) && sids.contains(&other_sid.as_str()));
+    // The consent listing followed Hydra's Link header past the first page.
+    let pages = env
+        .kratos
+        .requests()
+        .iter()
+        .filter(|q| q.method == "GET" && q.path.ends_with("/sessions/consent"))
+        .count();
+    // Two pages of at most 500 before, one (empty) after.
+    assert_eq!(
+        pages, 3,
+        "consent listing requests for 602 consents, before and after"
+    );
+}
+
+/// A Hydra call that fails is said, measured, and the step fails: nothing is claimed that was not
+/// seen.
+#[test]
+fn a_failed_hydra_call_is_recorded_as_failed_not_assumed_done() {
+    let env = Env::new(Flavour::Current);
+    let id = victim(&env, "oauth2@example.com", 1);
+    env.kratos.add_consent(&id, "mail-client");
+    env.kratos.inject(
+        Fault::new(FaultKind::Status(500))
+            .on("DELETE", "/admin/oauth2/auth/sessions/login")
+            .times(20),
+    );
+    let r = run(env.cmd().env("HYDRA_ADMIN_URL", env.kratos.url()).args([
+        "revoke",
+        "--identity",
+        &id,
+        "--yes",
+    ]));
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.error_line().contains("Hydra"), "{}", r.stderr);
+    let last = env.records().pop().unwrap();
+    assert_eq!(last["outcome"], "failed");
+    assert_eq!(last["hydra"]["remembered_logins_forgotten"], false);
+    assert_eq!(last["hydra"]["login_sessions_logged_out"], json!([]));
+    // The Kratos sessions and the consents were still ended.
+    assert!(env.kratos.sessions_of(&id).is_empty());
+    assert_eq!(env.kratos.consents_of(&id), 0);
+}

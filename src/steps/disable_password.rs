@@ -148,6 +148,31 @@ impl Change for DisablePassword {
             plan.skip = Some(format!("no password to disable: {why}"));
             return Ok(plan);
         }
+        // PUT requires `schema_id`, an object of `traits` and a valid `state` (OpenAPI
+        // `updateIdentityBody`); an identity read without them cannot be sent back faithfully.
+        let i = &look.identity;
+        let missing: Vec<&str> = [
+            (
+                "schema_id",
+                i.schema_id.as_deref().is_none_or(str::is_empty),
+            ),
+            ("traits", !matches!(i.traits, Some(Value::Object(_)))),
+            (
+                "state",
+                !matches!(i.state.as_deref(), Some("active" | "inactive")),
+            ),
+        ]
+        .into_iter()
+        .filter_map(|(k, bad)| bad.then_some(k))
+        .collect();
+        // (The assumed identity of a dry run without a server has no id and placeholders.)
+        if !missing.is_empty() && i.id.is_some() {
+            return Err(AppError::failed(format!(
+                "Kratos answered {} without a usable {}: a PUT built from it would not be what was read; nothing was sent",
+                plan.label,
+                missing.join(", ")
+            )));
+        }
         plan.fact(
             "method",
             "PUT /admin/identities/{id} with credentials.password.config.password (random 256-bit secret)",
