@@ -458,21 +458,32 @@ struct RateGate {
 
 #[derive(Default)]
 struct Allowance {
-    /// From the last answer that carried the headers: requests left in the window, minus
-    /// those sent since that the server may not have counted yet.
-    left: Option<i64>,
-    /// When the server's window resets (the allowance is unknown again after it).
-    resets: Option<Instant>,
-    /// Requests of this bucket on their way.
+    state: Pace,
+    /// Requests of this bucket on their way (the server may not have counted them yet).
     in_flight: i64,
-    /// The smallest limit the server named (`x-ratelimit-limit`), assumed after a reset.
-    limit: Option<i64>,
+}
+
+/// What a bucket's answers have said.
+#[derive(Default, Clone, Copy)]
+enum Pace {
+    /// Not known: one request goes alone and its answer says (at the start, and again after
+    /// each window: a burst of a whole bulk run's concurrency could otherwise spend a small
+    /// budget before an answer says what is left of it).
+    #[default]
+    Probe,
+    /// The answers carry no rate-limit headers (self-hosted Kratos): not paced.
+    Free,
+    /// `left` more may be sent before `resets`.
+    Paced { left: i64, resets: Instant },
 }
 
 /// A request admitted by the gate, to be matched with its answer.
 struct Ticket {
     bucket: &'static str,
 }
+
+/// How often a request waiting for a bucket's probe to be answered looks again.
+const PROBE_POLL: Duration = Duration::from_millis(2);
 
 impl RateGate {
     /// Waits while the bucket's allowance is used up, then counts the request in flight.
@@ -482,13 +493,22 @@ impl RateGate {
                 let mut map = crate::lock(&self.buckets);
                 let a = map.entry(bucket).or_default();
                 let now = Instant::now();
-                if a.resets.is_some_and(|r| r <= now) {
-                    a.resets = None;
-                    a.left = a.limit;
-                }
-                match (a.left, a.resets) {
-                    (Some(left), Some(resets)) if left <= a.in_flight => Some(resets - now),
-                    _ => {
+                match a.state {
+                    Pace::Paced { resets, .. } if resets <= now => {
+                        a.state = Pace::Probe;
+                        continue;
+                    }
+                    Pace::Probe if a.in_flight > 0 => Some(PROBE_POLL),
+                    Pace::Paced { left, resets } if left <= 0 => Some(resets - now),
+                    Pace::Paced { left, resets } => {
+                        a.state = Pace::Paced {
+                            left: left - 1,
+                            resets,
+                        };
+                        a.in_flight += 1;
+                        None
+                    }
+                    Pace::Probe | Pace::Free => {
                         a.in_flight += 1;
                         None
                     }
@@ -501,7 +521,8 @@ impl RateGate {
         }
     }
 
-    /// Reads the allowance an answer announces.
+    /// Reads the allowance an answer announces: what the server has left, less what is on its
+    /// way and maybe not counted yet; never more than already known for the window.
     fn learn(&self, ticket: Ticket, headers: &HeaderMap, status: u16) {
         let get = |n: &str| headers.get(n).and_then(|v| v.to_str().ok()).map(str::trim);
         let mut map = crate::lock(&self.buckets);
@@ -512,16 +533,27 @@ impl RateGate {
             .and_then(|v| v.parse::<f64>().ok())
             .filter(|s| s.is_finite() && *s >= 0.0)
             .map(|s| Duration::from_secs_f64(s.min(3600.0)));
-        if let Some(limit) = get("x-ratelimit-limit").and_then(smallest_limit) {
-            a.limit = Some(limit);
-        }
         let remaining = if status == 429 { Some(0) } else { remaining };
-        if let (Some(left), Some(reset)) = (remaining, reset) {
-            // Whole seconds, rounded by the server: the window may reset up to a second
-            // sooner than said, never later, so waiting what it says is safe.
-            a.left = Some(left);
-            a.resets = Some(Instant::now() + reset.max(Duration::from_millis(50)));
-        }
+        let (Some(remaining), Some(reset)) = (remaining, reset) else {
+            if matches!(a.state, Pace::Probe) {
+                a.state = Pace::Free;
+            }
+            return;
+        };
+        // Whole seconds, rounded up by the server: the window may reset up to a second sooner
+        // than said, never later, so waiting what it says is safe.
+        let resets = Instant::now() + reset.max(Duration::from_millis(50));
+        let left = remaining - a.in_flight;
+        a.state = match a.state {
+            Pace::Paced {
+                left: known,
+                resets: until,
+            } => Pace::Paced {
+                left: known.min(left),
+                resets: until.max(resets),
+            },
+            Pace::Probe | Pace::Free => Pace::Paced { left, resets },
+        };
     }
 
     fn forget(&self, ticket: Ticket) {
@@ -530,14 +562,6 @@ impl RateGate {
             a.in_flight = (a.in_flight - 1).max(0);
         }
     }
-}
-
-/// The smallest request count in `x-ratelimit-limit` (`10, 10;w=1, 300;w=60`).
-fn smallest_limit(v: &str) -> Option<i64> {
-    v.split(',')
-        .filter_map(|part| part.split(';').next()?.trim().parse::<i64>().ok())
-        .filter(|n| *n > 0)
-        .min()
 }
 
 #[cfg(test)]
@@ -570,29 +594,33 @@ mod tests {
         assert_eq!(seconds(Duration::from_secs(90)), "1m30s");
     }
 
-    #[test]
-    fn the_smallest_limit_is_read_from_the_ietf_draft_header() {
-        assert_eq!(smallest_limit("10, 10;w=1, 300;w=60"), Some(10));
-        assert_eq!(smallest_limit("garbage"), None);
-    }
-
     #[tokio::test(start_paused = true)]
     async fn the_gate_holds_requests_once_the_allowance_is_used_up() {
         let gate = RateGate::default();
-        let mut h = HeaderMap::new();
-        h.insert("x-ratelimit-remaining", HeaderValue::from_static("1"));
-        h.insert("x-ratelimit-reset", HeaderValue::from_static("2"));
-        let t = gate.admit("b").await;
-        gate.learn(t, &h, 200);
-        // One left: admitted at once; the next waits for the reset.
+        let answer = |remaining: &'static str| {
+            let mut h = HeaderMap::new();
+            h.insert("x-ratelimit-remaining", HeaderValue::from_static(remaining));
+            h.insert("x-ratelimit-reset", HeaderValue::from_static("2"));
+            h
+        };
         let start = Instant::now();
-        let _first = gate.admit("b").await;
+        // The first request goes alone; its answer says one more is allowed.
+        let probe = gate.admit("b").await;
+        gate.learn(probe, &answer("1"), 200);
+        let one = gate.admit("b").await;
         assert_eq!(start.elapsed(), Duration::ZERO);
-        let _second = gate.admit("b").await;
+        gate.learn(one, &answer("0"), 200);
+        // Used up: the next waits for the window to reset, then probes again.
+        let after = gate.admit("b").await;
         assert!(start.elapsed() >= Duration::from_secs(2));
-        // Another bucket is not held.
+        gate.forget(after);
+        // Another bucket is not held by this one; a bucket whose answers carry no headers is
+        // not paced at all.
         let other = Instant::now();
-        let _ = gate.admit("other").await;
+        let first = gate.admit("other").await;
+        gate.learn(first, &HeaderMap::new(), 200);
+        let _a = gate.admit("other").await;
+        let _b = gate.admit("other").await;
         assert_eq!(other.elapsed(), Duration::ZERO);
     }
 }

@@ -1416,3 +1416,107 @@ fn a_failed_hydra_call_is_recorded_as_failed_not_assumed_done() {
     assert!(env.kratos.sessions_of(&id).is_empty());
     assert_eq!(env.kratos.consents_of(&id), 0);
 }
+
+// ---------------------------------------------------------------- races with another operator
+
+/// Another operator locks the identity while disable-password is between its look and its PUT:
+/// the guard read right before the PUT sees it, nothing is sent, the lock holds.
+#[test]
+fn disable_password_does_not_undo_a_lock_made_after_its_look() {
+    let env = Env::new(Flavour::Current);
+    let id = victim(&env, "race@example.com", 1);
+    let path = format!("/admin/identities/{id}");
+    // The look reads the identity, then whether it has a password: hold the second read.
+    let hold = Hold::new();
+    env.kratos
+        .inject(Fault::new(FaultKind::Delay(std::time::Duration::ZERO)).on("GET", &path));
+    env.kratos
+        .inject(Fault::new(FaultKind::Hold(hold.clone())).on("GET", &path));
+    let mut step = env.cmd();
+    step.args(["disable-password", "--identity", &id, "--yes"]);
+    let running = std::thread::spawn(move || run(&mut step));
+    hold.wait_arrived();
+    let lock = env.run(&["lock", "--identity", &id, "--yes"]);
+    assert_eq!(lock.code, 0, "{lock:?}");
+    hold.release();
+    let r = running.join().unwrap();
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(
+        r.error_line().contains("changed since atoctl looked"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        !env.writes().iter().any(|w| w.starts_with("PUT")),
+        "{:?}",
+        env.writes()
+    );
+    assert_eq!(env.kratos.identity_json(&id).unwrap()["state"], "inactive");
+    let last = env.records().pop().unwrap();
+    assert_eq!(last["step"], "disable-password");
+    assert_eq!(last["outcome"], "failed");
+    assert!(last["not_done"][0].as_str().unwrap().starts_with("PUT "));
+}
+
+/// The lock lands in the one round trip between the guard read and the PUT: the PUT sends the
+/// state it read and so undoes the lock, which the check afterwards sees (the state changed at
+/// the PUT): the step fails and says what to check.
+#[test]
+fn disable_password_says_so_when_a_lock_raced_its_put() {
+    let env = Env::new(Flavour::Current);
+    let id = victim(&env, "race2@example.com", 1);
+    let hold = Hold::new();
+    env.kratos.inject(
+        Fault::new(FaultKind::Hold(hold.clone())).on("PUT", &format!("/admin/identities/{id}")),
+    );
+    let mut step = env.cmd();
+    step.args(["disable-password", "--identity", &id, "--yes"]);
+    let running = std::thread::spawn(move || run(&mut step));
+    hold.wait_arrived();
+    let lock = env.run(&["lock", "--identity", &id, "--yes"]);
+    assert_eq!(lock.code, 0, "{lock:?}");
+    hold.release();
+    let r = running.join().unwrap();
+    assert_eq!(r.code, 1, "{r:?}");
+    let line = r.error_line();
+    assert!(
+        line.contains("its state changed at the same moment"),
+        "{line}"
+    );
+    assert!(line.contains("lock it again"), "{line}");
+    let last = env.records().pop().unwrap();
+    assert_eq!(last["outcome"], "failed");
+    assert_eq!(last["verified"], false);
+}
+
+/// On Ory Network every answer says how many requests its bucket still allows and when that
+/// resets: a bulk run paces itself by them and meets no 429, with no --rate given.
+#[test]
+fn bulk_revoke_paces_itself_by_the_servers_rate_limit_answers() {
+    let env = Env::with_config(Config {
+        rate_limit: Some(RateBudget {
+            per_second: 10,
+            per_minute: 600,
+        }),
+        ..Config::default()
+    });
+    let ids: Vec<String> = (0..12)
+        .map(|i| victim(&env, &format!("paced{i}@example.com"), 1))
+        .collect();
+    let r = env.run_stdin(
+        &[
+            "revoke",
+            "--stdin",
+            "--yes",
+            "--concurrency",
+            "16",
+            "-o",
+            "json",
+        ],
+        &ids.join("\n"),
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(r.json()["summary"]["ok"], 12);
+    assert_eq!(env.kratos.rate_limited(), 0, "429s met: {}", r.stderr);
+    assert!(!r.stderr.contains("rate limited"), "{}", r.stderr);
+}

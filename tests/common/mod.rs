@@ -5,7 +5,8 @@
 use std::path::PathBuf;
 
 pub use atoctl_testkit::kratos::{
-    Config, Fault, FaultKind, Flavour, IdentitySeed, KratosDouble, LoginResult, SessionSeed,
+    Config, Fault, FaultKind, Flavour, Hold, IdentitySeed, KratosDouble, LoginResult, RateBudget,
+    SessionSeed,
 };
 use serde_json::Value;
 

@@ -362,6 +362,67 @@ pub enum FaultKind {
     /// `application/json` with this status and body, e.g. another identity's or session's
     /// JSON (an untrusted answer).
     Json { status: u16, body: Value },
+    /// Holds the request until the test releases it, then handles it normally: a test can
+    /// change the state while a step is between two of its requests (a race, made exact).
+    Hold(Hold),
+}
+
+/// The handle of a [`FaultKind::Hold`]: says when the request arrived, and lets it go.
+#[derive(Clone, Debug, Default)]
+pub struct Hold {
+    inner: Arc<HoldInner>,
+}
+
+#[derive(Debug)]
+struct HoldInner {
+    arrived: std::sync::atomic::AtomicBool,
+    gate: tokio::sync::Semaphore,
+}
+
+impl Default for HoldInner {
+    fn default() -> Self {
+        HoldInner {
+            arrived: std::sync::atomic::AtomicBool::new(false),
+            gate: tokio::sync::Semaphore::new(0),
+        }
+    }
+}
+
+impl Hold {
+    pub fn new() -> Hold {
+        Hold::default()
+    }
+
+    /// Whether the held request has arrived (and is waiting).
+    pub fn arrived(&self) -> bool {
+        self.inner.arrived.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Waits (polling, from a plain test thread) until the held request has arrived; panics
+    /// after two minutes, which only a broken test reaches.
+    pub fn wait_arrived(&self) {
+        for _ in 0..12_000 {
+            if self.arrived() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        panic!("the held request never arrived");
+    }
+
+    /// Lets the held request go on.
+    pub fn release(&self) {
+        self.inner.gate.add_permits(1);
+    }
+
+    pub(crate) async fn pass(&self) {
+        self.inner
+            .arrived
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        if let Ok(permit) = self.inner.gate.acquire().await {
+            permit.forget();
+        }
+    }
 }
 
 /// The running double. Dropping it shuts the server down.

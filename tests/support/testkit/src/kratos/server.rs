@@ -678,6 +678,7 @@ async fn pipeline(
 ) -> Reply {
     match shared.take_fault(method, raw_path, path) {
         Some(FaultKind::Delay(d)) => tokio::time::sleep(d).await,
+        Some(FaultKind::Hold(h)) => h.pass().await,
         Some(kind) => {
             hold(shared, arrived).await;
             return fault_reply(kind);
@@ -845,7 +846,7 @@ fn fault_reply(kind: FaultKind) -> Reply {
         } => Reply::text(status, &content_type, &body),
         FaultKind::Json { status, body } => Reply::json(status, &body),
         // Handled by the caller; never reached.
-        FaultKind::Delay(_) => herodot(500, None, None),
+        FaultKind::Delay(_) | FaultKind::Hold(_) => herodot(500, None, None),
     }
 }
 
