@@ -2,9 +2,11 @@
 //! asks for it), read-only transactions with a statement timeout, the SQL of each step, and
 //! streaming of rows.
 //!
+//! - [`timeline`]: audit-query's engine, an identity's flagged events streamed into a sink;
 //! - [`db`]: connections and the read-only transaction every query runs in;
 //! - [`queries`]: every statement, with its parameters bound;
 //! - [`window`]: the time window of an investigation and its baseline;
+//! - [`flags`]: the flags of an event and what earns each;
 //! - [`text`]: database values as text (addresses, times, terminal-safe strings);
 //! - [`travel`]: where an event happened, and impossible travel between two events.
 //!
@@ -12,8 +14,10 @@
 //! one listed before), and none uses this file's items: the helpers here are for the steps.
 
 pub mod db;
+pub mod flags;
 pub mod queries;
 pub mod text;
+pub mod timeline;
 pub mod travel;
 pub mod window;
 
