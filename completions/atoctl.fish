@@ -267,8 +267,8 @@ complete -c atoctl -n "__fish_atoctl_using_subcommand schema" -s h -l help -d 'P
 complete -c atoctl -n "__fish_atoctl_using_subcommand schema" -s V -l version -d 'Print version'
 complete -c atoctl -n "__fish_atoctl_using_subcommand audit-query" -l identity -d 'The Kratos identity id' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand audit-query" -l since -d 'The window reaches back this far from now (default 24h)' -r
-complete -c atoctl -n "__fish_atoctl_using_subcommand audit-query" -l from -d 'Window start (RFC 3339)' -r
-complete -c atoctl -n "__fish_atoctl_using_subcommand audit-query" -l to -d 'Window end (RFC 3339)' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand audit-query" -l from -d 'Window start: RFC 3339 (2026-11-24T08:00:00Z), a date (2026-11-24, midnight UTC) or now; without --to, up to now' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand audit-query" -l to -d 'Window end (exclusive), written like --from; needs --from' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand audit-query" -l event -d 'Only these event types (repeatable)' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand audit-query" -l baseline -d 'How far before the window an IP must have been seen to be familiar (default 30d)' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand audit-query" -l max-speed -d 'Faster than this between two located events is impossible travel (km/h)' -r

@@ -457,11 +457,12 @@ pub struct AuditQueryArgs {
     /// The window reaches back this far from now (default 24h)
     #[arg(long, value_name = "DURATION", conflicts_with_all = ["from", "to"])]
     pub since: Option<String>,
-    /// Window start (RFC 3339)
-    #[arg(long, value_name = "TIME", requires = "to")]
+    /// Window start: RFC 3339 (2026-11-24T08:00:00Z), a date (2026-11-24, midnight UTC) or
+    /// now; without --to, up to now
+    #[arg(long, value_name = "TIME")]
     pub from: Option<String>,
-    /// Window end (RFC 3339)
-    #[arg(long, value_name = "TIME", requires = "from")]
+    /// Window end (exclusive), written like --from; needs --from
+    #[arg(long, value_name = "TIME")]
     pub to: Option<String>,
     /// Only these event types (repeatable)
     #[arg(long = "event", value_name = "TYPE")]
@@ -505,6 +506,7 @@ consecutive located events further apart than --max-speed allows; pairs under 50
 Examples:
   atoctl audit-query --identity 5f1c… --since 48h
   atoctl audit-query --identity 5f1c… --from 2026-11-24T00:00:00Z --to 2026-11-25T00:00:00Z -o json
+  atoctl audit-query --identity 5f1c… --from 2026-11-24         # midnight UTC up to now
   atoctl audit-query --identity 5f1c… --event login.succeeded --event password.changed";
 
 const PATTERN_SCAN_HELP: &str = "\

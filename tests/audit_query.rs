@@ -412,3 +412,110 @@ fn audit_query_shows_addresses_as_postgresql_host_does() {
     new_ips.sort();
     assert_eq!(doc["new_ips"], serde_json::json!(new_ips));
 }
+
+/// The events of an audit-query document: (type, time).
+fn types_and_times(doc: &Value) -> Vec<(String, String)> {
+    doc["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["type"].as_str().unwrap().to_string(),
+                e["time"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn audit_query_from_alone_reaches_up_to_now() {
+    let db = TestDb::with_schema();
+    let who = "99999999-0000-4000-8000-000000000003";
+    // Before the window, in it (the newest a second ago), and an hour in the future (a clock
+    // that runs ahead): --from alone means up to now, not without end.
+    db.sql(&format!(
+        "INSERT INTO security_audit (identity_id, event_type, source_ip, created_at) VALUES
+         ('{who}', 'login.failed', '192.0.2.1', now() - interval '3 days'),
+         ('{who}', 'password.changed', '192.0.2.1', now() - interval '2 hours'),
+         ('{who}', 'login.succeeded', '192.0.2.1', now() - interval '1 second'),
+         ('{who}', 'session.revoked', '192.0.2.1', now() + interval '1 hour');"
+    ));
+    let from = db.sql("SELECT to_char((now() - interval '1 day') AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')");
+    let before: jiff::Timestamp = jiff::Timestamp::now();
+    let doc = json_of(
+        &db,
+        &["audit-query", "--identity", who, "--from", from.trim()],
+    );
+    let after = jiff::Timestamp::now();
+    let types: Vec<String> = types_and_times(&doc).into_iter().map(|(t, _)| t).collect();
+    assert_eq!(types, ["login.succeeded", "password.changed"]);
+    assert_eq!(doc["window"]["from"], from.trim());
+    let to: jiff::Timestamp = doc["window"]["to"].as_str().unwrap().parse().unwrap();
+    assert!(
+        before <= to && to <= after,
+        "the window ends when atoctl ran: {to}"
+    );
+}
+
+#[test]
+fn audit_query_from_a_date_to_now() {
+    let db = TestDb::with_schema();
+    let who = "99999999-0000-4000-8000-000000000004";
+    // A date is its midnight UTC: the last microsecond of the day before is outside.
+    db.sql(&format!(
+        "INSERT INTO security_audit (identity_id, event_type, source_ip, created_at) VALUES
+         ('{who}', 'login.failed', '192.0.2.1', '2026-11-23T23:59:59.999999Z'),
+         ('{who}', 'login.succeeded', '192.0.2.1', '2026-11-24T00:00:00Z'),
+         ('{who}', 'password.changed', '192.0.2.1', now() - interval '1 minute'),
+         ('{who}', 'session.revoked', '192.0.2.1', now() + interval '1 hour');"
+    ));
+    let doc = json_of(
+        &db,
+        &[
+            "audit-query",
+            "--identity",
+            who,
+            "--from",
+            "2026-11-24",
+            "--to",
+            "now",
+        ],
+    );
+    assert_eq!(doc["window"]["from"], "2026-11-24T00:00:00Z");
+    assert_eq!(doc["window"]["baseline_from"], "2026-10-25T00:00:00Z");
+    let events = types_and_times(&doc);
+    assert_eq!(events.len(), 2, "{events:?}");
+    assert_eq!(events[0].0, "password.changed");
+    assert_eq!(
+        events[1],
+        (
+            "login.succeeded".to_string(),
+            "2026-11-24T00:00:00.000000Z".to_string()
+        )
+    );
+}
+
+#[test]
+fn audit_query_to_alone_is_a_usage_error_that_says_to_add_from() {
+    let db = TestDb::with_schema();
+    let out = db
+        .atoctl()
+        .args([
+            "audit-query",
+            "--identity",
+            TARGET,
+            "--to",
+            "2026-11-25T00:00:00Z",
+        ])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(out.stdout.is_empty());
+    assert!(
+        err.starts_with("atoctl: error: --to needs a start: add --from TIME"),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+}
