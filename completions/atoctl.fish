@@ -265,7 +265,7 @@ complete -c atoctl -n "__fish_atoctl_using_subcommand schema" -s y -l yes -d 'An
 complete -c atoctl -n "__fish_atoctl_using_subcommand schema" -l dry-run -d 'Print exactly what would be sent (method, URL, body with secrets redacted; SQL); send nothing, change nothing, journal nothing'
 complete -c atoctl -n "__fish_atoctl_using_subcommand schema" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c atoctl -n "__fish_atoctl_using_subcommand schema" -s V -l version -d 'Print version'
-complete -c atoctl -n "__fish_atoctl_using_subcommand audit-query" -l identity -d 'The Kratos identity id' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand audit-query" -l identity -d 'The identity: its UUID, or a login identifier such as an e-mail address (looked up in Kratos, exact match)' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand audit-query" -l since -d 'The window reaches back this far from now (default 24h)' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand audit-query" -l from -d 'Window start: RFC 3339 (2026-11-24T08:00:00Z), a date (2026-11-24, midnight UTC) or now; without --to, up to now' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand audit-query" -l to -d 'Window end (exclusive), written like --from; needs --from' -r
@@ -286,7 +286,7 @@ complete -c atoctl -n "__fish_atoctl_using_subcommand audit-query" -s y -l yes -
 complete -c atoctl -n "__fish_atoctl_using_subcommand audit-query" -l dry-run -d 'Print exactly what would be sent (method, URL, body with secrets redacted; SQL); send nothing, change nothing, journal nothing'
 complete -c atoctl -n "__fish_atoctl_using_subcommand audit-query" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c atoctl -n "__fish_atoctl_using_subcommand audit-query" -s V -l version -d 'Print version'
-complete -c atoctl -n "__fish_atoctl_using_subcommand pattern-scan" -l identity -d 'The compromised identity whose new IPs seed the scan' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand pattern-scan" -l identity -d 'The compromised identity whose new IPs seed the scan: its UUID, or a login identifier (looked up in Kratos, exact match)' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand pattern-scan" -l ip -d 'A suspicious IP (repeatable)' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand pattern-scan" -l since -d 'The window reaches back this far from now (default 24h)' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand pattern-scan" -l by -d 'Match other identities by IP, user agent, or both' -r -f -a "ip\t'Other identities with events from the suspicious IPs'

@@ -31,9 +31,29 @@ pub struct Cli {
 
 impl Cli {
     /// Parses the process's arguments, exiting with clap's message on a usage error.
+    /// A value that does not parse (a UUID with a typo, a duration Kratos would refuse) is one
+    /// `atoctl: error:` line, as every other error atoctl reports; help, version and a
+    /// missing or unknown argument keep clap's own form, with its usage line.
     pub fn parse_args() -> Cli {
         match Self::try_parse_args(std::env::args_os()) {
             Ok(cli) => cli,
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    clap::error::ErrorKind::ValueValidation | clap::error::ErrorKind::InvalidValue
+                ) =>
+            {
+                let text = e.to_string();
+                let first = text
+                    .lines()
+                    .next()
+                    .unwrap_or_default()
+                    .trim_start_matches("error: ");
+                crate::output::error(
+                    &crate::error::AppError::usage(first).with_hint("see --help; nothing was sent"),
+                );
+                std::process::exit(crate::error::Exit::Usage.code());
+            }
             Err(e) => e.exit(),
         }
     }
@@ -451,9 +471,10 @@ pub struct RecoverArgs {
 
 #[derive(Debug, Args)]
 pub struct AuditQueryArgs {
-    /// The Kratos identity id
-    #[arg(long, value_name = "UUID")]
-    pub identity: String,
+    /// The identity: its UUID, or a login identifier such as an e-mail address (looked up in
+    /// Kratos, exact match)
+    #[arg(long, alias = "id", value_name = "UUID|IDENTIFIER")]
+    pub identity: IdentityRef,
     /// The window reaches back this far from now (default 24h)
     #[arg(long, value_name = "DURATION", conflicts_with_all = ["from", "to"])]
     pub since: Option<String>,
@@ -525,9 +546,10 @@ Examples:
 #[command(after_help = PATTERN_SCAN_HELP)]
 #[command(group(clap::ArgGroup::new("seed").required(true).multiple(true).args(["identity", "ips", "stuffing"])))]
 pub struct PatternScanArgs {
-    /// The compromised identity whose new IPs seed the scan
-    #[arg(long, value_name = "UUID")]
-    pub identity: Option<String>,
+    /// The compromised identity whose new IPs seed the scan: its UUID, or a login identifier
+    /// (looked up in Kratos, exact match)
+    #[arg(long, alias = "id", value_name = "UUID|IDENTIFIER")]
+    pub identity: Option<IdentityRef>,
     /// A suspicious IP (repeatable)
     #[arg(long = "ip", value_name = "IP")]
     pub ips: Vec<String>,

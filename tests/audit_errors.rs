@@ -40,7 +40,14 @@ fn invalid_input_is_refused_before_connecting() {
         c.arg("audit-query").args(args);
         c
     };
-    fails(&mut aq(&["--identity", "not-a-uuid"]), 2, "is not a UUID");
+    // A login identifier is looked up in Kratos: without its URL that is a usage error too;
+    // a cut UUID is never taken for a login identifier.
+    fails(
+        &mut aq(&["--identity", "not-a-uuid"]),
+        2,
+        "needs the Kratos admin URL",
+    );
+    fails(&mut aq(&["--identity", "5f1c2a9e"]), 2, "is not a UUID");
     fails(
         &mut aq(&["--identity", ID, "--since", "soon"]),
         2,
@@ -98,8 +105,11 @@ fn invalid_input_is_refused_before_connecting() {
     ps.args(["pattern-scan", "--ip", "203.0.113.0/24"]);
     fails(&mut ps, 2, "is not an IP address");
     let mut ps = atoctl_with_url(url);
-    ps.args(["pattern-scan", "--identity", "5f1c"]);
+    ps.args(["pattern-scan", "--identity", "5f1c2a9e-0b7e"]);
     fails(&mut ps, 2, "is not a UUID");
+    let mut ps = atoctl_with_url(url);
+    ps.args(["pattern-scan", "--identity", "mallory@example.com"]);
+    fails(&mut ps, 2, "needs the Kratos admin URL");
 }
 
 #[test]

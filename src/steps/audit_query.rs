@@ -18,7 +18,7 @@ use crate::audit::flags::Flag;
 use crate::audit::timeline::{Column, Control, FlaggedEvent, Leg, Sink, Timeline};
 use crate::audit::{self, ReadTx, Window, db};
 use crate::cli::AuditQueryArgs;
-use crate::context::{Ctx, parse_uuid};
+use crate::context::Ctx;
 use crate::error::{AppError, Exit, Result};
 use crate::journal::{Entry, Outcome};
 use crate::output;
@@ -32,7 +32,6 @@ const UA_WIDTH: usize = 48;
 
 pub async fn run(ctx: &Ctx, a: &AuditQueryArgs) -> Result<Exit> {
     ctx.reject_ids_output("audit-query")?;
-    let id = parse_uuid(&a.identity, "--identity")?;
     let window = Window::resolve(
         Timestamp::now(),
         a.since.as_deref(),
@@ -56,6 +55,8 @@ pub async fn run(ctx: &Ctx, a: &AuditQueryArgs) -> Result<Exit> {
         )));
     }
     let filter = (!types.is_empty()).then_some(types);
+    let (id, resolved_from) = super::life::identity_id(ctx, &a.identity).await?;
+    let id = id.to_string();
     let timeline = Timeline::new(&id, &window, filter.clone(), a.max_speed);
     if ctx.dry_run() {
         let (queries, notes) = timeline.plan();
@@ -73,11 +74,17 @@ pub async fn run(ctx: &Ctx, a: &AuditQueryArgs) -> Result<Exit> {
         filter: &filter,
     };
     let result = query(ctx, &target, &timeline, head, journal.is_some()).await;
-    let base = Entry::new("audit-query", Some(&id), Outcome::Ok)
+    let mut base = Entry::new("audit-query", Some(&id), Outcome::Ok)
         .with("window", window.json())
         .with("events_filter", &filter)
         .with("max_speed_kmh", a.max_speed)
         .with("database", &target.shown);
+    if let Some(i) = &resolved_from {
+        base.put(
+            "resolved_from",
+            serde_json::json!({"identifier": output::clean(i)}),
+        );
+    }
     match result {
         Ok(summary) => {
             if let Some(j) = &journal {

@@ -602,6 +602,29 @@ pub async fn resolve(cx: &Cx<'_>, r: Option<&IdentityRef>) -> Result<Option<Targ
     }
 }
 
+/// The id of an identity given to a step that does not otherwise talk to Kratos (the audit
+/// steps): a UUID as given; a login identifier is looked up in Kratos, which then must be
+/// configured. Returns the identifier it was found by, for the journal.
+pub async fn identity_id(ctx: &Ctx, r: &IdentityRef) -> Result<(IdentityId, Option<String>)> {
+    match r {
+        IdentityRef::Id(id) => Ok((*id, None)),
+        IdentityRef::Identifier(i) => {
+            if ctx.args.kratos_admin_url.is_none() {
+                return Err(AppError::usage(format!(
+                    "{:?} is a login identifier: finding its identity needs the Kratos admin URL",
+                    output::clean(i)
+                ))
+                .with_hint("set KRATOS_ADMIN_URL, or give the identity's UUID"));
+            }
+            let cx = Cx::new(ctx, None, 1)?;
+            let t = resolve(&cx, Some(r))
+                .await?
+                .ok_or_else(|| AppError::usage("give --identity"))?;
+            Ok((t.id, t.resolved_from))
+        }
+    }
+}
+
 /// A dry run without a Kratos URL: the plan from the state the step assumes.
 fn dry_run_assumed<C: Change>(ctx: &Ctx, step: &C) -> Result<Exit> {
     let target = step.identity().map(|r| match r {

@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 
 use crate::audit::{self, ReadTx, Window, db, queries};
 use crate::cli::{BlocklistFormat, OutputFormat, PatternScanArgs, ScanBy};
-use crate::context::{Ctx, parse_uuid};
+use crate::context::Ctx;
 use crate::error::{AppError, Exit, Result};
 use crate::journal::{Entry, Outcome};
 use crate::output;
@@ -43,11 +43,10 @@ struct Agent {
 }
 
 pub async fn run(ctx: &Ctx, a: &PatternScanArgs) -> Result<Exit> {
-    let target = a
-        .identity
-        .as_deref()
-        .map(|i| parse_uuid(i, "--identity"))
-        .transpose()?;
+    let target = match &a.identity {
+        Some(r) => Some(super::life::identity_id(ctx, r).await?.0.to_string()),
+        None => None,
+    };
     let mut given: Vec<String> = Vec::new();
     for ip in &a.ips {
         let ip = audit::check_ip(ip)?;
