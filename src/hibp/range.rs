@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue, USER_AGENT};
 
-use super::corpus::{MAX_LINE, parse_line};
+use super::lines::{RangeTable, parse_lines};
 use super::{HashKind, LookupError, PREFIX_LEN};
 use crate::http::{RetryPolicy, wait_before_retry};
 
@@ -73,77 +73,6 @@ pub fn range_path(prefix: &str, kind: HashKind) -> String {
         HashKind::Sha1 => format!("/range/{prefix}"),
         HashKind::Ntlm => format!("/range/{prefix}?mode=ntlm"),
     }
-}
-
-/// The suffixes of one prefix, with their counts (padding lines have count 0).
-#[derive(Debug, Clone, Default)]
-pub struct RangeTable {
-    /// Sorted, uppercase, `suffix_len` significant bytes.
-    entries: Vec<([u8; 40], u64)>,
-    suffix_len: usize,
-}
-
-impl RangeTable {
-    /// The count for a suffix (uppercase hex); 0 when absent or padding.
-    pub fn count(&self, suffix: &[u8]) -> u64 {
-        let n = self.suffix_len;
-        self.entries
-            .binary_search_by(|(s, _)| s[..n].cmp(suffix))
-            .map(|i| self.entries[i].1)
-            .unwrap_or(0)
-    }
-
-    /// Lines in the answer.
-    pub fn len(&self) -> usize {
-        self.entries.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
-    }
-
-    /// Lines of count 0 (padding).
-    pub fn padding(&self) -> usize {
-        self.entries.iter().filter(|(_, c)| *c == 0).count()
-    }
-}
-
-/// Parses `SUFFIX:COUNT` lines (CRLF or LF; the last may lack its ending; blank lines only at
-/// the very end). `allow_bom`: a byte-order mark may start a line (files, not the API).
-pub(crate) fn parse_lines(
-    body: &[u8],
-    suffix_len: usize,
-    allow_bom: bool,
-) -> Result<RangeTable, String> {
-    let mut entries = Vec::with_capacity(body.len() / (suffix_len + 4) + 1);
-    let mut pos = 0usize;
-    let mut line_no = 0usize;
-    while pos < body.len() {
-        let rest = &body[pos..];
-        if rest.iter().all(|b| matches!(b, b'\r' | b'\n')) {
-            break;
-        }
-        line_no += 1;
-        let window = &rest[..rest.len().min(MAX_LINE)];
-        let line = parse_line(window, suffix_len, rest.len() <= MAX_LINE, allow_bom)
-            .map_err(|e| format!("line {line_no} {e}"))?;
-        entries.push((line.hex, line.count));
-        pos += line.consumed;
-    }
-    if entries.is_empty() {
-        return Err("it has no lines".into());
-    }
-    entries.sort_unstable_by(|a, b| a.0[..suffix_len].cmp(&b.0[..suffix_len]));
-    if entries
-        .windows(2)
-        .any(|w| w[0].0[..suffix_len] == w[1].0[..suffix_len])
-    {
-        return Err("it lists a suffix twice".into());
-    }
-    Ok(RangeTable {
-        entries,
-        suffix_len,
-    })
 }
 
 /// Checks and parses a range answer's body.
