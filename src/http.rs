@@ -1,6 +1,6 @@
-//! The HTTP transport shared by the Ory admin clients: base URL, bearer token, per-request
-//! timeout, capped bodies, pacing by the server's rate-limit headers, and retries where they
-//! are safe.
+//! The HTTP transport shared by the Ory admin clients and the Pwned Passwords range client:
+//! base URL, bearer token, per-request timeout, capped bodies, pacing by the server's
+//! rate-limit headers, and retries where they are safe.
 //!
 //! Retry rules (reference §1): an idempotent call is retried on 5xx, on a timeout or a refused
 //! connection, and on 429 (waiting what `x-ratelimit-reset` or `Retry-After` ask, else
@@ -14,7 +14,9 @@
 //! run meets no 429 instead of burning the project's quota into them.
 //!
 //! The transport knows HTTP only: its error is "no usable answer" ([`TransportError`]); what an
-//! answer's status and body mean is for the API clients (`crate::api`).
+//! answer's status and body mean is for the API clients (`crate::api`, `crate::hibp::range`).
+//! No message of its own repeats a URL: the callers name what they asked for, and a path may
+//! hold what must not be printed (the range API's holds a hash prefix).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -120,6 +122,8 @@ pub enum BodyLimit {
     Object,
     /// One page of a listing: 16 MiB.
     Page,
+    /// A limit of the caller's own, in bytes, for answers that are neither (a range answer).
+    Bytes(usize),
 }
 
 impl BodyLimit {
@@ -127,6 +131,7 @@ impl BodyLimit {
         match self {
             BodyLimit::Object => 2 << 20,
             BodyLimit::Page => 16 << 20,
+            BodyLimit::Bytes(n) => n,
         }
     }
 }
@@ -151,6 +156,8 @@ pub struct Answer {
     pub body: Vec<u8>,
     pub url: String,
     pub method: String,
+    /// Requests sent for it: 1, or more after retries.
+    pub attempts: u32,
 }
 
 impl Answer {
@@ -177,9 +184,12 @@ pub enum TransportError {
     NoAnswer {
         method: String,
         url: String,
+        /// What went wrong, without the URL.
         detail: String,
         timeout: bool,
         connect: bool,
+        /// Requests sent: 0 when none could be, more than 1 after retries.
+        attempts: u32,
     },
     #[error("{method} {url} answered with a body larger than {} MiB: not what atoctl asked for", limit >> 20)]
     TooLarge {
@@ -241,6 +251,14 @@ pub struct Transport {
     retry: RetryPolicy,
     gate: Arc<RateGate>,
     trace: Option<Trace>,
+    /// Sent with every request besides the `User-Agent`: `Accept: application/json` unless
+    /// [`Transport::with_headers`] says otherwise.
+    headers: HeaderMap,
+    /// How retry notices name a request, when not by its method and path.
+    name: Option<String>,
+    /// Whether an idempotent request whose answer broke off mid-body is sent again (one that
+    /// timed out always is).
+    retry_broken_bodies: bool,
 }
 
 impl Transport {
@@ -255,6 +273,8 @@ impl Transport {
             .pool_max_idle_per_host(max_idle)
             .build()
             .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+        let mut headers = HeaderMap::new();
+        headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
         Ok(Transport {
             client,
             base: base.trim_end_matches('/').to_string(),
@@ -262,12 +282,38 @@ impl Transport {
             retry,
             gate: Arc::default(),
             trace: None,
+            headers,
+            name: None,
+            retry_broken_bodies: false,
         })
     }
 
     /// Remembers every request sent from now on, in `trace`.
     pub fn traced(mut self, trace: Trace) -> Transport {
         self.trace = Some(trace);
+        self
+    }
+
+    /// Sends `headers` with every request instead of the admin APIs' `Accept: application/json`
+    /// (for an API that answers something else). atoctl's `User-Agent` is always sent.
+    pub fn with_headers(mut self, headers: HeaderMap) -> Transport {
+        self.headers = headers;
+        self
+    }
+
+    /// Names every request `name` in retry notices (`{name} answered HTTP 503: retrying in …`,
+    /// `{name}: timed out: retrying in …`) instead of by its method and path: for an API whose
+    /// paths must not be printed (the range API's holds a hash prefix).
+    pub fn named(mut self, name: impl Into<String>) -> Transport {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// Also sends an idempotent request again when its answer broke off mid-body, not only
+    /// when it timed out (for an API whose answer, once cut, is worth nothing and cheap to ask
+    /// for again; the admin clients retry only the cases reference §1 lists).
+    pub fn retrying_broken_bodies(mut self) -> Transport {
+        self.retry_broken_bodies = true;
         self
     }
 
@@ -287,19 +333,22 @@ impl Transport {
         if let Some(t) = &self.trace {
             crate::lock(t).push((method_s.clone(), req.path.to_string()));
         }
-        let no_answer = |detail: String, timeout: bool, connect: bool| TransportError::NoAnswer {
-            method: method_s.clone(),
-            url: url.clone(),
-            detail,
-            timeout,
-            connect,
+        let no_answer = |detail: String, timeout: bool, connect: bool, attempts: u32| {
+            TransportError::NoAnswer {
+                method: method_s.clone(),
+                url: url.clone(),
+                detail,
+                timeout,
+                connect,
+                attempts,
+            }
         };
         let mut attempt = 0u32;
         loop {
             let mut rb = self
                 .client
                 .request(req.method.clone(), &url)
-                .header(ACCEPT, "application/json")
+                .headers(self.headers.clone())
                 .header(USER_AGENT, concat!("atoctl/", env!("CARGO_PKG_VERSION")));
             if let Some(t) = &self.token {
                 let mut v = HeaderValue::from_str(&format!("Bearer {}", t.expose_secret()))
@@ -308,6 +357,7 @@ impl Transport {
                             "the admin token contains characters not allowed in a header".into(),
                             false,
                             false,
+                            attempt,
                         )
                     })?;
                 v.set_sensitive(true);
@@ -318,7 +368,9 @@ impl Transport {
             }
             let ticket = self.gate.admit(req.bucket).await;
             let result = match rb.send().await {
-                Ok(resp) => read_answer(resp, &method_s, &url, req.limit.bytes()).await,
+                Ok(resp) => {
+                    read_answer(resp, &method_s, &url, req.limit.bytes(), attempt + 1).await
+                }
                 Err(e) => Err(Failure::Transport(e)),
             };
             if let Ok(ans) = &result {
@@ -327,18 +379,20 @@ impl Transport {
                 self.gate.forget(ticket);
             }
             let can_retry = req.idempotent && attempt < self.retry.retries;
-            match result {
+            let (e, broken_off) = match result {
                 Ok(ans) if can_retry && (ans.status == 429 || ans.status >= 500) => {
                     let Some(wait) = self.retry.retry_wait(ans.status, &ans.headers, attempt)
                     else {
                         return Ok(ans);
                     };
-                    let what = if ans.status == 429 {
-                        format!("rate limited on {method_s} {}", req.path)
-                    } else {
-                        format!("{method_s} {} answered {}", req.path, ans.status)
+                    let what = match (&self.name, ans.status) {
+                        (Some(name), status) => format!("{name} answered HTTP {status}"),
+                        (None, 429) => format!("rate limited on {method_s} {}", req.path),
+                        (None, status) => format!("{method_s} {} answered {status}", req.path),
                     };
                     wait_before_retry(&what, wait).await;
+                    attempt += 1;
+                    continue;
                 }
                 Ok(ans) => return Ok(ans),
                 Err(Failure::TooLarge) => {
@@ -348,23 +402,39 @@ impl Transport {
                         limit: req.limit.bytes(),
                     });
                 }
-                Err(Failure::Transport(e))
-                    if can_retry && (e.is_timeout() || e.is_connect() || e.is_request()) =>
-                {
-                    let what = format!("{method_s} {}: {}", req.path, describe(&e));
-                    wait_before_retry(&what, self.retry.backoff(attempt)).await;
-                }
-                Err(Failure::Transport(e)) => {
-                    return Err(no_answer(describe(&e), e.is_timeout(), e.is_connect()));
-                }
+                Err(Failure::Transport(e)) => (e, false),
+                Err(Failure::BrokenOff(e)) => (e, true),
+            };
+            let (timeout, connect) = (e.is_timeout(), e.is_connect());
+            let worth_another = if broken_off {
+                timeout || self.retry_broken_bodies
+            } else {
+                timeout || connect || e.is_request()
+            };
+            let mut detail = describe(e, req.path);
+            if broken_off {
+                detail = format!("the answer broke off: {detail}");
             }
+            if !(can_retry && worth_another) {
+                return Err(no_answer(detail, timeout, connect, attempt + 1));
+            }
+            let what = match &self.name {
+                Some(name) => format!("{name}: {detail}"),
+                None => format!("{method_s} {}: {detail}", req.path),
+            };
+            wait_before_retry(&what, self.retry.backoff(attempt)).await;
             attempt += 1;
         }
     }
 }
 
+/// Why an attempt brought no answer.
 enum Failure {
+    /// Sending failed, or no answer came (refused, unreachable, timed out).
     Transport(reqwest::Error),
+    /// The answer began but its body did not arrive whole.
+    BrokenOff(reqwest::Error),
+    /// The body is larger than the request's limit.
     TooLarge,
 }
 
@@ -374,6 +444,7 @@ async fn read_answer(
     method: &str,
     url: &str,
     limit: usize,
+    attempts: u32,
 ) -> Result<Answer, Failure> {
     let status = resp.status().as_u16();
     let headers = std::mem::take(resp.headers_mut());
@@ -381,7 +452,7 @@ async fn read_answer(
         return Err(Failure::TooLarge);
     }
     let mut body = Vec::new();
-    while let Some(chunk) = resp.chunk().await.map_err(Failure::Transport)? {
+    while let Some(chunk) = resp.chunk().await.map_err(Failure::BrokenOff)? {
         if body.len() + chunk.len() > limit {
             return Err(Failure::TooLarge);
         }
@@ -393,6 +464,7 @@ async fn read_answer(
         body,
         url: url.to_string(),
         method: method.to_string(),
+        attempts,
     })
 }
 
@@ -427,25 +499,32 @@ pub fn rate_limit_wait(headers: &HeaderMap) -> Option<Duration> {
     Some(Duration::try_from(d).unwrap_or(Duration::ZERO))
 }
 
-/// A one-line description of a transport error, without the URL (the caller adds it).
-fn describe(e: &reqwest::Error) -> String {
+/// A one-line description of a transport error, without the URL: the caller names what it
+/// asked for, and some paths must not be printed. reqwest's own message would repeat the URL
+/// (`without_url`); a cause that repeats the request's path is left out too.
+fn describe(e: reqwest::Error, path: &str) -> String {
     if e.is_timeout() {
         return "timed out".into();
     }
-    if e.is_connect() {
-        let mut src: Option<&dyn std::error::Error> = std::error::Error::source(e);
-        let mut last = String::from("cannot connect");
-        while let Some(s) = src {
-            last = s.to_string();
-            src = s.source();
+    let e = e.without_url();
+    let mut causes = Vec::new();
+    let mut src: Option<&dyn std::error::Error> = std::error::Error::source(&e);
+    while let Some(s) = src {
+        let text = s.to_string();
+        if path.len() <= 1 || !text.contains(path) {
+            causes.push(text);
         }
-        return format!("cannot connect ({last})");
+        src = s.source();
+    }
+    if e.is_connect() {
+        return match causes.last() {
+            Some(last) => crate::error::one_line(&format!("cannot connect ({last})")),
+            None => "cannot connect".into(),
+        };
     }
     let mut msg = e.to_string();
-    let mut src: Option<&dyn std::error::Error> = std::error::Error::source(e);
-    while let Some(s) = src {
-        msg = format!("{msg}: {s}");
-        src = s.source();
+    for c in &causes {
+        msg = format!("{msg}: {c}");
     }
     crate::error::one_line(&msg)
 }
@@ -584,6 +663,160 @@ mod tests {
         for a in 0..20 {
             assert!(p.backoff(a) <= p.cap);
         }
+    }
+
+    /// A server on 127.0.0.1 that answers every request with `head` and `body`, then drops
+    /// the connection; it keeps the request heads it read.
+    async fn one_shot_server(
+        head: &'static str,
+        body: &'static str,
+    ) -> (String, Arc<Mutex<Vec<String>>>) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let record = seen.clone();
+        tokio::spawn(async move {
+            while let Ok((mut conn, _)) = listener.accept().await {
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 1024];
+                while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match conn.read(&mut chunk).await {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                    }
+                }
+                crate::lock(&record).push(String::from_utf8_lossy(&buf).into_owned());
+                let _ = conn
+                    .write_all(format!("{head}\r\n\r\n{body}").as_bytes())
+                    .await;
+            }
+        });
+        (base, seen)
+    }
+
+    fn get(path: &str) -> Request<'_> {
+        Request {
+            method: reqwest::Method::GET,
+            path,
+            body: None,
+            idempotent: true,
+            bucket: "test",
+            limit: BodyLimit::Object,
+        }
+    }
+
+    fn policy(retries: u32) -> RetryPolicy {
+        RetryPolicy {
+            retries,
+            base: Duration::from_millis(1),
+            ..RetryPolicy::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn a_failure_names_its_url_once_and_its_detail_none() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let base = format!("http://127.0.0.1:{port}");
+        let t = Transport::new(&base, None, Duration::from_secs(5), policy(0), 1).unwrap();
+        let e = t.send(get("/admin/identities/x")).await.err().unwrap();
+        let TransportError::NoAnswer {
+            detail,
+            connect,
+            attempts,
+            ..
+        } = &e
+        else {
+            panic!("{e:?}");
+        };
+        assert!(detail.starts_with("cannot connect ("), "{detail}");
+        assert!(*connect);
+        assert_eq!(*attempts, 1);
+        assert!(
+            !detail.contains(&base) && !detail.contains("/admin"),
+            "{detail}"
+        );
+        // The caller's message names the URL, once.
+        let text = e.to_string();
+        assert_eq!(text.matches("/admin/identities/x").count(), 1, "{text}");
+    }
+
+    #[tokio::test]
+    async fn a_broken_off_body_is_retried_only_when_asked_and_never_named_by_url() {
+        let (base, seen) =
+            one_shot_server("HTTP/1.1 200 OK\r\nContent-Length: 100", "{\"half\":").await;
+        let admin = Transport::new(&base, None, Duration::from_secs(5), policy(2), 1).unwrap();
+        let e = admin.send(get("/range/ABCDE")).await.err().unwrap();
+        assert_eq!(
+            crate::lock(&seen).len(),
+            1,
+            "the admin clients do not retry it"
+        );
+        let TransportError::NoAnswer { detail, .. } = &e else {
+            panic!("{e:?}");
+        };
+        assert!(detail.starts_with("the answer broke off: "), "{detail}");
+        assert!(
+            !detail.contains("ABCDE") && !detail.contains(&base),
+            "{detail}"
+        );
+        // The admin default header; a transport with its own headers sends those instead.
+        assert!(
+            crate::lock(&seen)[0]
+                .to_ascii_lowercase()
+                .contains("accept: application/json")
+        );
+
+        let mut headers = HeaderMap::new();
+        headers.insert("add-padding", HeaderValue::from_static("true"));
+        let range = Transport::new(&base, None, Duration::from_secs(5), policy(2), 1)
+            .unwrap()
+            .with_headers(headers)
+            .named("the range API")
+            .retrying_broken_bodies();
+        let e = range.send(get("/range/ABCDE")).await.err().unwrap();
+        let TransportError::NoAnswer {
+            detail, attempts, ..
+        } = &e
+        else {
+            panic!("{e:?}");
+        };
+        assert_eq!(*attempts, 3);
+        assert!(!detail.contains("ABCDE"), "{detail}");
+        let heads = crate::lock(&seen).clone();
+        assert_eq!(heads.len(), 4);
+        let head = heads[1].to_ascii_lowercase();
+        assert!(head.contains("add-padding: true"), "{head}");
+        assert!(head.contains("user-agent: atoctl/"), "{head}");
+        assert!(!head.contains("application/json"), "{head}");
+    }
+
+    #[tokio::test]
+    async fn a_body_over_a_custom_limit_is_refused_at_once() {
+        let (base, seen) =
+            one_shot_server("HTTP/1.1 200 OK\r\nContent-Length: 11", "0123456789\n").await;
+        let t = Transport::new(&base, None, Duration::from_secs(5), policy(3), 1)
+            .unwrap()
+            .retrying_broken_bodies();
+        let mut req = get("/x");
+        req.limit = BodyLimit::Bytes(10);
+        let e = t.send(req).await.err().unwrap();
+        assert!(
+            matches!(e, TransportError::TooLarge { limit: 10, .. }),
+            "{e:?}"
+        );
+        assert_eq!(crate::lock(&seen).len(), 1);
+        let mut req = get("/x");
+        req.limit = BodyLimit::Bytes(11);
+        let ans = t.send(req).await.unwrap();
+        assert_eq!(
+            (ans.status, ans.attempts, &ans.body[..]),
+            (200, 1, &b"0123456789\n"[..])
+        );
     }
 
     #[test]

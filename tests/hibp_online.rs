@@ -263,6 +263,102 @@ fn server_errors_are_retried_then_answered() {
     assert_eq!(requests, 2);
 }
 
+/// Retry notices and the final error name the API by its base URL, never the request path
+/// (which holds the prefix): for answers retried on their status, broken off mid-body, or
+/// too slow.
+#[test]
+fn retry_notices_name_the_api_and_never_the_prefix() {
+    let hex = sha1_hex(PW);
+    let cases: Vec<(Mode, &[&str], &str, i32)> = vec![
+        (
+            two_failures(503),
+            &["answered HTTP 503: retrying in"],
+            "2",
+            4,
+        ),
+        (
+            two_failures(429),
+            &["answered HTTP 429: retrying in"],
+            "2",
+            4,
+        ),
+        (
+            Mode::Aborted,
+            &[": the answer broke off", "retrying in", "(3 attempts)"],
+            "2",
+            1,
+        ),
+        (
+            Mode::Status(500),
+            &[
+                "answered HTTP 500: retrying in",
+                "HTTP 500 after 2 attempts",
+            ],
+            "1",
+            1,
+        ),
+    ];
+    for (mode, says, retries, code) in cases {
+        let d = double_with(PW, 12);
+        d.set_mode(mode.clone());
+        let r = run(atoctl()
+            .env("ATOCTL_RETRIES", retries)
+            .args(["hibp-check", "--stdin", "--api-url", &d.url()])
+            .write_stdin(format!("{PW}\n")));
+        assert_eq!(r.code, code, "{mode:?}: {}", r.stderr);
+        let api = format!("the range API at {}", d.url());
+        assert!(r.stderr.contains(&api), "{mode:?}: {}", r.stderr);
+        for s in says {
+            assert!(
+                r.stderr.contains(s),
+                "{mode:?} should say {s:?}: {}",
+                r.stderr
+            );
+        }
+        assert!(!r.stderr.contains("/range"), "{mode:?}: {}", r.stderr);
+        assert_no_prefix("stderr", &r.stderr, &hex);
+        assert_no_secret("stderr", &r.stderr, PW, &hex);
+    }
+    // A timeout, retried once.
+    let d = RangeDouble::start(Config::default().mode(Mode::Slow(Duration::from_secs(30))));
+    d.add_password(PW, 12);
+    let r = run(atoctl()
+        .env("ATOCTL_RETRIES", "1")
+        .args([
+            "hibp-check",
+            "--stdin",
+            "--timeout",
+            "0.3",
+            "--api-url",
+            &d.url(),
+        ])
+        .write_stdin(format!("{PW}\n")));
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let notice = format!("the range API at {}: timed out: retrying in", d.url());
+    assert!(r.stderr.contains(&notice), "{}", r.stderr);
+    assert!(r.stderr.contains("timed out (2 attempts)"), "{}", r.stderr);
+    assert!(!r.stderr.contains("/range"), "{}", r.stderr);
+    assert_no_prefix("stderr", &r.stderr, &hex);
+    assert_eq!(d.requests().len(), 2);
+}
+
+/// What the range API is sent besides the path: padding asked for, atoctl's user agent, and
+/// none of the admin APIs' JSON `Accept`.
+#[test]
+fn range_requests_ask_for_padding_and_not_for_json() {
+    let d = double_with(PW, 1);
+    let r = check_stdin(&d, &format!("{PW}\n"), &["-o", "json"]);
+    assert_eq!(r.code, 4, "{}", r.stderr);
+    let reqs = d.requests();
+    assert_eq!(reqs.len(), 1);
+    assert_eq!(reqs[0].header("add-padding"), Some("true"));
+    assert!(
+        !reqs[0].header("accept").is_some_and(|a| a.contains("json")),
+        "{reqs:?}"
+    );
+    assert_eq!(reqs[0].header("authorization"), None);
+}
+
 #[test]
 fn lf_answers_with_a_final_line_ending_are_fine() {
     let d = RangeDouble::start(Config {

@@ -23,17 +23,8 @@ use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
 
-use super::range::{RangeTable, parse_lines};
+use super::lines::{BOM, MAX_LINE, ParsedLine, RangeTable, parse_line, parse_lines};
 use super::{HashHex, HashKind, LookupError, PREFIX_LEN};
-
-/// A UTF-8 byte-order mark: tolerated at the start of any line (block).
-pub const BOM: &[u8] = b"\xEF\xBB\xBF";
-
-/// The most digits a count may have (u64::MAX has 20).
-pub const MAX_COUNT_DIGITS: usize = 20;
-
-/// The longest valid line: BOM, 40 hex digits, colon, count, CRLF.
-pub const MAX_LINE: usize = BOM.len() + 40 + 1 + MAX_COUNT_DIGITS + 2;
 
 /// Below this many bytes between the bounds, the lines are read in one go and compared in turn.
 const SCAN_BYTES: u64 = 256;
@@ -67,109 +58,6 @@ pub(crate) fn key64(hex: &[u8]) -> u64 {
         };
         (acc << 4) | v as u64
     }) << (4 * 16usize.saturating_sub(hex.len().min(16)))
-}
-
-/// One `HEX:COUNT` line parsed from the start of `buf`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct ParsedLine {
-    /// The hex digits, uppercased, in the first `hex_len` bytes.
-    pub hex: [u8; 40],
-    pub count: u64,
-    /// Bytes used, the line ending included.
-    pub consumed: usize,
-}
-
-/// Uppercase hex digit for each byte, 0 for a byte that is not one.
-const HEX_UPPER: [u8; 256] = {
-    let mut t = [0u8; 256];
-    let mut i = 0;
-    while i < 256 {
-        let b = i as u8;
-        t[i] = match b {
-            b'0'..=b'9' | b'A'..=b'F' => b,
-            b'a'..=b'f' => b - 32,
-            _ => 0,
-        };
-        i += 1;
-    }
-    t
-};
-
-/// Parses the line at the start of `buf`: `[BOM] HEX{hex_len} ':' DIGITS ('\r\n' | '\n' | end)`.
-/// `at_end` says that `buf` ends where the data ends (so a missing line ending is allowed).
-/// The error says what is wrong without quoting the line. This is the hot loop of every
-/// search, hence the table and the plain loops.
-pub(crate) fn parse_line(
-    buf: &[u8],
-    hex_len: usize,
-    at_end: bool,
-    allow_bom: bool,
-) -> Result<ParsedLine, String> {
-    let mut i = 0;
-    if buf.starts_with(BOM) {
-        if !allow_bom {
-            return Err("starts with a byte-order mark".into());
-        }
-        i = BOM.len();
-    }
-    let colon = i + hex_len;
-    if buf.len() <= colon || buf[colon] != b':' {
-        return Err(describe_bad_hash(&buf[i..], hex_len));
-    }
-    let mut hex = [0u8; 40];
-    let mut bad = false;
-    for (d, b) in hex.iter_mut().zip(&buf[i..colon]) {
-        let v = HEX_UPPER[*b as usize];
-        bad |= v == 0;
-        *d = v;
-    }
-    if bad {
-        return Err(describe_bad_hash(&buf[i..], hex_len));
-    }
-    let digits_at = colon + 1;
-    let mut end = digits_at;
-    let mut count = 0u64;
-    while end < buf.len() && buf[end].is_ascii_digit() {
-        if end - digits_at == MAX_COUNT_DIGITS {
-            return Err("has a count with too many digits".into());
-        }
-        count = count
-            .checked_mul(10)
-            .and_then(|c| c.checked_add((buf[end] - b'0') as u64))
-            .ok_or_else(|| "has a count too large for 64 bits".to_string())?;
-        end += 1;
-    }
-    if end == digits_at {
-        return Err("has no count after the colon".into());
-    }
-    let consumed = match &buf[end..] {
-        [] if at_end => end,
-        [b'\n', ..] => end + 1,
-        [b'\r', b'\n', ..] => end + 2,
-        [] | [b'\r'] if !at_end => {
-            return Err("is longer than a corpus line can be".into());
-        }
-        _ => return Err("has something other than a line ending after the count".into()),
-    };
-    Ok(ParsedLine {
-        hex,
-        count,
-        consumed,
-    })
-}
-
-/// Says what is wrong with a line whose hash part is not `hex_len` hex digits and a colon.
-fn describe_bad_hash(rest: &[u8], hex_len: usize) -> String {
-    let found = rest.iter().take_while(|b| b.is_ascii_hexdigit()).count();
-    if rest.is_empty() {
-        "is empty".to_string()
-    } else if rest[0] == b'<' {
-        "starts with '<' (an HTML page?)".to_string()
-    } else if rest.get(found) == Some(&b':') {
-        format!("has {found} hex digits before the colon where {hex_len} are expected")
-    } else {
-        format!("is not {hex_len} hex digits, a colon and a count")
-    }
 }
 
 /// A local corpus in either layout.
@@ -869,62 +757,6 @@ impl SplitDir {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn parse_line_takes_every_ending_and_a_bom() {
-        let l = parse_line(
-            b"0123456789ABCDEF0123456789abcdef01234567:42\r\nX",
-            40,
-            false,
-            true,
-        )
-        .unwrap();
-        assert_eq!(&l.hex[..], b"0123456789ABCDEF0123456789ABCDEF01234567");
-        assert_eq!((l.count, l.consumed), (42, 45));
-        let l = parse_line(
-            b"\xEF\xBB\xBF00000000000000000000000000000000:7\n",
-            32,
-            false,
-            true,
-        )
-        .unwrap();
-        assert_eq!((l.count, l.consumed), (7, 38));
-        let l = parse_line(b"00000000000000000000000000000000:0", 32, true, true).unwrap();
-        assert_eq!((l.count, l.consumed), (0, 34));
-    }
-
-    #[test]
-    fn parse_line_rejects_what_is_not_a_line() {
-        let bad: &[(&[u8], &str)] = &[
-            (b"0000000000000000000000000000000:7\n", "31 hex digits"),
-            (b"00000000000000000000000000000000:\n", "no count"),
-            (
-                b"00000000000000000000000000000000:7 \n",
-                "other than a line ending",
-            ),
-            (b"00000000000000000000000000000000:7", "longer than"),
-            (
-                b"00000000000000000000000000000000:99999999999999999999\n",
-                "too large",
-            ),
-            (b"<!DOCTYPE html>\n", "HTML"),
-            (b"\n", "is not 32 hex"),
-            (b"", "empty"),
-        ];
-        for (line, why) in bad {
-            let e = parse_line(line, 32, false, true).unwrap_err();
-            assert!(e.contains(why), "{e:?} should say {why:?}");
-        }
-        assert!(
-            parse_line(
-                b"\xEF\xBB\xBF00000000000000000000000000000000:7\n",
-                32,
-                false,
-                false
-            )
-            .is_err()
-        );
-    }
 
     #[test]
     fn key64_orders_like_the_hex() {

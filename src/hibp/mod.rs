@@ -8,17 +8,22 @@
 //!   directory of per-prefix `PREFIX.txt` files that the official downloader writes. The single
 //!   file is searched with positioned reads (interpolation guarded by bisection), never scanned.
 //!
+//! Both read the same `HEX:COUNT` lines; the format, and the [`RangeTable`] a body of them
+//! becomes, is the `lines` module, which both use and which imports neither.
+//!
 //! The password and its hash live in [`Password`] and [`HashHex`]: zeroed on drop, redacted in
 //! `Debug`, so that neither can be printed or logged by accident.
 
 pub mod corpus;
+mod lines;
 pub mod range;
 mod secret;
 
 use serde::Serialize;
 
 pub use corpus::Corpus;
-pub use range::{DEFAULT_API, RangeClient, RangeTable};
+pub use lines::RangeTable;
+pub use range::{DEFAULT_API, RangeClient};
 pub use secret::{
     HashHex, InputError, InvalidHash, MAX_PASSWORD_BYTES, Password, read_secret_line,
 };

@@ -5,7 +5,9 @@
 //! `User-Agent` as the API asks. The answer is trusted only if it is exactly what the API
 //! serves: HTTP 200, a text body whose every line is `SUFFIX:COUNT` with a suffix of the right
 //! length, at least one line, no suffix twice, and a body as long as announced. Anything else is
-//! an error after retries (timeouts, 5xx and 429 are retried), never "not found".
+//! an error after retries, never "not found". The requests go through the transport the admin
+//! clients use ([`crate::http::Transport`]) and its one retry loop: timeouts, refused
+//! connections, broken-off bodies, 5xx and 429 are retried; an answer larger than 8 MiB is not.
 //!
 //! Redirects are not followed: a redirect would send the prefix to a host the operator did not
 //! name, and the real API does not redirect.
@@ -13,17 +15,22 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
-use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue, USER_AGENT};
+use reqwest::Method;
+use reqwest::header::{CONTENT_LENGTH, HeaderMap, HeaderValue};
 
-use super::corpus::{MAX_LINE, parse_line};
+use super::lines::{RangeTable, parse_lines};
 use super::{HashKind, LookupError, PREFIX_LEN};
-use crate::http::{RetryPolicy, wait_before_retry};
+use crate::http::{BodyLimit, Request, RetryPolicy, Transport, TransportError};
 
 /// The official range API.
 pub const DEFAULT_API: &str = "https://api.pwnedpasswords.com";
 
 /// What a range answer's body may weigh: the real one is about 40 KB padded.
 const MAX_BODY: usize = 8 << 20;
+
+/// The transport's pacing bucket for range requests (the API announces no rate limits today;
+/// should it, its answers pace these requests and nothing else).
+const BUCKET: &str = "pwnedpasswords-range";
 
 /// Checks `--api-url`: https, or plain http only to a loopback address (a test server or a
 /// local mirror); no credentials, query or fragment. Returns it without a trailing slash.
@@ -75,77 +82,6 @@ pub fn range_path(prefix: &str, kind: HashKind) -> String {
     }
 }
 
-/// The suffixes of one prefix, with their counts (padding lines have count 0).
-#[derive(Debug, Clone, Default)]
-pub struct RangeTable {
-    /// Sorted, uppercase, `suffix_len` significant bytes.
-    entries: Vec<([u8; 40], u64)>,
-    suffix_len: usize,
-}
-
-impl RangeTable {
-    /// The count for a suffix (uppercase hex); 0 when absent or padding.
-    pub fn count(&self, suffix: &[u8]) -> u64 {
-        let n = self.suffix_len;
-        self.entries
-            .binary_search_by(|(s, _)| s[..n].cmp(suffix))
-            .map(|i| self.entries[i].1)
-            .unwrap_or(0)
-    }
-
-    /// Lines in the answer.
-    pub fn len(&self) -> usize {
-        self.entries.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
-    }
-
-    /// Lines of count 0 (padding).
-    pub fn padding(&self) -> usize {
-        self.entries.iter().filter(|(_, c)| *c == 0).count()
-    }
-}
-
-/// Parses `SUFFIX:COUNT` lines (CRLF or LF; the last may lack its ending; blank lines only at
-/// the very end). `allow_bom`: a byte-order mark may start a line (files, not the API).
-pub(crate) fn parse_lines(
-    body: &[u8],
-    suffix_len: usize,
-    allow_bom: bool,
-) -> Result<RangeTable, String> {
-    let mut entries = Vec::with_capacity(body.len() / (suffix_len + 4) + 1);
-    let mut pos = 0usize;
-    let mut line_no = 0usize;
-    while pos < body.len() {
-        let rest = &body[pos..];
-        if rest.iter().all(|b| matches!(b, b'\r' | b'\n')) {
-            break;
-        }
-        line_no += 1;
-        let window = &rest[..rest.len().min(MAX_LINE)];
-        let line = parse_line(window, suffix_len, rest.len() <= MAX_LINE, allow_bom)
-            .map_err(|e| format!("line {line_no} {e}"))?;
-        entries.push((line.hex, line.count));
-        pos += line.consumed;
-    }
-    if entries.is_empty() {
-        return Err("it has no lines".into());
-    }
-    entries.sort_unstable_by(|a, b| a.0[..suffix_len].cmp(&b.0[..suffix_len]));
-    if entries
-        .windows(2)
-        .any(|w| w[0].0[..suffix_len] == w[1].0[..suffix_len])
-    {
-        return Err("it lists a suffix twice".into());
-    }
-    Ok(RangeTable {
-        entries,
-        suffix_len,
-    })
-}
-
 /// Checks and parses a range answer's body.
 pub fn parse_range_body(
     body: &[u8],
@@ -166,12 +102,11 @@ pub fn parse_range_body(
     parse_lines(body, kind.suffix_len(), false).map_err(|e| format!("a malformed body: {e}"))
 }
 
-/// A client for the range API: its own connection pool, padding always on, no redirects.
+/// A client for the range API: its own [`Transport`] (its own connection pool and retries;
+/// padding always asked for; no redirects; retry notices that name the API, never the path).
 #[derive(Clone)]
 pub struct RangeClient {
-    client: reqwest::Client,
-    base: String,
-    retry: RetryPolicy,
+    transport: Transport,
 }
 
 impl RangeClient {
@@ -179,23 +114,19 @@ impl RangeClient {
     pub fn new(base: &str, timeout: Duration, retry: RetryPolicy) -> Result<RangeClient, String> {
         let mut headers = HeaderMap::new();
         headers.insert("Add-Padding", HeaderValue::from_static("true"));
-        headers.insert(
-            USER_AGENT,
-            HeaderValue::from_static(concat!("atoctl/", env!("CARGO_PKG_VERSION"))),
-        );
-        let client = crate::http::client_builder(timeout)
-            .default_headers(headers)
-            .build()
-            .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+        // As many idle connections as the batch keeps busy: reqwest's default, no cap.
+        let transport = Transport::new(base, None, timeout, retry, usize::MAX)?;
+        let api = transport.base().to_string();
         Ok(RangeClient {
-            client,
-            base: base.trim_end_matches('/').to_string(),
-            retry,
+            transport: transport
+                .with_headers(headers)
+                .named(format!("the range API at {api}"))
+                .retrying_broken_bodies(),
         })
     }
 
     pub fn base(&self) -> &str {
-        &self.base
+        self.transport.base()
     }
 
     /// Fetches and checks the range of `prefix` (five hex digits). Errors name the API, never
@@ -206,150 +137,73 @@ impl RangeClient {
                 "internal error: a range prefix must be five hex digits".into(),
             ));
         }
-        let url = format!("{}{}", self.base, range_path(prefix, kind));
-        let api = &self.base;
-        let mut attempt = 0u32;
-        loop {
-            let can_retry = attempt < self.retry.retries;
-            let failure = match self.client.get(&url).send().await {
-                Ok(resp) => {
-                    let status = resp.status().as_u16();
-                    if can_retry
-                        && let Some(wait) = self.retry.retry_wait(status, resp.headers(), attempt)
-                    {
-                        let what = format!("the range API at {api} answered HTTP {status}");
-                        wait_before_retry(&what, wait).await;
-                        attempt += 1;
-                        continue;
-                    }
-                    if status != 200 {
-                        let what = match status {
-                            300..=399 => {
-                                " (a redirect; atoctl does not follow redirects with a hash prefix)"
-                            }
-                            429 => " (rate limited)",
-                            _ => "",
-                        };
-                        let tries = if attempt > 0 {
-                            format!(" after {} attempts", attempt + 1)
-                        } else {
-                            String::new()
-                        };
-                        return Err(LookupError::Untrusted(format!(
-                            "the range API at {api} answered HTTP {status}{what}{tries}"
-                        )));
-                    }
-                    let content_type = resp
-                        .headers()
-                        .get(CONTENT_TYPE)
-                        .and_then(|v| v.to_str().ok())
-                        .map(str::to_string);
-                    let announced = resp.content_length();
-                    let body = match announced {
-                        Some(n) if n > MAX_BODY as u64 => Err(BodyError::TooLarge),
-                        _ => read_body(resp).await,
-                    };
-                    match body {
-                        Ok(body) => {
-                            if let Some(n) = announced
-                                && n != body.len() as u64
-                            {
-                                return Err(LookupError::Untrusted(format!(
-                                    "the range API at {api} announced {n} bytes and sent {}: a truncated answer",
-                                    body.len()
-                                )));
-                            }
-                            return parse_range_body(&body, content_type.as_deref(), kind).map_err(
-                                |e| {
-                                    LookupError::Untrusted(format!(
-                                        "the range API at {api} sent {e}"
-                                    ))
-                                },
-                            );
-                        }
-                        // A server that sends more than any range holds is not serving ranges
-                        // (like an HTML page): asking again would fetch the same again.
-                        Err(BodyError::TooLarge) => {
-                            return Err(LookupError::Untrusted(format!(
-                                "the range API at {api} sent an answer larger than {} MiB: not a range answer",
-                                MAX_BODY >> 20
-                            )));
-                        }
-                        Err(BodyError::BrokenOff(e)) => e,
-                    }
-                }
-                Err(e) => describe(&e),
-            };
-            if can_retry {
-                let what = format!("the range API at {api}: {failure}");
-                wait_before_retry(&what, self.retry.backoff(attempt)).await;
-                attempt += 1;
-                continue;
+        let api = self.base();
+        let path = range_path(prefix, kind);
+        let sent = self
+            .transport
+            .send(Request {
+                method: Method::GET,
+                path: &path,
+                body: None,
+                idempotent: true,
+                bucket: BUCKET,
+                limit: BodyLimit::Bytes(MAX_BODY),
+            })
+            .await;
+        // The transport's errors name the URL, which holds the prefix: only their parts are
+        // used here.
+        let ans = match sent {
+            Ok(ans) => ans,
+            Err(TransportError::NoAnswer {
+                detail, attempts, ..
+            }) => {
+                let tries = if attempts > 1 {
+                    format!(" ({attempts} attempts)")
+                } else {
+                    String::new()
+                };
+                return Err(LookupError::Unavailable(format!(
+                    "the range API at {api}: {detail}{tries}"
+                )));
             }
-            let tries = if attempt > 0 {
-                format!(" ({} attempts)", attempt + 1)
+            // A server that sends more than any range holds is not serving ranges (like an
+            // HTML page): asking again would fetch the same again, so the transport does not.
+            Err(TransportError::TooLarge { limit, .. }) => {
+                return Err(LookupError::Untrusted(format!(
+                    "the range API at {api} sent an answer larger than {} MiB: not a range answer",
+                    limit >> 20
+                )));
+            }
+        };
+        if ans.status != 200 {
+            let what = match ans.status {
+                300..=399 => " (a redirect; atoctl does not follow redirects with a hash prefix)",
+                429 => " (rate limited)",
+                _ => "",
+            };
+            let tries = if ans.attempts > 1 {
+                format!(" after {} attempts", ans.attempts)
             } else {
                 String::new()
             };
-            return Err(LookupError::Unavailable(format!(
-                "the range API at {api}: {failure}{tries}"
+            return Err(LookupError::Untrusted(format!(
+                "the range API at {api} answered HTTP {}{what}{tries}",
+                ans.status
             )));
         }
-    }
-}
-
-/// Why a body could not be read.
-enum BodyError {
-    /// More than [`MAX_BODY`]: not a range answer, whatever it is.
-    TooLarge,
-    /// The connection broke or timed out while reading (worth another try); the description.
-    BrokenOff(String),
-}
-
-/// Reads the body, refusing more than [`MAX_BODY`].
-async fn read_body(mut resp: reqwest::Response) -> Result<Vec<u8>, BodyError> {
-    let mut body = Vec::new();
-    loop {
-        match resp.chunk().await {
-            Ok(Some(chunk)) => {
-                if body.len() + chunk.len() > MAX_BODY {
-                    return Err(BodyError::TooLarge);
-                }
-                body.extend_from_slice(&chunk);
-            }
-            Ok(None) => return Ok(body),
-            Err(e) => {
-                return Err(BodyError::BrokenOff(format!(
-                    "the answer broke off: {}",
-                    describe(&e)
-                )));
-            }
+        if let Some(n) = ans
+            .header(CONTENT_LENGTH.as_str())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            && n != ans.body.len() as u64
+        {
+            return Err(LookupError::Untrusted(format!(
+                "the range API at {api} announced {n} bytes and sent {}: a truncated answer",
+                ans.body.len()
+            )));
         }
+        parse_range_body(&ans.body, ans.content_type(), kind)
+            .map_err(|e| LookupError::Untrusted(format!("the range API at {api} sent {e}")))
     }
-}
-
-/// One line on a transport error, without the URL (it holds the prefix).
-fn describe(e: &reqwest::Error) -> String {
-    if e.is_timeout() {
-        return "timed out".into();
-    }
-    let mut msg = if e.is_connect() {
-        "cannot connect".to_string()
-    } else if e.is_body() || e.is_decode() {
-        "the body broke off".to_string()
-    } else {
-        "request failed".to_string()
-    };
-    let mut src: Option<&dyn std::error::Error> = std::error::Error::source(e);
-    while let Some(s) = src {
-        let text = s.to_string();
-        // reqwest's own messages repeat the URL; the causes below it do not.
-        if !text.contains("/range/") {
-            msg = format!("{msg}: {text}");
-        }
-        src = s.source();
-    }
-    crate::error::one_line(&msg)
 }
 
 #[cfg(test)]
