@@ -319,7 +319,7 @@ complete -c atoctl -n "__fish_atoctl_using_subcommand hibp-check" -l nt-hash -d 
 complete -c atoctl -n "__fish_atoctl_using_subcommand hibp-check" -l sha1-file -d 'Check many hashes from a file (`-`: stdin), one a line: SHA-1, or NT hashes with --ntlm; blank lines and # comments are skipped. Results as JSON lines, in the file\'s order' -r -F
 complete -c atoctl -n "__fish_atoctl_using_subcommand hibp-check" -l offline -d 'Search a local Pwned Passwords corpus instead of the API: the downloader\'s single sorted file, or its directory of PREFIX.txt files' -r -F
 complete -c atoctl -n "__fish_atoctl_using_subcommand hibp-check" -l api-url -d 'The range API (default https://api.pwnedpasswords.com; plain http only to loopback)' -r
-complete -c atoctl -n "__fish_atoctl_using_subcommand hibp-check" -l identity -d 'The identity whose password is checked, for the journal entry' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand hibp-check" -l identity -d 'The identity whose password is checked, for the journal entry: its UUID, or a login identifier (looked up in Kratos, exact match)' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand hibp-check" -l concurrency -d 'With --sha1-file online: range requests in flight at once' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand hibp-check" -l kratos-admin-url -d 'Kratos admin API base URL: the self-hosted admin port (http://127.0.0.1:4434) or https://<slug>.projects.oryapis.com' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand hibp-check" -l kratos-token -d 'Kratos admin token, sent as `Authorization: Bearer TOKEN` (an Ory Network project API key, ory_pat_… or ory_apikey_…). Never printed, logged or journaled' -r

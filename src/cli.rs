@@ -310,6 +310,7 @@ impl Command {
             Command::Incident(_)
                 | Command::HibpCheck(HibpCheckArgs {
                     offline: Some(_),
+                    identity: None | Some(IdentityRef::Id(_)),
                     ..
                 })
                 | Command::Schema
@@ -627,9 +628,10 @@ pub struct HibpCheckArgs {
     /// NTLM mode: check NT hashes (MD4 of the UTF-16LE password), as Active Directory stores them
     #[arg(long)]
     pub ntlm: bool,
-    /// The identity whose password is checked, for the journal entry
-    #[arg(long, value_name = "UUID")]
-    pub identity: Option<String>,
+    /// The identity whose password is checked, for the journal entry: its UUID, or a login
+    /// identifier (looked up in Kratos, exact match)
+    #[arg(long, alias = "id", value_name = "UUID|IDENTIFIER")]
+    pub identity: Option<IdentityRef>,
     /// With --sha1-file online: range requests in flight at once
     #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=64))]
     pub concurrency: u32,
@@ -664,11 +666,28 @@ mod tests {
             &["hibp-check", "--stdin"],
             &["audit-query", "--identity", id],
             &["pattern-scan", "--ip", "203.0.113.9"],
+            // A login identifier is looked up in Kratos, even for an offline check.
+            &[
+                "hibp-check",
+                "--stdin",
+                "--offline",
+                "c.txt",
+                "--identity",
+                "a@b.c",
+            ],
         ] {
             assert_eq!(network(args), Ok(true), "{args:?}");
         }
         for args in [
             &["hibp-check", "--stdin", "--offline", "corpus.txt"][..],
+            &[
+                "hibp-check",
+                "--stdin",
+                "--offline",
+                "corpus.txt",
+                "--identity",
+                "5f1c2a9e-0b7e-4c3d-9a51-2f6d8e4b1c07",
+            ],
             &["incident", "verify"],
             &["schema"],
             &["completions", "bash"],

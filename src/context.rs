@@ -327,16 +327,3 @@ pub fn redact_url(url: &str) -> String {
         Err(_) => "(not a URL)".into(),
     }
 }
-
-/// Validates a UUID argument (exit 2 with the flag's name on failure); returns it lowercased.
-/// (The audit steps' arguments; the containment steps' are typed by clap: `crate::ids`.)
-pub fn parse_uuid(value: &str, flag: &str) -> Result<String> {
-    uuid::Uuid::parse_str(value.trim())
-        .map(|u| u.hyphenated().to_string())
-        .map_err(|_| {
-            AppError::usage(format!(
-                "{flag} {:?} is not a UUID (like 5f1c2a9e-0b7e-4c3d-9a51-2f6d8e4b1c07)",
-                crate::error::one_line(value)
-            ))
-        })
-}

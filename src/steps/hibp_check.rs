@@ -21,7 +21,7 @@ use serde_json::json;
 use zeroize::Zeroizing;
 
 use crate::cli::HibpCheckArgs;
-use crate::context::{Ctx, parse_uuid};
+use crate::context::Ctx;
 use crate::error::{AppError, Exit, Result};
 use crate::hibp::range::{check_api_url, range_path};
 use crate::hibp::{
@@ -81,11 +81,10 @@ pub async fn run(ctx: &Ctx, a: &HibpCheckArgs) -> Result<Exit> {
     } else {
         HashKind::Sha1
     };
-    let identity = a
-        .identity
-        .as_deref()
-        .map(|i| parse_uuid(i, "--identity"))
-        .transpose()?;
+    let identity = match &a.identity {
+        Some(r) => Some(super::life::identity_id(ctx, r).await?.0.to_string()),
+        None => None,
+    };
     let target = match &a.offline {
         Some(p) => Target::Offline(p.clone()),
         None => Target::Api(
