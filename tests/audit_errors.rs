@@ -22,10 +22,8 @@ fn fails(cmd: &mut assert_cmd::Command, code: i32, needle: &str) {
 }
 
 fn atoctl_with_url(url: &str) -> assert_cmd::Command {
-    let mut c = assert_cmd::Command::new(atoctl_testkit::atoctl_bin());
-    c.env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("ATOCTL_DATABASE_URL", url);
+    let mut c = atoctl_testkit::atoctl();
+    c.env("ATOCTL_DATABASE_URL", url);
     c
 }
 
@@ -114,10 +112,8 @@ fn invalid_input_is_refused_before_connecting() {
 
 #[test]
 fn a_missing_database_url_is_a_usage_error() {
-    let mut c = assert_cmd::Command::new(atoctl_testkit::atoctl_bin());
-    c.env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .args(["audit-query", "--identity", ID]);
+    let mut c = atoctl_testkit::atoctl();
+    c.args(["audit-query", "--identity", ID]);
     fails(&mut c, 2, "no audit database URL");
 }
 
@@ -194,18 +190,14 @@ fn a_wrong_password_is_a_clear_login_error() {
 #[test]
 fn the_database_url_falls_back_to_database_url() {
     let db = TestDb::with_schema();
-    let mut c = assert_cmd::Command::new(atoctl_testkit::atoctl_bin());
-    c.env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("DATABASE_URL", db.url())
+    let mut c = atoctl_testkit::atoctl();
+    c.env("DATABASE_URL", db.url())
         .args(["audit-query", "--identity", ID])
         .assert()
         .success();
     // and --database-url beats both
-    let mut c = assert_cmd::Command::new(atoctl_testkit::atoctl_bin());
-    c.env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("DATABASE_URL", "postgres://postgres@127.0.0.1:1/x")
+    let mut c = atoctl_testkit::atoctl();
+    c.env("DATABASE_URL", "postgres://postgres@127.0.0.1:1/x")
         .env("ATOCTL_DATABASE_URL", "postgres://postgres@127.0.0.1:1/y")
         .args(["audit-query", "--identity", ID, "--database-url", &db.url()])
         .assert()
@@ -295,7 +287,7 @@ fn dry_run_prints_sql_with_bound_parameters_and_connects_to_nothing() {
 #[test]
 fn schema_can_run_twice() {
     let db = TestDb::empty();
-    let ddl = assert_cmd::Command::new(atoctl_testkit::atoctl_bin())
+    let ddl = atoctl_testkit::atoctl()
         .arg("schema")
         .output()
         .unwrap();

@@ -75,7 +75,7 @@ impl TestDb {
     /// A new database with the schema of `atoctl schema`.
     pub fn with_schema() -> TestDb {
         let db = TestDb::empty();
-        let out = assert_cmd::Command::new(atoctl_testkit::atoctl_bin())
+        let out = atoctl_testkit::atoctl()
             .arg("schema")
             .output()
             .unwrap();
@@ -94,11 +94,8 @@ impl TestDb {
 
     /// atoctl with this database in ATOCTL_DATABASE_URL and a clean environment otherwise.
     pub fn atoctl(&self) -> assert_cmd::Command {
-        let mut c = assert_cmd::Command::new(atoctl_testkit::atoctl_bin());
-        c.env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("ATOCTL_DATABASE_URL", self.url())
-            .env("NO_COLOR", "1");
+        let mut c = atoctl_testkit::atoctl();
+        c.env("ATOCTL_DATABASE_URL", self.url());
         c
     }
 }

@@ -75,23 +75,10 @@ impl Env {
     /// atoctl with only what the test gives it: the double's URL, the journal, a fixed
     /// operator, short retries; no terminal (stdin is empty unless the test writes to it).
     pub fn cmd(&self) -> assert_cmd::Command {
-        let mut c = assert_cmd::Command::new(atoctl_testkit::atoctl_bin());
-        for (k, _) in std::env::vars() {
-            if k.starts_with("ATOCTL_")
-                || k.starts_with("KRATOS_")
-                || k.starts_with("HYDRA_")
-                || k == "DATABASE_URL"
-            {
-                c.env_remove(k);
-            }
-        }
+        let mut c = atoctl_testkit::atoctl();
         c.current_dir(self.dir.path())
             .env("KRATOS_ADMIN_URL", self.kratos.url())
-            .env("ATOCTL_INCIDENT", &self.journal)
-            .env("ATOCTL_OPERATOR", "oncall-test")
-            .env("ATOCTL_RETRY_BASE_MS", "1")
-            .env("NO_COLOR", "1")
-            .timeout(std::time::Duration::from_secs(120));
+            .env("ATOCTL_INCIDENT", &self.journal);
         c
     }
 

@@ -4,7 +4,6 @@
 #![allow(dead_code)]
 
 use std::path::Path;
-use std::time::Duration;
 
 use assert_cmd::Command;
 
@@ -16,30 +15,8 @@ pub const ID: &str = "5f1c2a9e-0b7e-4c3d-9a51-2f6d8e4b1c07";
 /// `atoctl` with no configuration from the environment, retries off (tests that need them turn
 /// them on), and a generous kill timer so that a hang fails instead of blocking CI.
 pub fn atoctl() -> Command {
-    let mut c = Command::new(atoctl_testkit::atoctl_bin());
-    for k in [
-        "KRATOS_ADMIN_URL",
-        "KRATOS_ADMIN_TOKEN",
-        "HYDRA_ADMIN_URL",
-        "ATOCTL_DATABASE_URL",
-        "DATABASE_URL",
-        "ATOCTL_INCIDENT",
-        "ATOCTL_OUTPUT",
-        "ATOCTL_TIMEOUT",
-        "HTTP_PROXY",
-        "HTTPS_PROXY",
-        "ALL_PROXY",
-        "http_proxy",
-        "https_proxy",
-        "all_proxy",
-    ] {
-        c.env_remove(k);
-    }
-    c.env("ATOCTL_OPERATOR", "tester")
-        .env("ATOCTL_RETRIES", "0")
-        .env("ATOCTL_RETRY_BASE_MS", "1")
-        .env("NO_COLOR", "1")
-        .timeout(Duration::from_secs(120));
+    let mut c = atoctl_testkit::atoctl();
+    c.env("ATOCTL_RETRIES", "0");
     c
 }
 

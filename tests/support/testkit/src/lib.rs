@@ -8,6 +8,31 @@ mod common;
 pub mod hibp;
 pub mod kratos;
 
+/// The atoctl command every integration test starts from: the executable under test, with none
+/// of this machine's atoctl, Kratos, Hydra, Castle, database or proxy settings (whatever the
+/// developer has exported), a fixed operator, short retry waits, no colour, and a two-minute
+/// limit so that a hang fails instead of blocking CI. Tests add what they are about.
+pub fn atoctl() -> assert_cmd::Command {
+    let mut c = assert_cmd::Command::new(atoctl_bin());
+    for (k, _) in std::env::vars_os() {
+        let name = k.to_string_lossy();
+        let upper = name.to_ascii_uppercase();
+        if ["ATOCTL_", "KRATOS_", "HYDRA_", "CASTLE_"]
+            .iter()
+            .any(|p| upper.starts_with(p))
+            || ["DATABASE_URL", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"]
+                .contains(&upper.as_str())
+        {
+            c.env_remove(&k);
+        }
+    }
+    c.env("ATOCTL_OPERATOR", "oncall-test")
+        .env("ATOCTL_RETRY_BASE_MS", "1")
+        .env("NO_COLOR", "1")
+        .timeout(std::time::Duration::from_secs(120));
+    c
+}
+
 /// The atoctl executable the integration tests run: the file named by `ATOCTL_TEST_BIN` when
 /// it is set (CI runs the suite a second time against the static release build, the file
 /// that ships), else the one cargo built for this test run.
