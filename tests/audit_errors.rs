@@ -287,10 +287,7 @@ fn dry_run_prints_sql_with_bound_parameters_and_connects_to_nothing() {
 #[test]
 fn schema_can_run_twice() {
     let db = TestDb::empty();
-    let ddl = atoctl_testkit::atoctl()
-        .arg("schema")
-        .output()
-        .unwrap();
+    let ddl = atoctl_testkit::atoctl().arg("schema").output().unwrap();
     let ddl = String::from_utf8(ddl.stdout).unwrap();
     assert!(ddl.contains("CREATE TABLE IF NOT EXISTS security_audit"));
     db.sql(&ddl);

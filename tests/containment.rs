@@ -938,12 +938,7 @@ fn revoke_with_hydra_revokes_oauth2_consents_and_tokens_too() {
     let id = victim(&env, "o@example.com", 1);
     env.kratos.add_consent(&id, "mail-client");
     env.kratos.add_consent(&id, "calendar");
-    let r = run(env.cmd().env("HYDRA_ADMIN_URL", env.kratos.url()).args([
-        "revoke",
-        "--identity",
-        &id,
-        "--yes",
-    ]));
+    let r = env.run_with_hydra(&["revoke", "--identity", &id, "--yes"]);
     assert_eq!(r.code, 0, "{r:?}");
     assert_eq!(env.kratos.consents_of(&id), 0);
     assert_eq!(env.kratos.login_sessions_of(&id), 0);
@@ -1133,12 +1128,7 @@ fn lock_ends_the_sessions_even_when_setting_the_state_fails() {
             .on("PATCH", "/admin/identities/")
             .times(10),
     );
-    let r = run(env.cmd().env("HYDRA_ADMIN_URL", env.kratos.url()).args([
-        "lock",
-        "--identity",
-        &id,
-        "--yes",
-    ]));
+    let r = env.run_with_hydra(&["lock", "--identity", &id, "--yes"]);
     assert_eq!(r.code, 1, "{r:?}");
     let line = r.error_line();
     assert!(line.contains("could NOT be set inactive"), "{line}");
@@ -1348,12 +1338,7 @@ fn hydra_login_sessions_are_logged_out_by_sid_and_the_journal_holds_what_was_mea
         .expect("a login session");
     let before = env.kratos.tokens_of(&id);
     assert!(before > 0);
-    let r = run(env.cmd().env("HYDRA_ADMIN_URL", env.kratos.url()).args([
-        "revoke",
-        "--identity",
-        &id,
-        "--yes",
-    ]));
+    let r = env.run_with_hydra(&["revoke", "--identity", &id, "--yes"]);
     assert_eq!(r.code, 0, "{r:?}");
     assert_eq!(env.kratos.consents_of(&id), 0);
     assert_eq!(env.kratos.tokens_of(&id), 0);
@@ -1400,12 +1385,7 @@ fn a_failed_hydra_call_is_recorded_as_failed_not_assumed_done() {
             .on("DELETE", "/admin/oauth2/auth/sessions/login")
             .times(20),
     );
-    let r = run(env.cmd().env("HYDRA_ADMIN_URL", env.kratos.url()).args([
-        "revoke",
-        "--identity",
-        &id,
-        "--yes",
-    ]));
+    let r = env.run_with_hydra(&["revoke", "--identity", &id, "--yes"]);
     assert_eq!(r.code, 1, "{r:?}");
     assert!(r.error_line().contains("Hydra"), "{}", r.stderr);
     let last = env.records().pop().unwrap();

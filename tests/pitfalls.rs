@@ -342,12 +342,7 @@ fn pitfall_13_oauth2_access_is_revoked_or_named() {
     let env = Env::new(Flavour::Current);
     let id = victim(&env, "a@example.com", 1);
     env.kratos.add_consent(&id, "client-a");
-    let r = run(env.cmd().env("HYDRA_ADMIN_URL", env.kratos.url()).args([
-        "lock",
-        "--identity",
-        &id,
-        "--yes",
-    ]));
+    let r = env.run_with_hydra(&["lock", "--identity", &id, "--yes"]);
     assert_eq!(r.code, 0, "{r:?}");
     assert_eq!(env.kratos.consents_of(&id), 0);
     let consent_deletes: Vec<_> = env

@@ -75,10 +75,7 @@ impl TestDb {
     /// A new database with the schema of `atoctl schema`.
     pub fn with_schema() -> TestDb {
         let db = TestDb::empty();
-        let out = atoctl_testkit::atoctl()
-            .arg("schema")
-            .output()
-            .unwrap();
+        let out = atoctl_testkit::atoctl().arg("schema").output().unwrap();
         assert!(out.status.success());
         psql(&db.url(), &String::from_utf8_lossy(&out.stdout));
         db

@@ -86,6 +86,14 @@ impl Env {
         run(self.cmd().args(args))
     }
 
+    /// A run with this double as the Hydra admin API too.
+    pub fn run_with_hydra(&self, args: &[&str]) -> Run {
+        run(self
+            .cmd()
+            .env("HYDRA_ADMIN_URL", self.kratos.url())
+            .args(args))
+    }
+
     pub fn run_stdin(&self, args: &[&str], stdin: &str) -> Run {
         run(self.cmd().args(args).write_stdin(stdin.to_string()))
     }

@@ -20,8 +20,14 @@ pub fn atoctl() -> assert_cmd::Command {
         if ["ATOCTL_", "KRATOS_", "HYDRA_", "CASTLE_"]
             .iter()
             .any(|p| upper.starts_with(p))
-            || ["DATABASE_URL", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"]
-                .contains(&upper.as_str())
+            || [
+                "DATABASE_URL",
+                "HTTP_PROXY",
+                "HTTPS_PROXY",
+                "ALL_PROXY",
+                "NO_PROXY",
+            ]
+            .contains(&upper.as_str())
         {
             c.env_remove(&k);
         }
