@@ -85,8 +85,19 @@ impl Cli {
                 });
             }
         }
-        let matches = Cli::tree().try_get_matches_from(args)?;
-        Cli::from_arg_matches(&matches)
+        // The plain tree parses; only an error is rendered again by the tree with fixed usage
+        // lines (rendering them all costs a third of a millisecond at every start).
+        match Cli::command()
+            .try_get_matches_from(&args)
+            .and_then(|m| Cli::from_arg_matches(&m))
+        {
+            Ok(cli) => Ok(cli),
+            Err(e) if e.use_stderr() => {
+                let matches = Cli::tree().try_get_matches_from(args)?;
+                Cli::from_arg_matches(&matches)
+            }
+            Err(e) => Err(e),
+        }
     }
 
     /// The whole command tree, as parsing, completions and the man pages see it. Each

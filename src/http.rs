@@ -552,17 +552,41 @@ enum Pace {
     Probe,
     /// The answers carry no rate-limit headers (self-hosted Kratos): not paced.
     Free,
-    /// `left` more may be sent before `resets`.
-    Paced { left: i64, resets: Instant },
+    /// `left` more may be sent before `resets`, in the window that began (for us) at `since`,
+    /// the next not before `next`. Requests are spread over the window rather than sent in one
+    /// burst: the reset is said in whole seconds, which tells nothing of where in a second
+    /// the window turns, but an answer whose `remaining` went up has seen it turn, and spread
+    /// requests see that within one spacing. `seen` is the lowest `remaining` read in the
+    /// window.
+    Paced {
+        left: i64,
+        resets: Instant,
+        since: Instant,
+        next: Instant,
+        seen: i64,
+    },
 }
 
 /// A request admitted by the gate, to be matched with its answer.
 struct Ticket {
     bucket: &'static str,
+    sent: Instant,
 }
 
 /// How often a request waiting for a bucket's probe to be answered looks again.
 const PROBE_POLL: Duration = Duration::from_millis(2);
+
+/// How far a paced bucket's schedule may lag behind the clock and still be caught up on (a
+/// timer fires a millisecond or two late; after a pause, nothing is owed).
+const CATCH_UP: Duration = Duration::from_millis(20);
+
+/// Where a paced bucket's schedule continues from.
+fn next_after(state: Pace, now: Instant) -> Instant {
+    match state {
+        Pace::Paced { next, .. } => next.max(now.checked_sub(CATCH_UP).unwrap_or(now)),
+        _ => now,
+    }
+}
 
 impl RateGate {
     /// Waits while the bucket's allowance is used up, then counts the request in flight.
@@ -578,11 +602,25 @@ impl RateGate {
                         continue;
                     }
                     Pace::Probe if a.in_flight > 0 => Some(PROBE_POLL),
-                    Pace::Paced { left, resets } if left <= 0 => Some(resets - now),
-                    Pace::Paced { left, resets } => {
+                    Pace::Paced { left, resets, .. } if left <= 0 => Some(resets - now),
+                    Pace::Paced { next, .. } if next > now => Some(next - now),
+                    Pace::Paced {
+                        left,
+                        resets,
+                        since,
+                        seen,
+                        ..
+                    } => {
+                        // The schedule advances by the spacing from where it was, not from
+                        // when a late timer woke this request: lateness does not add up.
+                        let spacing = (resets - now) / u32::try_from(left).unwrap_or(u32::MAX);
+                        let from = next_after(a.state, now);
                         a.state = Pace::Paced {
                             left: left - 1,
                             resets,
+                            since,
+                            next: from + spacing,
+                            seen,
                         };
                         a.in_flight += 1;
                         None
@@ -595,13 +633,22 @@ impl RateGate {
             };
             match wait {
                 Some(w) => tokio::time::sleep(w).await,
-                None => return Ticket { bucket },
+                None => {
+                    return Ticket {
+                        bucket,
+                        sent: Instant::now(),
+                    };
+                }
             }
         }
     }
 
     /// Reads the allowance an answer announces: what the server has left, less what is on its
-    /// way and maybe not counted yet; never more than already known for the window.
+    /// way and maybe not counted yet; never more than already known for the window. The reset
+    /// comes in whole seconds rounded up, so each answer's "now + reset" is a little after the
+    /// window's true end: the earliest of them is the closest, and with many answers close
+    /// indeed. An answer to a request sent before the window began speaks of the last one and
+    /// is not read.
     fn learn(&self, ticket: Ticket, headers: &HeaderMap, status: u16) {
         let get = |n: &str| headers.get(n).and_then(|v| v.to_str().ok()).map(str::trim);
         let mut map = crate::lock(&self.buckets);
@@ -624,14 +671,47 @@ impl RateGate {
         let resets = Instant::now() + reset.max(Duration::from_millis(50));
         let left = remaining - a.in_flight;
         a.state = match a.state {
+            Pace::Paced { since, .. } if ticket.sent < since => return,
+            // A 429 in the window: nothing is left until the end it names.
+            Pace::Paced {
+                since, next, seen, ..
+            } if status == 429 => Pace::Paced {
+                left: 0,
+                resets,
+                since,
+                next,
+                seen,
+            },
+            // More left than before, by more than answers overtaking each other explain: the
+            // server's window turned; this answer speaks of the new one, and answers to
+            // requests sent before this one are of the old.
+            Pace::Paced { seen, next, .. } if remaining > seen + a.in_flight + 1 => Pace::Paced {
+                left,
+                resets,
+                since: ticket.sent,
+                next,
+                seen: remaining,
+            },
             Pace::Paced {
                 left: known,
                 resets: until,
+                since,
+                next,
+                seen,
             } => Pace::Paced {
                 left: known.min(left),
-                resets: until.max(resets),
+                resets: until.min(resets),
+                since,
+                next,
+                seen: seen.min(remaining),
             },
-            Pace::Probe | Pace::Free => Pace::Paced { left, resets },
+            Pace::Probe | Pace::Free => Pace::Paced {
+                left,
+                resets,
+                since: ticket.sent,
+                next: ticket.sent,
+                seen: remaining,
+            },
         };
     }
 

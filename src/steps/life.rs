@@ -107,8 +107,6 @@ pub struct Plan {
     pub skip: Option<String>,
     /// The confirmation question.
     pub question: String,
-    /// Shown on the terminal before the question (the sessions about to end).
-    pub preview: Option<String>,
     /// Entries written (and fsynced) before the first call: what the calls destroy.
     pub evidence: Vec<Entry>,
     pub calls: Vec<Call>,
@@ -254,6 +252,13 @@ pub trait Change {
     /// The plan, from what the look saw.
     fn plan(&self, cx: &Cx<'_>, target: Option<&Target>, look: &Self::Look) -> Result<Plan>;
 
+    /// Shown on a terminal before the question (the sessions about to end); made only when
+    /// someone is asked, never in a bulk run.
+    fn preview(&self, look: &Self::Look) -> Option<String> {
+        let _ = look;
+        None
+    }
+
     /// Judges the act and the reads that verify it.
     fn judge(&self, look: &Self::Look, plan: &Plan, acted: &Acted, checks: &Checks) -> Verdict;
 
@@ -287,11 +292,12 @@ pub async fn run<C: Change>(ctx: &Ctx, step: C) -> Result<Exit> {
         if plan.skip.is_some() {
             break;
         }
-        if let Some(p) = &plan.preview
-            && ctx.interactive
+        if ctx.interactive
             && !ctx.args.yes
+            && !ctx.json()
+            && let Some(p) = step.preview(&look)
         {
-            output::note_block(p);
+            output::note_block(&p);
         }
         if !ctx.confirm(&plan.question)? {
             break;

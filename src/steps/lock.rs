@@ -95,6 +95,10 @@ impl Change for Lock {
         Ok(plan)
     }
 
+    fn preview(&self, look: &LockLook) -> Option<String> {
+        (!look.ending.all.is_empty()).then(|| super::sessions_table(&look.ending.all))
+    }
+
     fn judge(&self, look: &LockLook, plan: &Plan, acted: &Acted, checks: &Checks) -> Verdict {
         let ended = look.ending.judge(acted, checks);
         let patch_error = acted
@@ -254,7 +258,6 @@ impl Change for Unlock {
                 )
                 .required(),
             );
-            plan.preview = Some(super::sessions_table(&look.all));
         }
         plan.calls.push(Call::new(
             Op::PatchState {
@@ -278,6 +281,10 @@ impl Change for Unlock {
             )
         };
         Ok(plan)
+    }
+
+    fn preview(&self, look: &UnlockLook) -> Option<String> {
+        (!look.revivable.is_empty()).then(|| super::sessions_table(&look.all))
     }
 
     fn judge(&self, look: &UnlockLook, plan: &Plan, acted: &Acted, checks: &Checks) -> Verdict {

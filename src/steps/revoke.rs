@@ -98,6 +98,10 @@ impl Change for Revoke {
         Ok(plan)
     }
 
+    fn preview(&self, look: &RevokeLook) -> Option<String> {
+        (!look.ending.all.is_empty()).then(|| super::sessions_table(&look.ending.all))
+    }
+
     fn judge(&self, look: &RevokeLook, plan: &Plan, acted: &Acted, checks: &Checks) -> Verdict {
         let ended = look.ending.judge(acted, checks);
         let message = if ended.verified {
@@ -213,7 +217,6 @@ impl Ending {
     /// Adds the snapshot, the calls and the checks to `plan`.
     pub fn plan(&self, id: IdentityId, purpose: &str, hydra: bool, plan: &mut Plan) {
         if !self.all.is_empty() {
-            plan.preview = Some(super::sessions_table(&self.all));
             plan.evidence
                 .push(sessions_snapshot(id, &self.all, purpose));
             plan.calls.push(Call::new(
