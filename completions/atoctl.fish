@@ -35,7 +35,7 @@ json\t'One JSON document on stdout'
 ids\t'Identity ids only, one a line (pattern-scan)'"
 complete -c atoctl -n "__fish_atoctl_needs_command" -l timeout -d 'Per-request timeout in seconds' -r
 complete -c atoctl -n "__fish_atoctl_needs_command" -s y -l yes -d 'Answer yes to every confirmation'
-complete -c atoctl -n "__fish_atoctl_needs_command" -l dry-run -d 'Print exactly what would be sent (method, URL, body with secrets redacted; SQL); send nothing, change nothing, journal nothing'
+complete -c atoctl -n "__fish_atoctl_needs_command" -l dry-run -d 'Print exactly what would be sent (method, URL, body with secrets redacted; SQL), planned from the live state (the reads made for it, GETs only, are sent and listed); change nothing, journal nothing'
 complete -c atoctl -n "__fish_atoctl_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c atoctl -n "__fish_atoctl_needs_command" -s V -l version -d 'Print version'
 complete -c atoctl -n "__fish_atoctl_needs_command" -f -a "incident" -d 'Open, annotate, show and verify the incident journal'
@@ -64,7 +64,7 @@ json\t'One JSON document on stdout'
 ids\t'Identity ids only, one a line (pattern-scan)'"
 complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and not __fish_seen_subcommand_from open verify note show help" -l timeout -d 'Per-request timeout in seconds' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and not __fish_seen_subcommand_from open verify note show help" -s y -l yes -d 'Answer yes to every confirmation'
-complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and not __fish_seen_subcommand_from open verify note show help" -l dry-run -d 'Print exactly what would be sent (method, URL, body with secrets redacted; SQL); send nothing, change nothing, journal nothing'
+complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and not __fish_seen_subcommand_from open verify note show help" -l dry-run -d 'Print exactly what would be sent (method, URL, body with secrets redacted; SQL), planned from the live state (the reads made for it, GETs only, are sent and listed); change nothing, journal nothing'
 complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and not __fish_seen_subcommand_from open verify note show help" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and not __fish_seen_subcommand_from open verify note show help" -s V -l version -d 'Print version'
 complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and not __fish_seen_subcommand_from open verify note show help" -f -a "open" -d 'Create a new journal (at --incident FILE, which must not exist, or under ./incidents/)'
@@ -86,7 +86,7 @@ json\t'One JSON document on stdout'
 ids\t'Identity ids only, one a line (pattern-scan)'"
 complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from open" -l timeout -d 'Per-request timeout in seconds' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from open" -s y -l yes -d 'Answer yes to every confirmation'
-complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from open" -l dry-run -d 'Print exactly what would be sent (method, URL, body with secrets redacted; SQL); send nothing, change nothing, journal nothing'
+complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from open" -l dry-run -d 'Print exactly what would be sent (method, URL, body with secrets redacted; SQL), planned from the live state (the reads made for it, GETs only, are sent and listed); change nothing, journal nothing'
 complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from open" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from open" -s V -l version -d 'Print version'
 complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from verify" -l kratos-admin-url -d 'Kratos admin API base URL: the self-hosted admin port (http://127.0.0.1:4434) or https://<slug>.projects.oryapis.com' -r
@@ -100,7 +100,7 @@ json\t'One JSON document on stdout'
 ids\t'Identity ids only, one a line (pattern-scan)'"
 complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from verify" -l timeout -d 'Per-request timeout in seconds' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from verify" -s y -l yes -d 'Answer yes to every confirmation'
-complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from verify" -l dry-run -d 'Print exactly what would be sent (method, URL, body with secrets redacted; SQL); send nothing, change nothing, journal nothing'
+complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from verify" -l dry-run -d 'Print exactly what would be sent (method, URL, body with secrets redacted; SQL), planned from the live state (the reads made for it, GETs only, are sent and listed); change nothing, journal nothing'
 complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from verify" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from verify" -s V -l version -d 'Print version'
 complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from note" -l root-cause -d 'The root cause, e.g. phishing, credential-stuffing, password-reuse, malware, session-hijack, sim-swap, unknown' -r
@@ -116,7 +116,7 @@ json\t'One JSON document on stdout'
 ids\t'Identity ids only, one a line (pattern-scan)'"
 complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from note" -l timeout -d 'Per-request timeout in seconds' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from note" -s y -l yes -d 'Answer yes to every confirmation'
-complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from note" -l dry-run -d 'Print exactly what would be sent (method, URL, body with secrets redacted; SQL); send nothing, change nothing, journal nothing'
+complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from note" -l dry-run -d 'Print exactly what would be sent (method, URL, body with secrets redacted; SQL), planned from the live state (the reads made for it, GETs only, are sent and listed); change nothing, journal nothing'
 complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from note" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from note" -s V -l version -d 'Print version'
 complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from show" -l kratos-admin-url -d 'Kratos admin API base URL: the self-hosted admin port (http://127.0.0.1:4434) or https://<slug>.projects.oryapis.com' -r
@@ -130,7 +130,7 @@ json\t'One JSON document on stdout'
 ids\t'Identity ids only, one a line (pattern-scan)'"
 complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from show" -l timeout -d 'Per-request timeout in seconds' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from show" -s y -l yes -d 'Answer yes to every confirmation'
-complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from show" -l dry-run -d 'Print exactly what would be sent (method, URL, body with secrets redacted; SQL); send nothing, change nothing, journal nothing'
+complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from show" -l dry-run -d 'Print exactly what would be sent (method, URL, body with secrets redacted; SQL), planned from the live state (the reads made for it, GETs only, are sent and listed); change nothing, journal nothing'
 complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
 complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from help" -f -a "open" -d 'Create a new journal (at --incident FILE, which must not exist, or under ./incidents/)'
@@ -150,7 +150,7 @@ json\t'One JSON document on stdout'
 ids\t'Identity ids only, one a line (pattern-scan)'"
 complete -c atoctl -n "__fish_atoctl_using_subcommand identity" -l timeout -d 'Per-request timeout in seconds' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand identity" -s y -l yes -d 'Answer yes to every confirmation'
-complete -c atoctl -n "__fish_atoctl_using_subcommand identity" -l dry-run -d 'Print exactly what would be sent (method, URL, body with secrets redacted; SQL); send nothing, change nothing, journal nothing'
+complete -c atoctl -n "__fish_atoctl_using_subcommand identity" -l dry-run -d 'Print exactly what would be sent (method, URL, body with secrets redacted; SQL), planned from the live state (the reads made for it, GETs only, are sent and listed); change nothing, journal nothing'
 complete -c atoctl -n "__fish_atoctl_using_subcommand identity" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c atoctl -n "__fish_atoctl_using_subcommand identity" -s V -l version -d 'Print version'
 complete -c atoctl -n "__fish_atoctl_using_subcommand sessions" -l identity -d 'The identity: its UUID, or a login identifier such as an e-mail address (exact match)' -r
@@ -166,7 +166,7 @@ ids\t'Identity ids only, one a line (pattern-scan)'"
 complete -c atoctl -n "__fish_atoctl_using_subcommand sessions" -l timeout -d 'Per-request timeout in seconds' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand sessions" -l active -d 'Only sessions that are still active'
 complete -c atoctl -n "__fish_atoctl_using_subcommand sessions" -s y -l yes -d 'Answer yes to every confirmation'
-complete -c atoctl -n "__fish_atoctl_using_subcommand sessions" -l dry-run -d 'Print exactly what would be sent (method, URL, body with secrets redacted; SQL); send nothing, change nothing, journal nothing'
+complete -c atoctl -n "__fish_atoctl_using_subcommand sessions" -l dry-run -d 'Print exactly what would be sent (method, URL, body with secrets redacted; SQL), planned from the live state (the reads made for it, GETs only, are sent and listed); change nothing, journal nothing'
 complete -c atoctl -n "__fish_atoctl_using_subcommand sessions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c atoctl -n "__fish_atoctl_using_subcommand sessions" -s V -l version -d 'Print version'
 complete -c atoctl -n "__fish_atoctl_using_subcommand revoke" -l identity -d 'End every session of this identity (its UUID, or a login identifier such as an e-mail address); with --session, the identity the session must belong to' -r
@@ -185,7 +185,7 @@ ids\t'Identity ids only, one a line (pattern-scan)'"
 complete -c atoctl -n "__fish_atoctl_using_subcommand revoke" -l timeout -d 'Per-request timeout in seconds' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand revoke" -l stdin -d 'Read identities from stdin, one a line: UUIDs or login identifiers (blank lines and # comments ignored)'
 complete -c atoctl -n "__fish_atoctl_using_subcommand revoke" -s y -l yes -d 'Answer yes to every confirmation'
-complete -c atoctl -n "__fish_atoctl_using_subcommand revoke" -l dry-run -d 'Print exactly what would be sent (method, URL, body with secrets redacted; SQL); send nothing, change nothing, journal nothing'
+complete -c atoctl -n "__fish_atoctl_using_subcommand revoke" -l dry-run -d 'Print exactly what would be sent (method, URL, body with secrets redacted; SQL), planned from the live state (the reads made for it, GETs only, are sent and listed); change nothing, journal nothing'
 complete -c atoctl -n "__fish_atoctl_using_subcommand revoke" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c atoctl -n "__fish_atoctl_using_subcommand revoke" -s V -l version -d 'Print version'
 complete -c atoctl -n "__fish_atoctl_using_subcommand disable-password" -l identity -d 'The identity: its UUID, or a login identifier such as an e-mail address (exact match)' -r
@@ -200,7 +200,7 @@ json\t'One JSON document on stdout'
 ids\t'Identity ids only, one a line (pattern-scan)'"
 complete -c atoctl -n "__fish_atoctl_using_subcommand disable-password" -l timeout -d 'Per-request timeout in seconds' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand disable-password" -s y -l yes -d 'Answer yes to every confirmation'
-complete -c atoctl -n "__fish_atoctl_using_subcommand disable-password" -l dry-run -d 'Print exactly what would be sent (method, URL, body with secrets redacted; SQL); send nothing, change nothing, journal nothing'
+complete -c atoctl -n "__fish_atoctl_using_subcommand disable-password" -l dry-run -d 'Print exactly what would be sent (method, URL, body with secrets redacted; SQL), planned from the live state (the reads made for it, GETs only, are sent and listed); change nothing, journal nothing'
 complete -c atoctl -n "__fish_atoctl_using_subcommand disable-password" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c atoctl -n "__fish_atoctl_using_subcommand disable-password" -s V -l version -d 'Print version'
 complete -c atoctl -n "__fish_atoctl_using_subcommand lock" -l identity -d 'The identity: its UUID, or a login identifier such as an e-mail address (exact match)' -r
@@ -215,7 +215,7 @@ json\t'One JSON document on stdout'
 ids\t'Identity ids only, one a line (pattern-scan)'"
 complete -c atoctl -n "__fish_atoctl_using_subcommand lock" -l timeout -d 'Per-request timeout in seconds' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand lock" -s y -l yes -d 'Answer yes to every confirmation'
-complete -c atoctl -n "__fish_atoctl_using_subcommand lock" -l dry-run -d 'Print exactly what would be sent (method, URL, body with secrets redacted; SQL); send nothing, change nothing, journal nothing'
+complete -c atoctl -n "__fish_atoctl_using_subcommand lock" -l dry-run -d 'Print exactly what would be sent (method, URL, body with secrets redacted; SQL), planned from the live state (the reads made for it, GETs only, are sent and listed); change nothing, journal nothing'
 complete -c atoctl -n "__fish_atoctl_using_subcommand lock" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c atoctl -n "__fish_atoctl_using_subcommand lock" -s V -l version -d 'Print version'
 complete -c atoctl -n "__fish_atoctl_using_subcommand unlock" -l identity -d 'The identity: its UUID, or a login identifier such as an e-mail address (exact match)' -r
@@ -230,7 +230,7 @@ json\t'One JSON document on stdout'
 ids\t'Identity ids only, one a line (pattern-scan)'"
 complete -c atoctl -n "__fish_atoctl_using_subcommand unlock" -l timeout -d 'Per-request timeout in seconds' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand unlock" -s y -l yes -d 'Answer yes to every confirmation'
-complete -c atoctl -n "__fish_atoctl_using_subcommand unlock" -l dry-run -d 'Print exactly what would be sent (method, URL, body with secrets redacted; SQL); send nothing, change nothing, journal nothing'
+complete -c atoctl -n "__fish_atoctl_using_subcommand unlock" -l dry-run -d 'Print exactly what would be sent (method, URL, body with secrets redacted; SQL), planned from the live state (the reads made for it, GETs only, are sent and listed); change nothing, journal nothing'
 complete -c atoctl -n "__fish_atoctl_using_subcommand unlock" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c atoctl -n "__fish_atoctl_using_subcommand unlock" -s V -l version -d 'Print version'
 complete -c atoctl -n "__fish_atoctl_using_subcommand recover" -l identity -d 'The identity: its UUID, or a login identifier such as an e-mail address (exact match)' -r
@@ -248,7 +248,7 @@ json\t'One JSON document on stdout'
 ids\t'Identity ids only, one a line (pattern-scan)'"
 complete -c atoctl -n "__fish_atoctl_using_subcommand recover" -l timeout -d 'Per-request timeout in seconds' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand recover" -s y -l yes -d 'Answer yes to every confirmation'
-complete -c atoctl -n "__fish_atoctl_using_subcommand recover" -l dry-run -d 'Print exactly what would be sent (method, URL, body with secrets redacted; SQL); send nothing, change nothing, journal nothing'
+complete -c atoctl -n "__fish_atoctl_using_subcommand recover" -l dry-run -d 'Print exactly what would be sent (method, URL, body with secrets redacted; SQL), planned from the live state (the reads made for it, GETs only, are sent and listed); change nothing, journal nothing'
 complete -c atoctl -n "__fish_atoctl_using_subcommand recover" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c atoctl -n "__fish_atoctl_using_subcommand recover" -s V -l version -d 'Print version'
 complete -c atoctl -n "__fish_atoctl_using_subcommand schema" -l kratos-admin-url -d 'Kratos admin API base URL: the self-hosted admin port (http://127.0.0.1:4434) or https://<slug>.projects.oryapis.com' -r
@@ -262,7 +262,7 @@ json\t'One JSON document on stdout'
 ids\t'Identity ids only, one a line (pattern-scan)'"
 complete -c atoctl -n "__fish_atoctl_using_subcommand schema" -l timeout -d 'Per-request timeout in seconds' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand schema" -s y -l yes -d 'Answer yes to every confirmation'
-complete -c atoctl -n "__fish_atoctl_using_subcommand schema" -l dry-run -d 'Print exactly what would be sent (method, URL, body with secrets redacted; SQL); send nothing, change nothing, journal nothing'
+complete -c atoctl -n "__fish_atoctl_using_subcommand schema" -l dry-run -d 'Print exactly what would be sent (method, URL, body with secrets redacted; SQL), planned from the live state (the reads made for it, GETs only, are sent and listed); change nothing, journal nothing'
 complete -c atoctl -n "__fish_atoctl_using_subcommand schema" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c atoctl -n "__fish_atoctl_using_subcommand schema" -s V -l version -d 'Print version'
 complete -c atoctl -n "__fish_atoctl_using_subcommand audit-query" -l identity -d 'The identity: its UUID, or a login identifier such as an e-mail address (looked up in Kratos, exact match)' -r
@@ -283,7 +283,7 @@ json\t'One JSON document on stdout'
 ids\t'Identity ids only, one a line (pattern-scan)'"
 complete -c atoctl -n "__fish_atoctl_using_subcommand audit-query" -l timeout -d 'Per-request timeout in seconds' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand audit-query" -s y -l yes -d 'Answer yes to every confirmation'
-complete -c atoctl -n "__fish_atoctl_using_subcommand audit-query" -l dry-run -d 'Print exactly what would be sent (method, URL, body with secrets redacted; SQL); send nothing, change nothing, journal nothing'
+complete -c atoctl -n "__fish_atoctl_using_subcommand audit-query" -l dry-run -d 'Print exactly what would be sent (method, URL, body with secrets redacted; SQL), planned from the live state (the reads made for it, GETs only, are sent and listed); change nothing, journal nothing'
 complete -c atoctl -n "__fish_atoctl_using_subcommand audit-query" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c atoctl -n "__fish_atoctl_using_subcommand audit-query" -s V -l version -d 'Print version'
 complete -c atoctl -n "__fish_atoctl_using_subcommand pattern-scan" -l identity -d 'The compromised identity whose new IPs seed the scan: its UUID, or a login identifier (looked up in Kratos, exact match)' -r
@@ -311,7 +311,7 @@ ids\t'Identity ids only, one a line (pattern-scan)'"
 complete -c atoctl -n "__fish_atoctl_using_subcommand pattern-scan" -l timeout -d 'Per-request timeout in seconds' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand pattern-scan" -l stuffing -d 'Credential-stuffing view: IPs with failed logins across many identities (they join the suspicious IPs)'
 complete -c atoctl -n "__fish_atoctl_using_subcommand pattern-scan" -s y -l yes -d 'Answer yes to every confirmation'
-complete -c atoctl -n "__fish_atoctl_using_subcommand pattern-scan" -l dry-run -d 'Print exactly what would be sent (method, URL, body with secrets redacted; SQL); send nothing, change nothing, journal nothing'
+complete -c atoctl -n "__fish_atoctl_using_subcommand pattern-scan" -l dry-run -d 'Print exactly what would be sent (method, URL, body with secrets redacted; SQL), planned from the live state (the reads made for it, GETs only, are sent and listed); change nothing, journal nothing'
 complete -c atoctl -n "__fish_atoctl_using_subcommand pattern-scan" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c atoctl -n "__fish_atoctl_using_subcommand pattern-scan" -s V -l version -d 'Print version'
 complete -c atoctl -n "__fish_atoctl_using_subcommand hibp-check" -l sha1 -d 'The password\'s SHA-1, in hex (either case), computed by the user; `-` reads it from stdin (an argument is visible to other users in the process list)' -r
@@ -334,7 +334,7 @@ complete -c atoctl -n "__fish_atoctl_using_subcommand hibp-check" -l timeout -d 
 complete -c atoctl -n "__fish_atoctl_using_subcommand hibp-check" -l stdin -d 'Read the password from stdin (one line; only the trailing \\n or \\r\\n is removed)'
 complete -c atoctl -n "__fish_atoctl_using_subcommand hibp-check" -l ntlm -d 'NTLM mode: check NT hashes (MD4 of the UTF-16LE password), as Active Directory stores them'
 complete -c atoctl -n "__fish_atoctl_using_subcommand hibp-check" -s y -l yes -d 'Answer yes to every confirmation'
-complete -c atoctl -n "__fish_atoctl_using_subcommand hibp-check" -l dry-run -d 'Print exactly what would be sent (method, URL, body with secrets redacted; SQL); send nothing, change nothing, journal nothing'
+complete -c atoctl -n "__fish_atoctl_using_subcommand hibp-check" -l dry-run -d 'Print exactly what would be sent (method, URL, body with secrets redacted; SQL), planned from the live state (the reads made for it, GETs only, are sent and listed); change nothing, journal nothing'
 complete -c atoctl -n "__fish_atoctl_using_subcommand hibp-check" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c atoctl -n "__fish_atoctl_using_subcommand hibp-check" -s V -l version -d 'Print version'
 complete -c atoctl -n "__fish_atoctl_using_subcommand completions" -l kratos-admin-url -d 'Kratos admin API base URL: the self-hosted admin port (http://127.0.0.1:4434) or https://<slug>.projects.oryapis.com' -r
@@ -348,7 +348,7 @@ json\t'One JSON document on stdout'
 ids\t'Identity ids only, one a line (pattern-scan)'"
 complete -c atoctl -n "__fish_atoctl_using_subcommand completions" -l timeout -d 'Per-request timeout in seconds' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand completions" -s y -l yes -d 'Answer yes to every confirmation'
-complete -c atoctl -n "__fish_atoctl_using_subcommand completions" -l dry-run -d 'Print exactly what would be sent (method, URL, body with secrets redacted; SQL); send nothing, change nothing, journal nothing'
+complete -c atoctl -n "__fish_atoctl_using_subcommand completions" -l dry-run -d 'Print exactly what would be sent (method, URL, body with secrets redacted; SQL), planned from the live state (the reads made for it, GETs only, are sent and listed); change nothing, journal nothing'
 complete -c atoctl -n "__fish_atoctl_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c atoctl -n "__fish_atoctl_using_subcommand completions" -s V -l version -d 'Print version'
 complete -c atoctl -n "__fish_atoctl_using_subcommand man" -l dir -d 'Write atoctl.1 and one atoctl-SUBCOMMAND.1 page per subcommand (with its options) here' -r -F
@@ -363,7 +363,7 @@ json\t'One JSON document on stdout'
 ids\t'Identity ids only, one a line (pattern-scan)'"
 complete -c atoctl -n "__fish_atoctl_using_subcommand man" -l timeout -d 'Per-request timeout in seconds' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand man" -s y -l yes -d 'Answer yes to every confirmation'
-complete -c atoctl -n "__fish_atoctl_using_subcommand man" -l dry-run -d 'Print exactly what would be sent (method, URL, body with secrets redacted; SQL); send nothing, change nothing, journal nothing'
+complete -c atoctl -n "__fish_atoctl_using_subcommand man" -l dry-run -d 'Print exactly what would be sent (method, URL, body with secrets redacted; SQL), planned from the live state (the reads made for it, GETs only, are sent and listed); change nothing, journal nothing'
 complete -c atoctl -n "__fish_atoctl_using_subcommand man" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c atoctl -n "__fish_atoctl_using_subcommand man" -s V -l version -d 'Print version'
 complete -c atoctl -n "__fish_atoctl_using_subcommand help; and not __fish_seen_subcommand_from incident identity sessions revoke disable-password lock unlock recover schema audit-query pattern-scan hibp-check completions man help" -f -a "incident" -d 'Open, annotate, show and verify the incident journal'

@@ -204,8 +204,9 @@ pub struct GlobalArgs {
     #[arg(short = 'y', long, global = true)]
     pub yes: bool,
 
-    /// Print exactly what would be sent (method, URL, body with secrets redacted; SQL); send
-    /// nothing, change nothing, journal nothing
+    /// Print exactly what would be sent (method, URL, body with secrets redacted; SQL), planned
+    /// from the live state (the reads made for it, GETs only, are sent and listed); change
+    /// nothing, journal nothing
     #[arg(long, global = true)]
     pub dry_run: bool,
 

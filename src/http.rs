@@ -573,6 +573,9 @@ struct Ticket {
     sent: Instant,
 }
 
+/// The longest the gate holds a request (as long as a 429 is waited for).
+const MAX_GATE_WAIT: Duration = Duration::from_secs(90);
+
 /// How often a request waiting for a bucket's probe to be answered looks again.
 const PROBE_POLL: Duration = Duration::from_millis(2);
 
@@ -654,11 +657,15 @@ impl RateGate {
         let mut map = crate::lock(&self.buckets);
         let a = map.entry(ticket.bucket).or_default();
         a.in_flight = (a.in_flight - 1).max(0);
-        let remaining = get("x-ratelimit-remaining").and_then(|v| v.parse::<i64>().ok());
+        // Whatever a server says, in bounds: no arithmetic below can overflow, and no request
+        // is held longer than a 429 would be waited for.
+        let remaining = get("x-ratelimit-remaining")
+            .and_then(|v| v.parse::<i64>().ok())
+            .map(|r| r.clamp(0, 1_000_000_000));
         let reset = get("x-ratelimit-reset")
             .and_then(|v| v.parse::<f64>().ok())
             .filter(|s| s.is_finite() && *s >= 0.0)
-            .map(|s| Duration::from_secs_f64(s.min(3600.0)));
+            .map(|s| Duration::from_secs_f64(s.min(MAX_GATE_WAIT.as_secs_f64())));
         let remaining = if status == 429 { Some(0) } else { remaining };
         let (Some(remaining), Some(reset)) = (remaining, reset) else {
             if matches!(a.state, Pace::Probe) {
@@ -669,7 +676,7 @@ impl RateGate {
         // Whole seconds, rounded up by the server: the window may reset up to a second sooner
         // than said, never later, so waiting what it says is safe.
         let resets = Instant::now() + reset.max(Duration::from_millis(50));
-        let left = remaining - a.in_flight;
+        let left = remaining.saturating_sub(a.in_flight);
         a.state = match a.state {
             Pace::Paced { since, .. } if ticket.sent < since => return,
             // A 429 in the window: nothing is left until the end it names.
@@ -685,13 +692,17 @@ impl RateGate {
             // More left than before, by more than answers overtaking each other explain: the
             // server's window turned; this answer speaks of the new one, and answers to
             // requests sent before this one are of the old.
-            Pace::Paced { seen, next, .. } if remaining > seen + a.in_flight + 1 => Pace::Paced {
-                left,
-                resets,
-                since: ticket.sent,
-                next,
-                seen: remaining,
-            },
+            Pace::Paced { seen, next, .. }
+                if remaining > seen.saturating_add(a.in_flight).saturating_add(1) =>
+            {
+                Pace::Paced {
+                    left,
+                    resets,
+                    since: ticket.sent,
+                    next,
+                    seen: remaining,
+                }
+            }
             Pace::Paced {
                 left: known,
                 resets: until,

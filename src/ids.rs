@@ -59,12 +59,13 @@ impl FromStr for IdentityRef {
 }
 
 /// A mistyped or shortened UUID (people copy the first eight digits) must not be looked up as
-/// a login identifier: it would only say "no such identity". Hex digits and dashes only, eight
-/// or more, a digit among them.
+/// a login identifier: it would only say "no such identity". Hex digits only, with a digit
+/// among them, and either a dash or the length of a UUID's first group or of a whole one
+/// without dashes (a username such as `face2face` is not taken for one).
 fn looks_like_a_uuid(s: &str) -> bool {
-    s.len() >= 8
-        && s.chars().any(|c| c.is_ascii_digit())
+    s.chars().any(|c| c.is_ascii_digit())
         && s.chars().all(|c| c.is_ascii_hexdigit() || c == '-')
+        && (s.len() >= 8 && s.contains('-') || s.len() == 8 || s.len() == 32)
 }
 
 impl FromStr for IdentityId {
@@ -144,11 +145,13 @@ mod tests {
         let typo = "5f1c2a9e-0b7e-4c3d-9a51-2f6d8e4b1c0".parse::<IdentityRef>();
         assert!(typo.unwrap_err().contains("is not a UUID"));
         assert!("5f1c2a9e".parse::<IdentityRef>().is_err());
-        // Words and addresses are login identifiers, even with digits.
-        assert!(matches!(
-            "bob2024".parse::<IdentityRef>(),
-            Ok(IdentityRef::Identifier(_))
-        ));
+        // Words and addresses are login identifiers, even with digits or in hex letters.
+        for name in ["bob2024", "face2face", "decade2024"] {
+            assert!(
+                matches!(name.parse::<IdentityRef>(), Ok(IdentityRef::Identifier(_))),
+                "{name}"
+            );
+        }
     }
 
     #[test]

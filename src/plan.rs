@@ -54,6 +54,13 @@ pub enum Op {
     /// `DELETE /admin/identities/{id}/sessions`: hard-deletes every session row and its
     /// devices.
     DeleteIdentitySessions(IdentityId),
+    /// `GET /admin/identities/{id}/sessions` right before a hard delete: fails (and so keeps the
+    /// delete from being sent) if a session row exists that is not in `recorded` (it appeared
+    /// after the look) or the listing is incomplete.
+    EnsureRecorded {
+        identity: IdentityId,
+        recorded: Vec<String>,
+    },
     /// `DELETE /admin/sessions/{sid}`: soft revoke, the row is kept.
     DisableSession {
         session: SessionId,
@@ -205,6 +212,11 @@ impl Call {
                 Some(paths::patch_state(state)),
             ),
             Op::Guard { identity, .. } => k("GET", paths::identity(*identity), None),
+            Op::EnsureRecorded { identity, .. } => k(
+                "GET",
+                paths::identity_sessions(*identity, None, kratos::SESSION_PAGE_SIZE, None),
+                None,
+            ),
             Op::PutIdentity { identity, body } => {
                 k("PUT", paths::identity(*identity), Some(body.shown.clone()))
             }
@@ -265,6 +277,23 @@ impl Call {
             }
             Op::PutIdentity { identity, body } => {
                 Performed::Identity(k.update_identity(*identity, body.bytes()).await?)
+            }
+            Op::EnsureRecorded { identity, recorded } => {
+                let now = k.list_identity_sessions(*identity, None).await?;
+                let new: Vec<String> = now
+                    .ids()
+                    .into_iter()
+                    .filter(|s| !recorded.iter().any(|r| r.eq_ignore_ascii_case(s)))
+                    .collect();
+                if !new.is_empty() {
+                    return Err(CallError::Unrecorded(new));
+                }
+                if !now.complete {
+                    return Err(CallError::Unrecorded(vec![
+                        "(the listing is incomplete)".into(),
+                    ]));
+                }
+                Performed::Done
             }
             Op::RecoveryCode {
                 identity,
@@ -336,6 +365,13 @@ impl From<NoHydra> for CallError {
     }
 }
 
+impl CallError {
+    /// The answer was about another identity or session than the one asked for.
+    pub fn is_untrusted(&self) -> bool {
+        matches!(self, CallError::Api(ApiError::Mismatch { .. }))
+    }
+}
+
 /// Why a call failed.
 #[derive(Debug, thiserror::Error)]
 pub enum CallError {
@@ -344,6 +380,9 @@ pub enum CallError {
     /// A guard found the identity changed since the look.
     #[error("the identity changed since atoctl looked at it: {0}")]
     Changed(String),
+    /// Session rows appeared after the look: a hard delete would destroy them unrecorded.
+    #[error("{} appeared after atoctl recorded the sessions ({}): not deleted unrecorded", if .0.len() == 1 { "a session".to_string() } else { format!("{} sessions", .0.len()) }, .0.join(", "))]
+    Unrecorded(Vec<String>),
     #[error("no Hydra admin URL is configured")]
     NoHydra,
 }
@@ -524,12 +563,21 @@ impl Acted {
                 continue;
             }
             let r = call.perform(apis).await;
-            if r.is_err() && call.on_failure == OnFailure::Stop {
+            // An answer about another identity or session stops everything: nothing more is
+            // sent to a server that answers about something else.
+            if matches!(&r, Err(e) if call.on_failure == OnFailure::Stop || e.is_untrusted()) {
                 stopped = true;
             }
             acted.sent.push((call.line(), call.purpose.clone(), r));
         }
         acted
+    }
+
+    /// A call's answer was about something else: nothing more may be sent (checks neither).
+    pub fn untrusted(&self) -> bool {
+        self.sent
+            .iter()
+            .any(|(_, _, r)| r.as_ref().err().is_some_and(CallError::is_untrusted))
     }
 
     pub fn all_ok(&self) -> bool {

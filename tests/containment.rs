@@ -1500,3 +1500,115 @@ fn bulk_revoke_paces_itself_by_the_servers_rate_limit_answers() {
     assert_eq!(env.kratos.rate_limited(), 0, "429s met: {}", r.stderr);
     assert!(!r.stderr.contains("rate limited"), "{}", r.stderr);
 }
+
+/// A listing that holds fewer sessions than Kratos counts cannot be the evidence of a hard
+/// delete: atoctl disables the listed live sessions one by one (rows kept) and fails.
+#[test]
+fn an_incomplete_listing_is_never_followed_by_a_hard_delete() {
+    let env = Env::new(Flavour::Current);
+    let id = victim(&env, "partial@example.com", 2);
+    let listed = env.kratos.sessions_of(&id)[0].id.clone();
+    env.kratos.inject(
+        Fault::new(FaultKind::JsonWithHeaders {
+            status: 200,
+            body: json!([{"id": listed, "active": true,
+                "identity": {"id": id, "state": "active"}, "devices": []}]),
+            headers: vec![("x-total-count".into(), "2".into())],
+        })
+        .on("GET", &format!("/admin/identities/{id}/sessions")),
+    );
+    let r = env.run(&["revoke", "--identity", &id, "--yes"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(
+        r.error_line().contains("listing was incomplete"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        !env.writes()
+            .iter()
+            .any(|w| w == &format!("DELETE /admin/identities/{id}/sessions")),
+        "{:?}",
+        env.writes()
+    );
+    // The listed session was disabled, softly; both rows are still there.
+    let rows = env.kratos.sessions_of(&id);
+    assert_eq!(rows.len(), 2);
+    assert!(rows.iter().any(|s| s.id == listed && !s.db_active));
+    let last = env.records().pop().unwrap();
+    assert_eq!(last["outcome"], "failed");
+    assert_eq!(last["listing_incomplete"]["counted"], 2);
+}
+
+/// Lock lists the sessions again once the identity is inactive (no session can be created
+/// then): a session that appeared after the look is not hard-deleted unrecorded.
+#[test]
+fn lock_does_not_delete_a_session_that_appeared_after_its_look() {
+    let env = Env::new(Flavour::Current);
+    let id = victim(&env, "late@example.com", 1);
+    let hold = Hold::new();
+    env.kratos.inject(
+        Fault::new(FaultKind::Hold(hold.clone())).on("PATCH", &format!("/admin/identities/{id}")),
+    );
+    let mut step = env.cmd();
+    step.args(["lock", "--identity", &id, "--yes"]);
+    let running = std::thread::spawn(move || run(&mut step));
+    hold.wait_arrived();
+    let late = env.kratos.add_session(&id, SessionSeed::new());
+    hold.release();
+    let r = running.join().unwrap();
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(
+        r.error_line().contains("appeared after atoctl recorded"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(env.kratos.identity_json(&id).unwrap()["state"], "inactive");
+    assert!(
+        env.kratos.sessions_of(&id).iter().any(|s| s.id == late),
+        "the late session was not destroyed unrecorded"
+    );
+    // Run again: now it is recorded first, then ended.
+    let again = env.run(&["lock", "--identity", &id, "--yes"]);
+    assert_eq!(again.code, 0, "{again:?}");
+    assert!(env.kratos.sessions_of(&id).is_empty());
+    let snaps: Vec<Value> = env
+        .records()
+        .into_iter()
+        .filter(|e| e["step"] == "sessions")
+        .collect();
+    assert!(
+        snaps.last().unwrap()["sessions"]
+            .to_string()
+            .contains(&late)
+    );
+}
+
+/// An answer about another identity to a change stops the act there: nothing more is sent.
+#[test]
+fn an_untrusted_answer_to_a_change_stops_everything_after_it() {
+    let env = Env::new(Flavour::Current);
+    let id = victim(&env, "m1@example.com", 1);
+    let other = victim(&env, "m2@example.com", 1);
+    env.kratos.add_consent(&id, "mail-client");
+    env.kratos.inject(
+        Fault::new(FaultKind::Json {
+            status: 200,
+            body: env.kratos.identity_json(&other).unwrap(),
+        })
+        .on("PATCH", &format!("/admin/identities/{id}")),
+    );
+    env.kratos.clear_requests();
+    let r = env.run_with_hydra(&["lock", "--identity", &id, "--yes"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.error_line().contains("does not trust"), "{}", r.stderr);
+    let reqs = env.kratos.requests();
+    let patch = reqs.iter().position(|q| q.method == "PATCH").unwrap();
+    assert_eq!(
+        patch,
+        reqs.len() - 1,
+        "requests after the PATCH: {:?}",
+        &reqs[patch..]
+    );
+    assert_eq!(env.kratos.sessions_of(&id).len(), 1);
+}

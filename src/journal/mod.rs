@@ -71,12 +71,15 @@ pub enum Progress {
 
 /// Whether `step` began and whether it finished for `identity`, from the journal's records
 /// (the last run counts). A step that only looked and skipped is `Finished` with `Skipped`.
+/// Entries of a narrower run of the step (a `scope`, as `revoke --session` records) do not
+/// count: ending one session is not ending them all.
 pub fn progress(records: &[Record], step: &str, identity: &str) -> Progress {
     let mut state = Progress::NotStarted;
-    for r in records
-        .iter()
-        .filter(|r| r.step == step && r.identity.as_deref() == Some(identity))
-    {
+    for r in records.iter().filter(|r| {
+        r.step == step
+            && r.identity.as_deref() == Some(identity)
+            && !r.evidence.contains_key("scope")
+    }) {
         state = match r.outcome {
             Outcome::Started => Progress::Began { seq: r.seq },
             outcome => Progress::Finished {
@@ -496,6 +499,18 @@ mod tests {
         // A later run that began again is cut off again, whatever the first run did.
         log.push(rec(5, "lock", "a", Outcome::Started));
         assert_eq!(progress(&log, "lock", "a"), Progress::Began { seq: 5 });
+        // Ending one session is not the step for the identity.
+        let mut one = rec(6, "revoke", "b", Outcome::Ok);
+        one.evidence
+            .insert("scope".into(), Value::String("session".into()));
+        log.push(one);
+        assert_eq!(
+            progress(&log, "revoke", "b"),
+            Progress::Finished {
+                outcome: Outcome::Skipped,
+                seq: 4
+            }
+        );
     }
 
     #[test]

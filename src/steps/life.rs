@@ -492,9 +492,23 @@ async fn perform<C: Change>(
     );
     rec.record(first).await?;
     let acted = Acted::perform(&plan.calls, apis).await;
-    let checks = Checks::perform(&plan.checks, apis).await;
-    let verdict = step.judge(&look, &plan, &acted, &checks);
-    let ok = acted.all_ok() && verdict.verified;
+    let checks = if acted.untrusted() {
+        Checks::default()
+    } else {
+        Checks::perform(&plan.checks, apis).await
+    };
+    let mut verdict = step.judge(&look, &plan, &acted, &checks);
+    if acted.untrusted() {
+        verdict.verified = false;
+        if let Some(e) = acted.first_error() {
+            verdict.summary = format!("stopped: {e}");
+            verdict.message = e;
+        }
+    }
+    // The effect read back decides: a call that answered an error but was applied (a PATCH
+    // whose 500 came after the change) does not make a step that holds a failure; a step that
+    // does not hold is one whatever its calls answered.
+    let ok = verdict.verified;
     let mut e = entry(
         C::STEP,
         target,
@@ -585,9 +599,13 @@ pub async fn resolve(cx: &Cx<'_>, r: Option<&IdentityRef>) -> Result<Option<Targ
             let shown = output::clean(ident);
             let ids: Vec<IdentityId> = found
                 .iter()
-                .filter_map(|i| i.id.as_deref())
-                .filter_map(|s| s.parse::<IdentityId>().ok())
-                .collect();
+                .map(|i| i.id.as_deref().and_then(|s| s.parse::<IdentityId>().ok()))
+                .collect::<Option<_>>()
+                .ok_or_else(|| {
+                    AppError::failed(format!(
+                        "Kratos answered the lookup of {shown:?} with an identity without a usable id: atoctl does not trust it; nothing was changed"
+                    ))
+                })?;
             match ids.as_slice() {
                 [] => Err(AppError::not_found(format!(
                     "no identity has the login identifier {shown:?} in Kratos (exact match); nothing was changed"

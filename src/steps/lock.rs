@@ -78,8 +78,10 @@ impl Change for Lock {
                 "refuse new logins, recovery and verification (the sessions are ended next whatever this answers)",
             ));
         }
+        // Once the identity is inactive no session can be created: the sessions are listed
+        // again right before the delete, so that every row it removes is recorded.
         look.ending
-            .plan(id, "before lock", cx.has_hydra(), &mut plan);
+            .plan(id, "before lock", cx.has_hydra(), was_active, &mut plan);
         plan.checks.insert(0, Check::Identity(id));
         plan.question = format!(
             "Lock {}: set it inactive{} and end its {}{}?",
@@ -96,7 +98,7 @@ impl Change for Lock {
     }
 
     fn preview(&self, look: &LockLook) -> Option<String> {
-        (!look.ending.all.is_empty()).then(|| super::sessions_table(&look.ending.all))
+        look.ending.preview()
     }
 
     fn judge(&self, look: &LockLook, plan: &Plan, acted: &Acted, checks: &Checks) -> Verdict {

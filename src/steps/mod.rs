@@ -225,8 +225,7 @@ pub fn sessions_table(listing: &SessionListing) -> String {
 /// `2026-11-25T01:55:08.123Z` → `2026-11-25 01:55:08`.
 pub fn short_time(t: Option<&str>) -> String {
     match t {
-        Some(t) if t.len() >= 19 => t[..19].replace('T', " "),
-        Some(t) => t.to_string(),
+        Some(t) => output::clean(&t.get(..19).unwrap_or(t).replace('T', " ")),
         None => "-".into(),
     }
 }

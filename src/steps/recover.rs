@@ -211,9 +211,11 @@ impl Change for Recover {
     }
 }
 
-/// A 5xx or a timeout: the secret may have been issued anyway (it was not retried).
+/// The request may have reached Kratos and the secret been issued anyway (it was not retried):
+/// a 5xx, or any failure after connecting (a timeout, an answer that broke off or was too
+/// large). Only a refused connection is sure to have issued nothing.
 fn uncertain(e: &ApiError) -> bool {
-    matches!(e, ApiError::Transport(t) if t.is_timeout()) || matches!(e.status(), Some(500..=599))
+    matches!(e, ApiError::Transport(t) if !t.is_connect()) || matches!(e.status(), Some(500..=599))
 }
 
 fn recovery_error(e: &CallError, plan: &Plan, method: &str) -> AppError {
@@ -243,5 +245,39 @@ fn recovery_error(e: &CallError, plan: &Plan, method: &str) -> AppError {
         ))
         .with_hint("run recover again to issue a fresh one; any earlier one stays valid until it expires"),
         _ => AppError::from(a.clone()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::TransportError;
+
+    fn no_answer(timeout: bool, connect: bool) -> ApiError {
+        ApiError::Transport(TransportError::NoAnswer {
+            method: "POST".into(),
+            url: "u".into(),
+            detail: "d".into(),
+            timeout,
+            connect,
+            attempts: 1,
+        })
+    }
+
+    /// Only a refused connection is sure to have issued nothing.
+    #[test]
+    fn a_secret_may_have_been_issued_unless_the_connection_was_refused() {
+        assert!(uncertain(&no_answer(true, false)));
+        assert!(
+            uncertain(&no_answer(false, false)),
+            "an answer that broke off"
+        );
+        assert!(!uncertain(&no_answer(false, true)));
+        assert!(uncertain(&ApiError::from_parts(
+            502, "POST", "u", None, b""
+        )));
+        assert!(!uncertain(&ApiError::from_parts(
+            400, "POST", "u", None, b""
+        )));
     }
 }

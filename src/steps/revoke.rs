@@ -84,7 +84,7 @@ impl Change for Revoke {
             return Ok(plan);
         }
         look.ending
-            .plan(id, "before revoke", cx.has_hydra(), &mut plan);
+            .plan(id, "before revoke", cx.has_hydra(), false, &mut plan);
         plan.question = format!(
             "End all {} of {}{}? (recorded in the journal first)",
             count(look.ending.all.sessions.len(), "session", "sessions"),
@@ -99,7 +99,7 @@ impl Change for Revoke {
     }
 
     fn preview(&self, look: &RevokeLook) -> Option<String> {
-        (!look.ending.all.is_empty()).then(|| super::sessions_table(&look.ending.all))
+        look.ending.preview()
     }
 
     fn judge(&self, look: &RevokeLook, plan: &Plan, acted: &Acted, checks: &Checks) -> Verdict {
@@ -214,24 +214,82 @@ impl Ending {
         }
     }
 
-    /// Adds the snapshot, the calls and the checks to `plan`.
-    pub fn plan(&self, id: IdentityId, purpose: &str, hydra: bool, plan: &mut Plan) {
+    /// The sessions about to end, as a table for a person asked to confirm.
+    pub fn preview(&self) -> Option<String> {
+        (!self.all.is_empty()).then(|| super::sessions_table(&self.all))
+    }
+
+    /// Adds the snapshot, the calls and the checks to `plan`. With `recheck` (lock, once the
+    /// identity is inactive and no session can be created any more), the OAuth2 calls go
+    /// first and the sessions are listed again right before the delete, which is not sent if a
+    /// row appeared that the snapshot does not hold.
+    pub fn plan(&self, id: IdentityId, purpose: &str, hydra: bool, recheck: bool, plan: &mut Plan) {
+        if recheck {
+            self.plan_hydra(id, hydra, plan);
+        }
         if !self.all.is_empty() {
             plan.evidence
                 .push(sessions_snapshot(id, &self.all, purpose));
-            plan.calls.push(Call::new(
-                Op::DeleteIdentitySessions(id),
-                "end every session (Kratos hard-deletes every session row and its devices, all recorded first; 404 = none left)",
-            ));
-            if !self.all.complete {
+            if self.all.complete {
+                if recheck {
+                    plan.calls.push(
+                        Call::new(
+                            Op::EnsureRecorded {
+                                identity: id,
+                                recorded: self.all.ids(),
+                            },
+                            "list again: the delete is sent only if every row it removes is recorded",
+                        )
+                        .required(),
+                    );
+                }
+                plan.calls.push(Call::new(
+                    Op::DeleteIdentitySessions(id),
+                    "end every session (Kratos hard-deletes every session row and its devices, all recorded first; 404 = none left)",
+                ));
+            } else {
+                // Rows that were not listed would be destroyed unrecorded: no hard delete. The
+                // listed live sessions are disabled one by one (their rows stay), and the step
+                // fails, saying so.
+                for sid in self.live.iter().filter_map(|s| s.parse::<SessionId>().ok()) {
+                    plan.calls.push(Call::new(
+                        Op::DisableSession {
+                            session: sid,
+                            identity: id,
+                        },
+                        "disable this listed session (soft: the listing is incomplete, so nothing is hard-deleted)",
+                    ));
+                }
+                plan.fact(
+                    "listing_incomplete",
+                    json!({"counted": self.all.total, "listed": self.all.sessions.len()}),
+                );
                 plan.notes.push(format!(
-                    "Kratos counts {} sessions but listed only {}: the snapshot is incomplete, the delete still ends them all",
+                    "Kratos counts {} sessions but listed only {}: atoctl hard-deletes no row it could not record, so it disables the listed live ones one by one and fails; lock the identity (an inactive identity's sessions cannot be used) and look into the listing",
                     self.all.total.unwrap_or_default(),
                     self.all.sessions.len()
                 ));
             }
         }
+        if !recheck {
+            self.plan_hydra(id, hydra, plan);
+        }
+        plan.checks.push(Check::Sessions {
+            identity: id,
+            active: Some(true),
+        });
         if hydra {
+            plan.checks.push(Check::Consents(id));
+        }
+    }
+
+    /// The OAuth2 calls: every consent (and its tokens), each login session by `sid`, the
+    /// remembered logins.
+    fn plan_hydra(&self, id: IdentityId, hydra: bool, plan: &mut Plan) {
+        if !hydra {
+            return;
+        }
+        {
             let consents = self.consents.clone().unwrap_or_default();
             if !consents.is_empty() || self.consents.is_none() {
                 plan.calls.push(Call::new(
@@ -250,13 +308,6 @@ impl Ending {
                 "forget remembered OAuth2 logins (no new token without logging in)",
             ));
         }
-        plan.checks.push(Check::Sessions {
-            identity: id,
-            active: Some(true),
-        });
-        if hydra {
-            plan.checks.push(Check::Consents(id));
-        }
     }
 
     /// Reads the act and the checks back.
@@ -273,6 +324,13 @@ impl Ending {
             });
         if let Some(Err(e)) = &delete {
             problems.push(format!("ending the sessions failed: {e}"));
+        }
+        let unrecorded = acted.sent.iter().find_map(|(_, _, r)| match r {
+            Err(e @ CallError::Unrecorded(_)) => Some(e.to_string()),
+            _ => None,
+        });
+        if let Some(u) = &unrecorded {
+            problems.push(format!("{u}: run the step again to record and end them"));
         }
         let (still_active, listing_ok) = match checks.sessions(Some(true)) {
             Some(Ok(after)) => (after.ids(), after.complete),
@@ -291,11 +349,37 @@ impl Ending {
         } else if !listing_ok {
             problems.push("the listing afterwards is incomplete".into());
         }
-        let kratos_ok = !matches!(delete, Some(Err(_))) && still_active.is_empty() && listing_ok;
+        let disabled = acted
+            .sent
+            .iter()
+            .filter(|(l, _, r)| {
+                l.method == "DELETE" && l.path.starts_with("/admin/sessions/") && r.is_ok()
+            })
+            .count();
+        let disable_failed = acted.sent.iter().any(|(l, _, r)| {
+            l.method == "DELETE" && l.path.starts_with("/admin/sessions/") && r.is_err()
+        });
+        if disable_failed {
+            problems.push("disabling a listed session failed".into());
+        }
+        if !self.all.complete {
+            problems.push(format!(
+                "the listing was incomplete (Kratos counts {}, listed {}): the sessions never listed were not ended",
+                self.all.total.unwrap_or_default(),
+                self.all.sessions.len()
+            ));
+        }
+        let kratos_ok = !matches!(delete, Some(Err(_)))
+            && unrecorded.is_none()
+            && !disable_failed
+            && self.all.complete
+            && still_active.is_empty()
+            && listing_ok;
         let (hydra, hydra_ok) = self.judge_hydra(acted, checks, &mut problems);
-        let deleted = matches!(delete, Some(Ok(_)));
+        // Only a delete that removed rows ended them (a 404 removed nothing).
+        let deleted = matches!(delete, Some(Ok(DeleteSessions::Deleted)));
         Ended {
-            sessions_ended: if deleted { self.live.len() } else { 0 },
+            sessions_ended: if deleted { self.live.len() } else { disabled },
             sessions_deleted: if deleted { self.all.sessions.len() } else { 0 },
             delete,
             still_active,
@@ -363,10 +447,12 @@ impl Ending {
             problems.push(format!("Hydra: {e}"));
         }
         let ok = verified_after && hydra_errors.is_empty();
+        // Measured only when the listing afterwards was read.
+        let consents_revoked = matches!(&after, Some(Ok(_))).then_some(revoked.len());
         (
             Some(json!({
                 "consents_before": before.len(),
-                "consents_revoked": revoked.len(),
+                "consents_revoked": consents_revoked,
                 "consents": before,
                 "login_sessions_logged_out": logged_out,
                 "remembered_logins_forgotten": forgotten,
@@ -527,6 +613,7 @@ impl Change for RevokeSession {
             label: who_from_listing(&listing, look.owner),
             ..Plan::default()
         };
+        plan.fact("scope", "session");
         plan.fact("session", sid);
         plan.notes.push(hydra_reminder().into());
         if !look.live {

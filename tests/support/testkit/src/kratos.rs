@@ -362,6 +362,13 @@ pub enum FaultKind {
     /// `application/json` with this status and body, e.g. another identity's or session's
     /// JSON (an untrusted answer).
     Json { status: u16, body: Value },
+    /// `application/json` with this status, body and extra headers (a listing page whose
+    /// `X-Total-Count` says more than it holds, say).
+    JsonWithHeaders {
+        status: u16,
+        body: Value,
+        headers: Vec<(String, String)>,
+    },
     /// Holds the request until the test releases it, then handles it normally: a test can
     /// change the state while a step is between two of its requests (a race, made exact).
     Hold(Hold),

@@ -845,6 +845,13 @@ fn fault_reply(kind: FaultKind) -> Reply {
             body,
         } => Reply::text(status, &content_type, &body),
         FaultKind::Json { status, body } => Reply::json(status, &body),
+        FaultKind::JsonWithHeaders {
+            status,
+            body,
+            headers,
+        } => headers
+            .into_iter()
+            .fold(Reply::json(status, &body), |r, (k, v)| r.header(&k, v)),
         // Handled by the caller; never reached.
         FaultKind::Delay(_) | FaultKind::Hold(_) => herodot(500, None, None),
     }
