@@ -18,7 +18,8 @@ use crate::{hydra, kratos};
 pub struct Ctx {
     pub args: GlobalArgs,
     pub output: OutputFormat,
-    pub operator: String,
+    /// Who runs the step, looked up when a journal entry first needs it.
+    operator: std::sync::OnceLock<String>,
     pub timeout: Duration,
     /// Prompts can be shown and answered (stderr is a terminal and /dev/tty can be opened).
     pub interactive: bool,
@@ -36,15 +37,7 @@ impl Ctx {
             )));
         }
         let retry = RetryPolicy::from_env().map_err(AppError::usage)?;
-        let operator = match args.operator.clone().filter(|o| !o.trim().is_empty()) {
-            Some(o) => o,
-            None => login_name().unwrap_or_else(|| {
-                output::warn(
-                    "no operator name: --operator, ATOCTL_OPERATOR, USER and LOGNAME are unset and the system has no name for this user; the journal will say `unknown`",
-                );
-                "unknown".into()
-            }),
-        };
+
         let stderr_tty = std::io::stderr().is_terminal();
         let interactive = stderr_tty
             && std::fs::OpenOptions::new()
@@ -59,11 +52,28 @@ impl Ctx {
         Ok(Ctx {
             output: args.output,
             timeout: Duration::from_secs_f64(args.timeout),
-            operator,
+            operator: std::sync::OnceLock::new(),
             interactive,
             stderr_tty,
             retry,
             args,
+        })
+    }
+
+    /// Who runs the step: `--operator`/`ATOCTL_OPERATOR`, else the login name (`USER`,
+    /// `LOGNAME`, else the system's user database). Looked up only when a journal entry needs
+    /// it: a step that records nothing reads no user database.
+    pub fn operator(&self) -> &str {
+        self.operator.get_or_init(|| {
+            match self.args.operator.clone().filter(|o| !o.trim().is_empty()) {
+                Some(o) => o,
+                None => login_name().unwrap_or_else(|| {
+                    output::warn(
+                        "no operator name: --operator, ATOCTL_OPERATOR, USER and LOGNAME are unset and the system has no name for this user; the journal will say `unknown`",
+                    );
+                    "unknown".into()
+                }),
+            }
         })
     }
 
@@ -187,7 +197,7 @@ impl Ctx {
     /// `./incidents/` (its path said on stderr).
     pub fn journal_for_change(&self, identity: Option<&str>, step: &str) -> Result<Journal> {
         match &self.args.incident {
-            Some(path) if path.exists() => Journal::open(path, &self.operator),
+            Some(path) if path.exists() => Journal::open(path, self.operator()),
             Some(path) => {
                 let j = self.create_journal(path, identity, step, None, None, None)?;
                 output::note(&format!(
@@ -264,7 +274,7 @@ impl Ctx {
         if let Some(u) = &self.args.kratos_admin_url {
             open.put("kratos_admin_url", redact_url(u));
         }
-        Journal::create(path, id, &self.operator, open)
+        Journal::create(path, id, self.operator(), open)
     }
 }
 

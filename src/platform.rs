@@ -25,9 +25,15 @@ const BUILT_IN_SERVICES: [(&std::ffi::CStr, &std::ffi::CStr); 3] = [
 /// Pins name lookups to glibc's built-in services in a static build; nothing otherwise.
 /// Call it before the first lookup and before any thread exists; a command that looks no name
 /// up (an offline lookup, `incident`) does not call it: glibc reads nsswitch.conf to do it.
+/// Runs once per process: a later call (the operator's name looked up when the first journal
+/// entry needs it) does nothing, so it never reconfigures glibc while other threads may look
+/// names up.
 pub fn prepare_name_lookups() {
-    #[cfg(all(target_os = "linux", target_env = "gnu", target_feature = "crt-static"))]
-    pin_name_lookups();
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        #[cfg(all(target_os = "linux", target_env = "gnu", target_feature = "crt-static"))]
+        pin_name_lookups();
+    });
 }
 
 /// Compiled for every glibc build (so that every build's lints see it), called by the static

@@ -146,7 +146,7 @@ fn note(ctx: &Ctx, a: &IncidentNoteArgs) -> Result<Exit> {
         output::line("dry run: would append a note; nothing written");
         return Ok(Exit::Ok);
     }
-    let j = journal::Journal::open(&path, &ctx.operator)?;
+    let j = journal::Journal::open(&path, ctx.operator())?;
     let mut e = Entry::new("note", None, Outcome::Ok);
     if let Some(rc) = &a.root_cause {
         e.put("root_cause", rc.trim());
