@@ -77,7 +77,7 @@ impl Cli {
             let short = HibpCheckOnly::command().override_usage(HIBP_CHECK_USAGE);
             if let Ok(p) = short
                 .try_get_matches_from(own)
-                .and_then(|m| HibpCheckOnly::from_arg_matches(&m))
+                .and_then(|mut m| HibpCheckOnly::from_arg_matches_mut(&mut m))
             {
                 return Ok(Cli {
                     global: p.global,
@@ -89,7 +89,7 @@ impl Cli {
         // lines (rendering them all costs a third of a millisecond at every start).
         match Cli::command()
             .try_get_matches_from(&args)
-            .and_then(|m| Cli::from_arg_matches(&m))
+            .and_then(|mut m| Cli::from_arg_matches_mut(&mut m))
         {
             Ok(cli) => Ok(cli),
             Err(e) if e.use_stderr() => {
@@ -785,7 +785,7 @@ mod tests {
             let short = Cli::try_parse_args(&argv);
             let full = Cli::tree()
                 .try_get_matches_from(&argv)
-                .and_then(|m| Cli::from_arg_matches(&m));
+                .and_then(|mut m| Cli::from_arg_matches_mut(&mut m));
             match (short, full) {
                 (Ok(a), Ok(b)) => assert_eq!(format!("{a:?}"), format!("{b:?}"), "{case:?}"),
                 (Err(a), Err(b)) => {
