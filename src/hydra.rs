@@ -58,14 +58,6 @@ pub fn consent_revoke_all_path(subject: &str) -> String {
     )
 }
 
-pub fn consent_revoke_client_path(subject: &str, client: &str) -> String {
-    format!(
-        "/admin/oauth2/auth/sessions/consent?subject={}&client={}",
-        enc(subject),
-        enc(client)
-    )
-}
-
 pub fn login_logout_path(sid: &str) -> String {
     format!("/admin/oauth2/auth/sessions/login?sid={}", enc(sid))
 }
@@ -152,22 +144,6 @@ impl Client {
         .map(|_| ())
     }
 
-    /// Revokes the subject's consents for one client (and so their tokens).
-    pub async fn revoke_client_consents(
-        &self,
-        subject: &str,
-        client: &str,
-    ) -> Result<(), ApiError> {
-        self.call(
-            Method::DELETE,
-            &consent_revoke_client_path(subject, client),
-            204,
-            REVOKE_BUCKET,
-        )
-        .await
-        .map(|_| ())
-    }
-
     /// Logs one login session out, with back-channel logout to the relying parties.
     pub async fn logout_login_session(&self, sid: &str) -> Result<(), ApiError> {
         self.call(Method::DELETE, &login_logout_path(sid), 204, REVOKE_BUCKET)
@@ -236,15 +212,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn revoking_consents_names_the_subject_and_all_or_a_client() {
+    fn revoking_all_consents_names_the_subject_and_all() {
         // `subject` alone is a 400 in Hydra (reference §12).
         assert_eq!(
             consent_revoke_all_path("5f1c"),
             "/admin/oauth2/auth/sessions/consent?subject=5f1c&all=true"
-        );
-        assert_eq!(
-            consent_revoke_client_path("5f1c", "mail client"),
-            "/admin/oauth2/auth/sessions/consent?subject=5f1c&client=mail%20client"
         );
     }
 

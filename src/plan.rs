@@ -13,8 +13,8 @@ use crate::api::ApiError;
 use crate::hydra::{self, Consent};
 use crate::ids::{IdentityId, SessionId};
 use crate::kratos::{
-    self, DeleteSessions, Identity, PasswordState, RecoveryCode, RecoveryLink, Session,
-    SessionListing, paths,
+    self, DeleteSessions, Identity, PasswordState, RecoveryCode, RecoveryLink, SessionListing,
+    paths,
 };
 
 /// Which admin API a request goes to.
@@ -94,8 +94,6 @@ pub enum Op {
     },
     /// Hydra: revoke every consent of the subject, and with them their tokens.
     RevokeAllConsents { subject: IdentityId },
-    /// Hydra: revoke the subject's consents for one client, and their tokens.
-    RevokeClientConsents { subject: IdentityId, client: String },
     /// Hydra: log one login session out, with back-channel logout.
     LogoutLoginSession { sid: String },
     /// Hydra: forget the subject's remembered logins.
@@ -240,10 +238,6 @@ impl Call {
                 "DELETE",
                 hydra::consent_revoke_all_path(&subject.to_string()),
             ),
-            Op::RevokeClientConsents { subject, client } => h(
-                "DELETE",
-                hydra::consent_revoke_client_path(&subject.to_string(), client),
-            ),
             Op::LogoutLoginSession { sid } => h("DELETE", hydra::login_logout_path(sid)),
             Op::ForgetLogins { subject } => {
                 h("DELETE", hydra::login_forget_path(&subject.to_string()))
@@ -311,12 +305,6 @@ impl Call {
             ),
             Op::RevokeAllConsents { subject } => {
                 hydra()?.revoke_all_consents(&subject.to_string()).await?;
-                Performed::Done
-            }
-            Op::RevokeClientConsents { subject, client } => {
-                hydra()?
-                    .revoke_client_consents(&subject.to_string(), client)
-                    .await?;
                 Performed::Done
             }
             Op::LogoutLoginSession { sid } => {
@@ -396,7 +384,6 @@ pub enum Check {
         identity: IdentityId,
         active: Option<bool>,
     },
-    Session(SessionId),
     Consents(IdentityId),
 }
 
@@ -417,7 +404,6 @@ impl Check {
                 kratos::SESSION_PAGE_SIZE,
                 None,
             )),
-            Check::Session(sid) => k(paths::session(*sid)),
             Check::Consents(subject) => Line {
                 service: Service::Hydra,
                 method: "GET",
@@ -430,12 +416,11 @@ impl Check {
     pub async fn perform(&self, apis: &Apis) -> Result<Checked, CallError> {
         let k = &apis.kratos;
         Ok(match self {
-            Check::Identity(id) => Checked::Identity(k.get_identity(*id).await?),
+            Check::Identity(id) => Checked::Identity(Box::new(k.get_identity(*id).await?)),
             Check::PasswordState(id) => Checked::PasswordState(k.password_state(*id).await?),
             Check::Sessions { identity, active } => {
                 Checked::Sessions(k.list_identity_sessions(*identity, *active).await?)
             }
-            Check::Session(sid) => Checked::Session(k.get_session(*sid).await?),
             Check::Consents(subject) => Checked::Consents(
                 apis.hydra
                     .as_ref()
@@ -449,10 +434,9 @@ impl Check {
 
 /// What a check read.
 pub enum Checked {
-    Identity(Identity),
+    Identity(Box<Identity>),
     PasswordState(PasswordState),
     Sessions(SessionListing),
-    Session(Session),
     Consents(Vec<Consent>),
 }
 
@@ -481,7 +465,7 @@ impl Checks {
         self.get(
             |c| matches!(c, Check::Identity(_)),
             |v| match v {
-                Checked::Identity(i) => Some(i),
+                Checked::Identity(i) => Some(&**i),
                 _ => None,
             },
         )
@@ -503,16 +487,6 @@ impl Checks {
             |c| matches!(c, Check::Sessions { active: a, .. } if *a == active),
             |v| match v {
                 Checked::Sessions(l) => Some(l),
-                _ => None,
-            },
-        )
-    }
-
-    pub fn session(&self) -> Option<Result<&Session, String>> {
-        self.get(
-            |c| matches!(c, Check::Session(_)),
-            |v| match v {
-                Checked::Session(s) => Some(s),
                 _ => None,
             },
         )

@@ -63,7 +63,7 @@ pub async fn run(ctx: &Ctx, a: &IdentityArgs) -> Result<Exit> {
     if ctx.json() {
         output::print_json(&view)?;
     } else {
-        print_table(&identity, &view, who(Some(&identity), target.id));
+        print_table(&view, who(Some(&identity), target.id));
     }
     Ok(Exit::Ok)
 }
@@ -126,7 +126,7 @@ pub fn view(i: &Identity, sessions: &SessionListing) -> Value {
     })
 }
 
-fn print_table(i: &Identity, v: &Value, label: String) {
+fn print_table(v: &Value, label: String) {
     let s = |x: &Value| match x {
         Value::String(t) => output::clean(t),
         Value::Null => "-".into(),
@@ -207,5 +207,4 @@ fn print_table(i: &Identity, v: &Value, label: String) {
     }
     output::line("");
     output::line(&c.to_string());
-    let _ = i;
 }

@@ -325,7 +325,7 @@ pub async fn run<C: Change>(ctx: &Ctx, step: C) -> Result<Exit> {
         C::STEP,
     )?;
     let finished = if let Some(why) = plan.skip.clone() {
-        skip(&rec, &step, target.as_ref(), look, plan, why, Commit::Wait)
+        skip::<C>(&rec, target.as_ref(), look, plan, why, Commit::Wait)
             .await?
             .0
     } else {
@@ -387,7 +387,7 @@ pub async fn unattended<C: Change>(
         }
     };
     let done = match plan.skip.clone() {
-        Some(why) => skip(rec, step, target.as_ref(), look, plan, why, Commit::Defer).await,
+        Some(why) => skip::<C>(rec, target.as_ref(), look, plan, why, Commit::Defer).await,
         None => perform(cx, rec, step, target.as_ref(), look, plan, Commit::Defer).await,
     };
     match done {
@@ -431,14 +431,12 @@ fn entry(step: &str, target: Option<&Target>, plan: &Plan, outcome: Outcome) -> 
 
 async fn skip<C: Change>(
     rec: &Recorder,
-    step: &C,
     target: Option<&Target>,
     look: C::Look,
     plan: Plan,
     why: String,
     commit: Commit,
 ) -> Result<(Finished<C::Look>, Option<Pending>)> {
-    let _ = step;
     let e = entry(C::STEP, target, &plan, Outcome::Skipped)
         .with("summary", format!("nothing to do: {why}"));
     let pending = write(rec, vec![e], commit).await?;
@@ -701,7 +699,6 @@ fn print_dry_run(
             .hydra_base_for_plan()
             .unwrap_or_else(|| "$HYDRA_ADMIN_URL".into()),
     };
-    let kratos = ctx.kratos_base_for_plan();
     let mut requests: Vec<Value> = looked
         .iter()
         .map(|(m, p)| {
@@ -748,7 +745,6 @@ fn print_dry_run(
         "dry run of `{step}` for {}: nothing is changed or journaled.",
         plan.label
     ));
-    let _ = kratos;
     let mut n = 0;
     let mut section = |title: &str, phase: Phase| {
         let mine: Vec<&Value> = requests
