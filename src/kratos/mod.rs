@@ -160,14 +160,20 @@ impl Client {
         serde_json::from_slice(&ans.body).map_err(|e| ApiError::bad_body(ans, e.to_string()))
     }
 
-    /// An identity body must be about the identity asked for.
-    fn check_identity(ans: &Answer, want: IdentityId, got: &Identity) -> Result<(), ApiError> {
-        match got.id.as_deref() {
-            Some(i) if same_uuid(i, &want.to_string()) => Ok(()),
+    /// An answer must be about the `kind` (identity, session) asked for: `got` is the id it
+    /// names, `want` the one asked for.
+    fn about(
+        ans: &Answer,
+        kind: &str,
+        want: &dyn std::fmt::Display,
+        got: Option<&str>,
+    ) -> Result<(), ApiError> {
+        match got {
+            Some(g) if same_uuid(g, &want.to_string()) => Ok(()),
             other => Err(ApiError::mismatch(
                 ans,
                 format!(
-                    "identity {} instead of {want}",
+                    "{kind} {} instead of {want}",
                     other
                         .map(crate::output::clean)
                         .unwrap_or_else(|| "(no id)".into())
@@ -188,7 +194,7 @@ impl Client {
             )
             .await?;
         let identity: Identity = Self::decode(&ans)?;
-        Self::check_identity(&ans, id, &identity)?;
+        Self::about(&ans, "identity", &id, identity.id.as_deref())?;
         Ok(identity)
     }
 
@@ -246,23 +252,7 @@ impl Client {
             )
             .await?;
         let verdict = match password_verdict(&ans.body) {
-            Ok((about, _))
-                if !about
-                    .as_deref()
-                    .is_some_and(|a| same_uuid(a, &id.to_string())) =>
-            {
-                Err(ApiError::mismatch(
-                    &ans,
-                    format!(
-                        "identity {} instead of {id}",
-                        about
-                            .as_deref()
-                            .map(crate::output::clean)
-                            .unwrap_or_else(|| "(no id)".into())
-                    ),
-                ))
-            }
-            Ok((_, v)) => Ok(v),
+            Ok((about, v)) => Self::about(&ans, "identity", &id, about.as_deref()).map(|_| v),
             Err(detail) => Err(ApiError::bad_body(&ans, detail)),
         };
         ans.body.zeroize();
@@ -362,15 +352,7 @@ impl Client {
             )
             .await?;
         let session: Session = Self::decode(&ans)?;
-        if !same_uuid(&session.id, &sid.to_string()) {
-            return Err(ApiError::mismatch(
-                &ans,
-                format!(
-                    "session {} instead of {sid}",
-                    crate::output::clean(&session.id)
-                ),
-            ));
-        }
+        Self::about(&ans, "session", &sid, Some(&session.id))?;
         Ok(session)
     }
 
@@ -432,7 +414,7 @@ impl Client {
             )
             .await?;
         let identity: Identity = Self::decode(&ans)?;
-        Self::check_identity(&ans, id, &identity)?;
+        Self::about(&ans, "identity", &id, identity.id.as_deref())?;
         Ok(identity)
     }
 
@@ -455,7 +437,7 @@ impl Client {
         body.zeroize();
         let ans = result?;
         let identity: Identity = Self::decode(&ans)?;
-        Self::check_identity(&ans, id, &identity)?;
+        Self::about(&ans, "identity", &id, identity.id.as_deref())?;
         Ok(identity)
     }
 
