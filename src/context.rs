@@ -115,11 +115,11 @@ impl Ctx {
     /// project key serves both). `pool`: idle connections kept per host (a bulk run keeps as
     /// many as it has requests in flight). With `trace`, every request sent is remembered.
     pub fn apis(&self, trace: Option<Trace>, pool: usize) -> Result<Apis> {
-        let url = self.args.kratos_admin_url.as_deref().ok_or_else(|| {
-            AppError::usage("no Kratos admin URL").with_hint(
-                "set KRATOS_ADMIN_URL or pass --kratos-admin-url, e.g. http://127.0.0.1:4434 or https://<slug>.projects.oryapis.com",
-            )
-        })?;
+        let url = self
+            .args
+            .kratos_admin_url
+            .as_deref()
+            .ok_or_else(missing_kratos_url)?;
         let traced = |t: Transport| match &trace {
             Some(tr) => t.traced(tr.clone()),
             None => t,
@@ -258,10 +258,7 @@ impl Ctx {
     ) -> Result<Journal> {
         let mut open = Entry::new("incident.open", identity, Outcome::Ok);
         if let Some(r) = resolved_from {
-            open.put(
-                "resolved_from",
-                serde_json::json!({"identifier": crate::output::clean(r)}),
-            );
+            open.put("resolved_from", crate::ids::resolution_evidence(r));
         }
         open.put("atoctl_version", env!("CARGO_PKG_VERSION"));
         open.put("opened_by", by);
@@ -276,6 +273,13 @@ impl Ctx {
         }
         Journal::create(path, id, self.operator(), open)
     }
+}
+
+/// A step that talks to Kratos was given no admin URL: a usage error.
+pub fn missing_kratos_url() -> AppError {
+    AppError::usage("no Kratos admin URL").with_hint(
+        "set KRATOS_ADMIN_URL or pass --kratos-admin-url, e.g. http://127.0.0.1:4434 or https://<slug>.projects.oryapis.com",
+    )
 }
 
 /// `ato-YYYYMMDD-HHMMSS-xxxxxx`: sortable, readable, unique enough with 24 random bits.

@@ -110,6 +110,14 @@ impl fmt::Display for IdentityRef {
     }
 }
 
+/// What the journal keeps of how an identity was found from a login identifier.
+pub fn resolution_evidence(identifier: &str) -> serde_json::Value {
+    serde_json::json!({
+        "identifier": crate::output::clean(identifier),
+        "by": "GET /admin/identities?credentials_identifier= (exact match)",
+    })
+}
+
 impl IdentityId {
     pub fn as_uuid(&self) -> &Uuid {
         &self.0

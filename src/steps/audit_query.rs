@@ -55,8 +55,8 @@ pub async fn run(ctx: &Ctx, a: &AuditQueryArgs) -> Result<Exit> {
         )));
     }
     let filter = (!types.is_empty()).then_some(types);
-    let (id, resolved_from) = super::life::identity_id(ctx, &a.identity).await?;
-    let id = id.to_string();
+    let found = super::life::identity_id(ctx, &a.identity).await?;
+    let id = found.id.to_string();
     let timeline = Timeline::new(&id, &window, filter.clone(), a.max_speed);
     if ctx.dry_run() {
         let (queries, notes) = timeline.plan();
@@ -79,12 +79,7 @@ pub async fn run(ctx: &Ctx, a: &AuditQueryArgs) -> Result<Exit> {
         .with("events_filter", &filter)
         .with("max_speed_kmh", a.max_speed)
         .with("database", &target.shown);
-    if let Some(i) = &resolved_from {
-        base.put(
-            "resolved_from",
-            serde_json::json!({"identifier": output::clean(i)}),
-        );
-    }
+    found.record(&mut base);
     match result {
         Ok(summary) => {
             if let Some(j) = &journal {

@@ -82,7 +82,7 @@ pub async fn run(ctx: &Ctx, a: &HibpCheckArgs) -> Result<Exit> {
         HashKind::Sha1
     };
     let identity = match &a.identity {
-        Some(r) => Some(super::life::identity_id(ctx, r).await?.0.to_string()),
+        Some(r) => Some(super::life::identity_id(ctx, r).await?.id.to_string()),
         None => None,
     };
     let target = match &a.offline {

@@ -54,9 +54,7 @@ pub async fn run(ctx: &Ctx, a: &IdentityArgs) -> Result<Exit> {
                 sessions.sessions.len()
             ),
         );
-        if let Some(i) = &target.resolved_from {
-            e.put("resolved_from", json!({"identifier": output::clean(i)}));
-        }
+        target.record(&mut e);
         e.put("identity_view", &view);
         rec.record(vec![e]).await?;
     }

@@ -34,7 +34,7 @@ use crate::api::ApiError;
 use crate::context::Ctx;
 use crate::error::{AppError, Exit, Result};
 use crate::http::Trace;
-use crate::ids::{IdentityId, IdentityRef};
+use crate::ids::{IdentityId, IdentityRef, resolution_evidence};
 use crate::journal::{Entry, Outcome, Pending};
 use crate::kratos::{Identity, SessionListing};
 use crate::output;
@@ -58,11 +58,9 @@ impl<'a> Cx<'a> {
     }
 
     pub fn apis(&self) -> Result<&Apis> {
-        self.apis.as_ref().ok_or_else(|| {
-            AppError::usage("no Kratos admin URL").with_hint(
-                "set KRATOS_ADMIN_URL or pass --kratos-admin-url, e.g. http://127.0.0.1:4434",
-            )
-        })
+        self.apis
+            .as_ref()
+            .ok_or_else(crate::context::missing_kratos_url)
     }
 
     pub fn kratos(&self) -> Result<&crate::kratos::Client> {
@@ -88,11 +86,11 @@ pub struct Target {
 }
 
 impl Target {
-    /// The journal's record of how the identity was found.
-    fn evidence(&self) -> Option<Value> {
-        self.resolved_from.as_ref().map(|i| {
-            json!({"identifier": output::clean(i), "by": "GET /admin/identities?credentials_identifier= (exact match)"})
-        })
+    /// Records in `e` how the identity was found, when it was found by a login identifier.
+    pub fn record(&self, e: &mut Entry) {
+        if let Some(i) = &self.resolved_from {
+            e.put("resolved_from", resolution_evidence(i));
+        }
     }
 }
 
@@ -420,8 +418,8 @@ fn entry(step: &str, target: Option<&Target>, plan: &Plan, outcome: Outcome) -> 
         plan.identity.map(|i| i.to_string()).as_deref(),
         outcome,
     );
-    if let Some(r) = target.and_then(Target::evidence) {
-        e.put("resolved_from", r);
+    if let Some(t) = target {
+        t.record(&mut e);
     }
     for (k, v) in &plan.facts {
         e.evidence.insert(k.clone(), v.clone());
@@ -627,9 +625,12 @@ pub async fn resolve(cx: &Cx<'_>, r: Option<&IdentityRef>) -> Result<Option<Targ
 /// The id of an identity given to a step that does not otherwise talk to Kratos (the audit
 /// steps): a UUID as given; a login identifier is looked up in Kratos, which then must be
 /// configured. Returns the identifier it was found by, for the journal.
-pub async fn identity_id(ctx: &Ctx, r: &IdentityRef) -> Result<(IdentityId, Option<String>)> {
+pub async fn identity_id(ctx: &Ctx, r: &IdentityRef) -> Result<Target> {
     match r {
-        IdentityRef::Id(id) => Ok((*id, None)),
+        IdentityRef::Id(id) => Ok(Target {
+            id: *id,
+            resolved_from: None,
+        }),
         IdentityRef::Identifier(i) => {
             if ctx.args.kratos_admin_url.is_none() {
                 return Err(AppError::usage(format!(
@@ -639,10 +640,9 @@ pub async fn identity_id(ctx: &Ctx, r: &IdentityRef) -> Result<(IdentityId, Opti
                 .with_hint("set KRATOS_ADMIN_URL, or give the identity's UUID"));
             }
             let cx = Cx::new(ctx, None, 1)?;
-            let t = resolve(&cx, Some(r))
+            resolve(&cx, Some(r))
                 .await?
-                .ok_or_else(|| AppError::usage("give --identity"))?;
-            Ok((t.id, t.resolved_from))
+                .ok_or_else(|| AppError::usage("give --identity"))
         }
     }
 }

@@ -44,7 +44,7 @@ struct Agent {
 
 pub async fn run(ctx: &Ctx, a: &PatternScanArgs) -> Result<Exit> {
     let target = match &a.identity {
-        Some(r) => Some(super::life::identity_id(ctx, r).await?.0.to_string()),
+        Some(r) => Some(super::life::identity_id(ctx, r).await?.id.to_string()),
         None => None,
     };
     let mut given: Vec<String> = Vec::new();

@@ -53,9 +53,7 @@ pub async fn run(ctx: &Ctx, a: &SessionsArgs) -> Result<Exit> {
     if ctx.args.incident.is_some() {
         let rec = Recorder::open(ctx, Some(&id.to_string()), "sessions")?;
         let mut e = sessions_snapshot(id, &listing, "on request");
-        if let Some(i) = &target.resolved_from {
-            e.put("resolved_from", json!({"identifier": output::clean(i)}));
-        }
+        target.record(&mut e);
         rec.record(vec![e]).await?;
     }
     if ctx.json() {
