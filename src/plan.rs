@@ -582,9 +582,16 @@ impl Acted {
             .filter_map(move |(_, _, r)| r.as_ref().ok().and_then(&f))
     }
 
-    /// Whether a call like `line` was sent and succeeded.
-    pub fn succeeded(&self, pred: impl Fn(&Line) -> bool) -> bool {
-        self.sent.iter().any(|(l, _, r)| pred(l) && r.is_ok())
+    /// Each call sent with its result: a judge reads what was done by the call itself, not by
+    /// its path. The calls sent are the plan's first ones, in order.
+    pub fn outcomes<'a>(
+        &'a self,
+        calls: &'a [Call],
+    ) -> impl Iterator<Item = (&'a Op, &'a Result<Performed, CallError>)> {
+        calls
+            .iter()
+            .zip(&self.sent)
+            .map(|(c, (_, _, r))| (&c.op, r))
     }
 
     /// The journal's account of the act: what was done, what failed and what was not sent.

@@ -102,12 +102,11 @@ impl Change for Lock {
     }
 
     fn judge(&self, look: &LockLook, plan: &Plan, acted: &Acted, checks: &Checks) -> Verdict {
-        let ended = look.ending.judge(acted, checks);
+        let ended = look.ending.judge(&plan.calls, acted, checks);
         let patch_error = acted
-            .sent
-            .iter()
-            .find(|(l, _, _)| l.method == "PATCH")
-            .and_then(|(_, _, r)| r.as_ref().err().map(|e| e.to_string()));
+            .outcomes(&plan.calls)
+            .find(|(op, _)| matches!(op, Op::PatchState { .. }))
+            .and_then(|(_, r)| r.as_ref().err().map(|e| e.to_string()));
         let after = checks.identity();
         let state_after = match &after {
             Some(Ok(i)) => i.state_str().to_string(),

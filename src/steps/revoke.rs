@@ -24,7 +24,7 @@ use crate::error::{AppError, Exit, Result};
 use crate::hydra::{self, Consent};
 use crate::ids::{IdentityId, IdentityRef, SessionId};
 use crate::kratos::{DeleteSessions, Identity, Session, SessionListing};
-use crate::plan::{Acted, Call, CallError, Check, Checks, Op, Performed};
+use crate::plan::{Acted, Call, CallError, Check, Checks, Op, Performed, Service};
 
 /// `revoke --identity`: every session and OAuth2 grant of one identity.
 pub struct Revoke {
@@ -103,7 +103,7 @@ impl Change for Revoke {
     }
 
     fn judge(&self, look: &RevokeLook, plan: &Plan, acted: &Acted, checks: &Checks) -> Verdict {
-        let ended = look.ending.judge(acted, checks);
+        let ended = look.ending.judge(&plan.calls, acted, checks);
         let message = if ended.verified {
             format!(
                 "{}; verified none is active{}",
@@ -311,13 +311,12 @@ impl Ending {
     }
 
     /// Reads the act and the checks back.
-    pub fn judge(&self, acted: &Acted, checks: &Checks) -> Ended {
+    pub fn judge(&self, calls: &[Call], acted: &Acted, checks: &Checks) -> Ended {
         let mut problems = Vec::new();
         let delete = acted
-            .sent
-            .iter()
-            .find(|(l, _, _)| l.method == "DELETE" && l.path.ends_with("/sessions"))
-            .map(|(_, _, r)| match r {
+            .outcomes(calls)
+            .find(|(op, _)| matches!(op, Op::DeleteIdentitySessions(_)))
+            .map(|(_, r)| match r {
                 Ok(Performed::Deleted(d)) => Ok(*d),
                 Ok(_) => Err("unexpected answer".to_string()),
                 Err(e) => Err(e.to_string()),
@@ -349,16 +348,16 @@ impl Ending {
         } else if !listing_ok {
             problems.push("the listing afterwards is incomplete".into());
         }
-        let disabled = acted
-            .sent
-            .iter()
-            .filter(|(l, _, r)| {
-                l.method == "DELETE" && l.path.starts_with("/admin/sessions/") && r.is_ok()
-            })
-            .count();
-        let disable_failed = acted.sent.iter().any(|(l, _, r)| {
-            l.method == "DELETE" && l.path.starts_with("/admin/sessions/") && r.is_err()
-        });
+        let (mut disabled, mut disable_failed) = (0, false);
+        for (op, r) in acted.outcomes(calls) {
+            if let Op::DisableSession { .. } = op {
+                if r.is_ok() {
+                    disabled += 1;
+                } else {
+                    disable_failed = true;
+                }
+            }
+        }
         if disable_failed {
             problems.push("disabling a listed session failed".into());
         }
@@ -375,7 +374,7 @@ impl Ending {
             && self.all.complete
             && still_active.is_empty()
             && listing_ok;
-        let (hydra, hydra_ok) = self.judge_hydra(acted, checks, &mut problems);
+        let (hydra, hydra_ok) = self.judge_hydra(calls, acted, checks, &mut problems);
         // Only a delete that removed rows ended them (a 404 removed nothing).
         let deleted = matches!(delete, Some(Ok(DeleteSessions::Deleted)));
         Ended {
@@ -397,6 +396,7 @@ impl Ending {
     /// (204 each), remembered logins forgotten (204), no consent left.
     fn judge_hydra(
         &self,
+        calls: &[Call],
         acted: &Acted,
         checks: &Checks,
         problems: &mut Vec<String>,
@@ -417,23 +417,19 @@ impl Ending {
                     .any(|l| l.consent_request_id == c.consent_request_id)
             })
             .collect();
-        let logged_out: Vec<String> = acted
-            .sent
-            .iter()
-            .filter(|(l, _, r)| l.path.contains("/sessions/login?sid=") && r.is_ok())
-            .filter_map(|(l, _, _)| l.path.split("sid=").nth(1).map(str::to_string))
-            .collect();
-        let forgotten = acted.succeeded(|l| l.path.contains("/sessions/login?subject="));
-        let hydra_errors: Vec<String> = acted
-            .sent
-            .iter()
-            .filter(|(l, _, _)| l.path.starts_with("/admin/oauth2/"))
-            .filter_map(|(l, _, r)| {
-                r.as_ref()
-                    .err()
-                    .map(|e| format!("{} {}: {e}", l.method, l.path))
-            })
-            .collect();
+        let mut logged_out: Vec<&str> = Vec::new();
+        let mut forgotten = false;
+        let mut hydra_errors: Vec<String> = Vec::new();
+        for ((op, r), (line, _, _)) in acted.outcomes(calls).zip(&acted.sent) {
+            match (op, r) {
+                (Op::LogoutLoginSession { sid }, Ok(_)) => logged_out.push(sid),
+                (Op::ForgetLogins { .. }, Ok(_)) => forgotten = true,
+                _ => {}
+            }
+            if let (Service::Hydra, Err(e)) = (line.service, r) {
+                hydra_errors.push(format!("{} {}: {e}", line.method, line.path));
+            }
+        }
         let verified_after = matches!(&after, Some(Ok(a)) if a.is_empty());
         if let Some(Err(e)) = &after {
             problems.push(format!("Hydra's consents could not be listed again: {e}"));
