@@ -1412,14 +1412,12 @@ fn disable_password_does_not_undo_a_lock_made_after_its_look() {
         .inject(Fault::new(FaultKind::Delay(std::time::Duration::ZERO)).on("GET", &path));
     env.kratos
         .inject(Fault::new(FaultKind::Hold(hold.clone())).on("GET", &path));
-    let mut step = env.cmd();
-    step.args(["disable-password", "--identity", &id, "--yes"]);
-    let running = std::thread::spawn(move || run(&mut step));
-    hold.wait_arrived();
-    let lock = env.run(&["lock", "--identity", &id, "--yes"]);
+    let (r, lock) = env.run_racing(
+        &["disable-password", "--identity", &id, "--yes"],
+        &hold,
+        || env.run(&["lock", "--identity", &id, "--yes"]),
+    );
     assert_eq!(lock.code, 0, "{lock:?}");
-    hold.release();
-    let r = running.join().unwrap();
     assert_eq!(r.code, 1, "{r:?}");
     assert!(
         r.error_line().contains("changed since atoctl looked"),
@@ -1449,14 +1447,12 @@ fn disable_password_says_so_when_a_lock_raced_its_put() {
     env.kratos.inject(
         Fault::new(FaultKind::Hold(hold.clone())).on("PUT", &format!("/admin/identities/{id}")),
     );
-    let mut step = env.cmd();
-    step.args(["disable-password", "--identity", &id, "--yes"]);
-    let running = std::thread::spawn(move || run(&mut step));
-    hold.wait_arrived();
-    let lock = env.run(&["lock", "--identity", &id, "--yes"]);
+    let (r, lock) = env.run_racing(
+        &["disable-password", "--identity", &id, "--yes"],
+        &hold,
+        || env.run(&["lock", "--identity", &id, "--yes"]),
+    );
     assert_eq!(lock.code, 0, "{lock:?}");
-    hold.release();
-    let r = running.join().unwrap();
     assert_eq!(r.code, 1, "{r:?}");
     let line = r.error_line();
     assert!(
@@ -1550,13 +1546,9 @@ fn lock_does_not_delete_a_session_that_appeared_after_its_look() {
     env.kratos.inject(
         Fault::new(FaultKind::Hold(hold.clone())).on("PATCH", &format!("/admin/identities/{id}")),
     );
-    let mut step = env.cmd();
-    step.args(["lock", "--identity", &id, "--yes"]);
-    let running = std::thread::spawn(move || run(&mut step));
-    hold.wait_arrived();
-    let late = env.kratos.add_session(&id, SessionSeed::new());
-    hold.release();
-    let r = running.join().unwrap();
+    let (r, late) = env.run_racing(&["lock", "--identity", &id, "--yes"], &hold, || {
+        env.kratos.add_session(&id, SessionSeed::new())
+    });
     assert_eq!(r.code, 1, "{r:?}");
     assert!(
         r.error_line().contains("appeared after atoctl recorded"),

@@ -86,6 +86,24 @@ impl Env {
         run(self.cmd().args(args))
     }
 
+    /// Runs atoctl with `args` until its request held by `hold` arrives, does `meanwhile` (what
+    /// another operator or an attacker does at that moment), releases the request and returns
+    /// the run and what `meanwhile` returned.
+    pub fn run_racing<T>(
+        &self,
+        args: &[&str],
+        hold: &Hold,
+        meanwhile: impl FnOnce() -> T,
+    ) -> (Run, T) {
+        let mut step = self.cmd();
+        step.args(args);
+        let running = std::thread::spawn(move || run(&mut step));
+        hold.wait_arrived();
+        let done = meanwhile();
+        hold.release();
+        (running.join().expect("the atoctl run"), done)
+    }
+
     /// A run with this double as the Hydra admin API too.
     pub fn run_with_hydra(&self, args: &[&str]) -> Run {
         run(self
