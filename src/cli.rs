@@ -282,6 +282,24 @@ pub enum Command {
     /// Check a password against Have I Been Pwned without revealing it
     HibpCheck(HibpCheckArgs),
 
+    /// Render the incident report for the team, or the notice to the account owner, from the
+    /// journal alone
+    #[command(after_help = REPORT_HELP)]
+    Report(ReportArgs),
+
+    /// Run the playbook for an identity step by step; running it again continues where it
+    /// stopped
+    #[command(after_help = RESPOND_HELP)]
+    Respond(RespondArgs),
+
+    /// Check playbook files (for CI), or show the checklist with each step's status
+    #[command(subcommand)]
+    Playbook(PlaybookCommand),
+
+    /// Rehearse an account takeover end to end on a sandbox atoctl starts on loopback
+    #[command(after_help = DRILL_HELP)]
+    Drill(DrillArgs),
+
     /// Print shell completions (bash, zsh, fish, elvish, powershell)
     #[command(after_help = "Example:\n  atoctl completions bash > /etc/bash_completion.d/atoctl")]
     Completions {
@@ -293,6 +311,133 @@ pub enum Command {
     #[command(hide = true)]
     Man(ManArgs),
 }
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    Markdown,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Audience {
+    /// The incident report: timeline, actions, evidence, root cause, follow-ups, integrity
+    Team,
+    /// The notice to the account owner, for a second channel: no secret, no internal id
+    User,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// markdown (default) or json
+    #[arg(long, value_enum, default_value_t = ReportFormat::Markdown)]
+    pub format: ReportFormat,
+    /// team (default) or user
+    #[arg(long, value_enum, default_value_t = Audience::Team)]
+    pub audience: Audience,
+    /// The playbook whose open follow-ups the team report lists (default: the bundled one)
+    #[arg(long, value_name = "FILE")]
+    pub playbook: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct RespondArgs {
+    /// The identity: its UUID, or a login identifier (exact match); with --from-webhook, the
+    /// payload's data.user_id
+    #[arg(
+        long,
+        alias = "id",
+        value_name = "UUID|IDENTIFIER",
+        required_unless_present = "from_webhook"
+    )]
+    pub identity: Option<IdentityRef>,
+    /// The phase to run (default the first: immediate); a later phase runs its command steps
+    #[arg(long, value_name = "PHASE")]
+    pub phase: Option<String>,
+    /// The playbook (TOML); default the bundled account-takeover playbook
+    #[arg(long, value_name = "FILE")]
+    pub playbook: Option<PathBuf>,
+    /// Start from a Castle `$incident.confirmed` payload (a file, or - for stdin)
+    #[arg(long, value_name = "FILE|-")]
+    pub from_webhook: Option<PathBuf>,
+    /// The Castle API secret that signs webhooks; with it the signature must verify
+    #[arg(
+        long,
+        env = "CASTLE_API_SECRET",
+        value_name = "SECRET",
+        hide_env_values = true,
+        requires = "from_webhook"
+    )]
+    pub webhook_secret: Option<String>,
+    /// The webhook's X-Castle-Signature header (base64 HMAC-SHA256 of the body)
+    #[arg(long, value_name = "BASE64", requires = "from_webhook")]
+    pub signature: Option<String>,
+    /// The suspected window for the playbook's {since} (default: the playbook's)
+    #[arg(long, value_name = "DURATION")]
+    pub since: Option<String>,
+    /// Answers to the manual items, for automation: a JSON object from step id to the list of
+    /// answers (or true for an item without questions)
+    #[arg(long, value_name = "FILE")]
+    pub answers: Option<PathBuf>,
+    /// Read the password for hibp-check steps from stdin (one line) instead of a prompt
+    #[arg(long)]
+    pub password_stdin: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PlaybookCommand {
+    /// Check playbook files: syntax, fields, ids, commands, placeholders, dependencies,
+    /// deadlines; exit 0 or 2
+    #[command(after_help = "Example:\n  atoctl playbook check playbooks/*.toml")]
+    Check(PlaybookCheckArgs),
+    /// Print the checklist with each step's status from the current journal
+    #[command(
+        after_help = "Example:\n  ATOCTL_INCIDENT=incidents/ato-….jsonl atoctl playbook show"
+    )]
+    Show(PlaybookShowArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PlaybookCheckArgs {
+    /// Playbook files (TOML)
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct PlaybookShowArgs {
+    /// A playbook file (default the bundled account-takeover playbook)
+    #[arg(value_name = "FILE")]
+    pub file: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct DrillArgs {
+    /// The playbook to rehearse (default the bundled one)
+    #[arg(long, value_name = "FILE")]
+    pub playbook: Option<PathBuf>,
+    /// Where the drill's files go (journal, report, notice); default a new directory under
+    /// the system's temporary directory
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+}
+
+const REPORT_HELP: &str = "\
+Examples:
+  atoctl report --incident incidents/ato-….jsonl > incident.md
+  atoctl report --audience user                # the notice for the owner, through a second channel
+  atoctl report --format json | jq .actions";
+
+const RESPOND_HELP: &str = "\
+Examples:
+  atoctl respond --identity alice@example.com            # the immediate phase, step by step
+  atoctl respond --identity alice@example.com --dry-run  # every request, nothing changed
+  atoctl respond --identity 5f1c… --phase 1h --since 72h
+  atoctl respond --from-webhook payload.json --signature \"$SIG\" --yes";
+
+const DRILL_HELP: &str = "\
+Examples:
+  atoctl drill                                   # seconds; exit 0 when every step verified
+  atoctl drill --playbook ours.toml --database-url postgres://postgres@127.0.0.1/test";
 
 #[derive(Debug, Args)]
 pub struct ManArgs {
@@ -320,6 +465,8 @@ impl Command {
         !matches!(
             self,
             Command::Incident(_)
+                | Command::Report(_)
+                | Command::Playbook(_)
                 | Command::HibpCheck(HibpCheckArgs {
                     offline: Some(_),
                     identity: None | Some(IdentityRef::Id(_)),
@@ -375,6 +522,18 @@ pub enum IncidentCommand {
     Note(IncidentNoteArgs),
     /// Show the timeline as a table, or every entry with -o json
     Show,
+    /// End the incident: later steps on its identity open a new one
+    #[command(
+        after_help = "Example:\n  atoctl incident close --resolution 'owner recovered the account; MFA enrolled'"
+    )]
+    Close(IncidentCloseArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct IncidentCloseArgs {
+    /// How the incident ended, one line
+    #[arg(long, value_name = "TEXT")]
+    pub resolution: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -18,6 +18,7 @@ pub mod kratos;
 pub mod output;
 pub mod plan;
 pub mod platform;
+pub mod playbook;
 pub mod steps;
 
 use cli::{Cli, Command};
@@ -61,6 +62,9 @@ pub fn run(cli: Cli) -> Result<Exit> {
             Command::AuditQuery(a) => steps::audit_query::run(&ctx, a).await,
             Command::PatternScan(a) => steps::pattern_scan::run(&ctx, a).await,
             Command::HibpCheck(a) => steps::hibp_check::run(&ctx, a).await,
+            Command::Report(_) | Command::Respond(_) | Command::Playbook(_) | Command::Drill(_) => {
+                Err(AppError::usage("not built yet"))
+            }
             Command::Lock(_)
             | Command::Unlock(_)
             | Command::DisablePassword(_)

@@ -18,6 +18,7 @@ pub async fn run(ctx: &Ctx, cmd: &IncidentCommand) -> Result<Exit> {
         IncidentCommand::Verify => verify(ctx),
         IncidentCommand::Note(a) => note(ctx, a),
         IncidentCommand::Show => show(ctx),
+        IncidentCommand::Close(_) => Err(AppError::usage("not built yet")),
     }
 }
 

@@ -1,0 +1,363 @@
+//! Where each playbook step stands, from an incident's journal alone.
+//!
+//! A command step is matched to the journal by the step its command records (`revoke`,
+//! `disable-password`, `audit-query`, …) for the incident's identity; a bulk step (`revoke
+//! --stdin` fed with `{others}`) by each of those identities; a manual item by its `manual`
+//! entry naming the playbook step. `show` prints this, `respond` runs what is not done.
+
+use serde_json::{Map, Value};
+
+use super::{Action, Condition, Playbook, Step, Values, expand_command};
+use crate::cli::{Cli, Command};
+use crate::journal::{self, Outcome, Progress, Record};
+use crate::steps::AnyChange;
+
+/// The journal step of a manual item's answers.
+pub const MANUAL_STEP: &str = "manual";
+
+/// The journal step of a Castle webhook's evidence.
+pub const WEBHOOK_STEP: &str = "castle.webhook";
+
+/// A step's status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Ended and verified (or answered, for a manual item).
+    Done,
+    /// Ended without its effect.
+    Failed,
+    /// Nothing needed doing, or its condition left it out.
+    Skipped,
+    /// Began (an entry with outcome `started`) and never recorded its end: cut off, or running.
+    InProgress,
+    /// Not yet done.
+    Pending,
+    /// Not yet done and its phase's deadline has passed.
+    Overdue,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Done => "done",
+            Status::Failed => "failed",
+            Status::Skipped => "skipped",
+            Status::InProgress => "in progress",
+            Status::Pending => "pending",
+            Status::Overdue => "overdue",
+        }
+    }
+
+    /// Ended, so that a step `after` it may run.
+    pub fn ended(self) -> bool {
+        matches!(self, Status::Done | Status::Skipped)
+    }
+}
+
+/// A step's status, why, and the journal entry it rests on.
+#[derive(Debug, Clone)]
+pub struct StepState {
+    pub status: Status,
+    pub detail: String,
+    /// The entry the status rests on (the last one of the step).
+    pub seq: Option<u64>,
+    /// The `started` entry of a run cut off in the middle.
+    pub began: Option<u64>,
+}
+
+impl StepState {
+    fn new(status: Status, detail: impl Into<String>) -> StepState {
+        StepState {
+            status,
+            detail: detail.into(),
+            seq: None,
+            began: None,
+        }
+    }
+}
+
+/// What a command step records in the journal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Recorded {
+    /// One step for the incident's identity (`revoke`, `audit-query`, …).
+    One(&'static str),
+    /// `revoke --stdin`: one `revoke` per identity read.
+    Bulk(&'static str),
+    /// The command records nothing for the identity (`identity`, `sessions`).
+    Nothing,
+}
+
+/// What a parsed command records.
+pub fn recorded(cmd: &Command) -> Recorded {
+    if let Some(c) = AnyChange::from_command(cmd) {
+        return Recorded::One(c.step());
+    }
+    match cmd {
+        Command::Revoke(a) if a.stdin => Recorded::Bulk("revoke"),
+        Command::AuditQuery(_) => Recorded::One("audit-query"),
+        Command::PatternScan(_) => Recorded::One("pattern-scan"),
+        Command::HibpCheck(_) => Recorded::One("hibp-check"),
+        _ => Recorded::Nothing,
+    }
+}
+
+/// The command of a step, parsed by the real CLI with sample values (what it records does not
+/// depend on them).
+pub fn recorded_by(step: &Step) -> Recorded {
+    let Some(cmd) = step.command() else {
+        return Recorded::Nothing;
+    };
+    expand_command(cmd, &Values::sample())
+        .ok()
+        .and_then(|w| Cli::try_parse_args(std::iter::once("atoctl".to_string()).chain(w)).ok())
+        .map(|c| recorded(&c.command))
+        .unwrap_or(Recorded::Nothing)
+}
+
+/// An incident as the journal tells it, for one identity.
+pub struct Incident<'a> {
+    pub records: &'a [Record],
+    pub identity: &'a str,
+    /// When the incident was opened (its first entry).
+    pub opened: Option<jiff::Timestamp>,
+    pub values: Values,
+}
+
+impl<'a> Incident<'a> {
+    /// The incident of `records` about `identity`; `since` and `incident` fill the
+    /// placeholders of the same name.
+    pub fn new(records: &'a [Record], identity: &'a str, since: &str, incident: &str) -> Self {
+        let opened = records.first().and_then(|r| r.ts.parse().ok());
+        let values = values_from(records, identity, since, incident);
+        Incident {
+            records,
+            identity,
+            opened,
+            values,
+        }
+    }
+
+    /// The evidence of the last entry of a journal step for the identity that ended (not a
+    /// `started` one), if any.
+    fn last_result(&self, step: &str) -> Option<&'a Record> {
+        self.records.iter().rev().find(|r| {
+            r.step == step
+                && r.identity.as_deref() == Some(self.identity)
+                && r.outcome != Outcome::Started
+                && !r.evidence.contains_key("scope")
+        })
+    }
+
+    /// The manual entry of a playbook step.
+    fn manual_entry(&self, id: &str) -> Option<&'a Record> {
+        self.records.iter().rev().find(|r| {
+            r.step == MANUAL_STEP
+                && r.identity.as_deref() == Some(self.identity)
+                && r.evidence.get("playbook_step").and_then(Value::as_str) == Some(id)
+        })
+    }
+
+    /// The webhook's evidence, when the incident started from one.
+    pub fn webhook(&self) -> Option<&'a Record> {
+        self.records.iter().find(|r| r.step == WEBHOOK_STEP)
+    }
+
+    /// What a condition's root stands for: the webhook's evidence, or a step's last result.
+    /// `Err` when the root step has not ended yet (the condition cannot be decided).
+    fn root(
+        &self,
+        playbook: &Playbook,
+        root: &str,
+    ) -> std::result::Result<Option<&'a Map<String, Value>>, String> {
+        if root == "webhook" {
+            return Ok(self.webhook().map(|r| &r.evidence));
+        }
+        let Some(step) = playbook.step(root) else {
+            return Ok(None);
+        };
+        let rec = match (&step.action, recorded_by(step)) {
+            (Action::Manual { .. }, _) => self.manual_entry(&step.id),
+            (_, Recorded::One(name)) => self.last_result(name),
+            _ => None,
+        };
+        match rec {
+            Some(r) => Ok(Some(&r.evidence)),
+            None => Err(format!("waits for {root}")),
+        }
+    }
+}
+
+/// The placeholders' values from the journal: the attacker's IPs (the webhook's, and what
+/// audit-query flagged as new) and the other identities the last pattern-scan found.
+pub fn values_from(records: &[Record], identity: &str, since: &str, incident: &str) -> Values {
+    let mut ips: Vec<String> = Vec::new();
+    let mut add = |ip: &str| {
+        if !ip.is_empty() && !ips.iter().any(|i| i == ip) {
+            ips.push(ip.to_string());
+        }
+    };
+    for r in records {
+        if r.step == WEBHOOK_STEP
+            && let Some(ip) = r.evidence.get("ip").and_then(Value::as_str)
+        {
+            add(ip);
+        }
+        if r.step == "audit-query"
+            && r.identity.as_deref() == Some(identity)
+            && let Some(list) = r.evidence.get("new_ips").and_then(Value::as_array)
+        {
+            for ip in list.iter().filter_map(Value::as_str) {
+                add(ip);
+            }
+        }
+    }
+    let others = records
+        .iter()
+        .rev()
+        .find(|r| {
+            r.step == "pattern-scan"
+                && r.identity.as_deref() == Some(identity)
+                && r.outcome == Outcome::Ok
+        })
+        .and_then(|r| r.evidence.get("identities").and_then(Value::as_array))
+        .map(|ids| {
+            ids.iter()
+                .filter_map(Value::as_str)
+                .filter(|i| *i != identity)
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default();
+    Values {
+        identity: identity.to_string(),
+        since: since.to_string(),
+        ips,
+        others,
+        incident: incident.to_string(),
+    }
+}
+
+/// Where a step stands. `now` decides what is overdue.
+pub fn status_of(
+    playbook: &Playbook,
+    step: &Step,
+    incident: &Incident<'_>,
+    now: jiff::Timestamp,
+) -> StepState {
+    let state = recorded_state(playbook, step, incident);
+    if state.status != Status::Pending {
+        return state;
+    }
+    // Not recorded: a condition may leave it out.
+    if let Some(w) = &step.when
+        && let Ok(c) = Condition::parse(w)
+    {
+        match incident.root(playbook, &c.root) {
+            Ok(root) if !c.holds(root) => {
+                return StepState::new(Status::Skipped, format!("not applicable: when {w}"));
+            }
+            Ok(_) => {}
+            Err(waits) => return overdue(playbook, step, incident, now, waits),
+        }
+    }
+    overdue(playbook, step, incident, now, state.detail)
+}
+
+/// Pending, or overdue when its phase's deadline has passed.
+fn overdue(
+    playbook: &Playbook,
+    step: &Step,
+    incident: &Incident<'_>,
+    now: jiff::Timestamp,
+    detail: String,
+) -> StepState {
+    let deadline = playbook
+        .phase(&step.phase)
+        .and_then(|p| p.deadline)
+        .and_then(|d| jiff::SignedDuration::try_from(d).ok())
+        .zip(incident.opened)
+        .and_then(|(d, opened)| opened.checked_add(d).ok());
+    match deadline {
+        Some(due) if now > due => StepState::new(
+            Status::Overdue,
+            format!("due {}", due.strftime("%Y-%m-%d %H:%M:%SZ")),
+        ),
+        _ => StepState::new(Status::Pending, detail),
+    }
+}
+
+/// The status the journal records for a step, `Pending` when it records none.
+fn recorded_state(playbook: &Playbook, step: &Step, incident: &Incident<'_>) -> StepState {
+    let _ = playbook;
+    let from_outcome = |outcome: Outcome, seq: u64, rec: Option<&Record>| {
+        let summary = rec
+            .and_then(|r| r.evidence.get("summary"))
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        let status = match outcome {
+            Outcome::Ok => Status::Done,
+            Outcome::Skipped => Status::Skipped,
+            Outcome::Failed => Status::Failed,
+            Outcome::Started => Status::InProgress,
+        };
+        StepState {
+            status,
+            detail: summary,
+            seq: Some(seq),
+            began: None,
+        }
+    };
+    if let Action::Manual { .. } = step.action {
+        return match incident.manual_entry(&step.id) {
+            Some(r) => from_outcome(r.outcome, r.seq, Some(r)),
+            None => StepState::new(Status::Pending, ""),
+        };
+    }
+    match recorded_by(step) {
+        Recorded::One(name) => match journal::progress(incident.records, name, incident.identity) {
+            Progress::NotStarted => StepState::new(Status::Pending, ""),
+            Progress::Began { seq } => StepState {
+                status: Status::InProgress,
+                detail: format!("began at entry {seq} and recorded no end"),
+                seq: Some(seq),
+                began: Some(seq),
+            },
+            Progress::Finished { outcome, seq } => {
+                from_outcome(outcome, seq, incident.records.iter().find(|r| r.seq == seq))
+            }
+        },
+        Recorded::Bulk(name) => {
+            let others = &incident.values.others;
+            if others.is_empty() {
+                return StepState::new(Status::Pending, "");
+            }
+            let mut done = 0;
+            let mut failed = 0;
+            let mut begun = 0;
+            for id in others {
+                match journal::progress(incident.records, name, id) {
+                    Progress::NotStarted => {}
+                    Progress::Began { .. } => begun += 1,
+                    Progress::Finished {
+                        outcome: Outcome::Failed,
+                        ..
+                    } => failed += 1,
+                    Progress::Finished { .. } => done += 1,
+                }
+            }
+            let n = others.len();
+            let detail = format!("{done} of {n} done, {failed} failed");
+            if done == n {
+                StepState::new(Status::Done, detail)
+            } else if failed > 0 && done + failed == n {
+                StepState::new(Status::Failed, detail)
+            } else if done + failed + begun > 0 {
+                StepState::new(Status::InProgress, detail)
+            } else {
+                StepState::new(Status::Pending, "")
+            }
+        }
+        Recorded::Nothing => StepState::new(Status::Pending, ""),
+    }
+}
