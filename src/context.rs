@@ -10,7 +10,7 @@ use secrecy::SecretString;
 use crate::cli::{GlobalArgs, OutputFormat};
 use crate::error::{AppError, Result};
 use crate::http::{RetryPolicy, Trace, Transport};
-use crate::journal::{Entry, Journal, Outcome};
+use crate::journal::{self, Entry, Journal, Outcome};
 use crate::output;
 use crate::plan::Apis;
 use crate::{hydra, kratos};
@@ -193,11 +193,34 @@ impl Ctx {
         }
     }
 
-    /// The journal for a step that changes something: the one given, or a new one under
-    /// `./incidents/` (its path said on stderr).
+    /// Where journals opened without `--incident` live: `ATOCTL_INCIDENT_DIR`, else
+    /// `./incidents`.
+    pub fn incidents_dir(&self) -> PathBuf {
+        std::env::var_os("ATOCTL_INCIDENT_DIR")
+            .filter(|d| !d.is_empty())
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("incidents"))
+    }
+
+    /// The journal for a step that changes something: the one given (refused once the incident
+    /// is closed); else the open incident of the same identity in the incidents directory,
+    /// said on stderr; else a new one there, named by its incident id.
     pub fn journal_for_change(&self, identity: Option<&str>, step: &str) -> Result<Journal> {
         match &self.args.incident {
-            Some(path) if path.exists() => Journal::open(path, self.operator()),
+            Some(path) if path.exists() => {
+                let j = Journal::open(path, self.operator())?;
+                if journal::glance(path)?.closed {
+                    return Err(AppError::usage(format!(
+                        "incident {} is closed ({}); nothing was sent",
+                        j.incident(),
+                        path.display()
+                    ))
+                    .with_hint(
+                        "unset ATOCTL_INCIDENT (or drop --incident): the step then opens a new incident",
+                    ));
+                }
+                Ok(j)
+            }
             Some(path) => {
                 let j = self.create_journal(path, identity, step, None, None, None)?;
                 output::note(&format!(
@@ -208,13 +231,32 @@ impl Ctx {
                 Ok(j)
             }
             None => {
+                let dir = self.incidents_dir();
+                if let Some(id) = identity {
+                    let open = journal::open_incidents_of(&dir, id);
+                    if let Some(g) = open.first() {
+                        let j = Journal::open(&g.path, self.operator())?;
+                        let shown = std::path::absolute(&g.path).unwrap_or_else(|_| g.path.clone());
+                        output::note(&format!(
+                            "continuing incident {} of this identity: {}{} (close it with `atoctl incident close`)",
+                            g.incident,
+                            shown.display(),
+                            if open.len() > 1 {
+                                format!(", the newest of {} open ones", open.len())
+                            } else {
+                                String::new()
+                            }
+                        ));
+                        return Ok(j);
+                    }
+                }
                 let id = new_incident_id();
-                let path = PathBuf::from("incidents").join(format!("{id}.jsonl"));
+                let path = dir.join(format!("{id}.jsonl"));
                 let j =
                     self.create_journal_with_id(&path, &id, identity, step, None, None, None)?;
                 let shown = std::path::absolute(&path).unwrap_or_else(|_| path.clone());
                 output::note(&format!(
-                    "no --incident given: opened incident journal {} (export ATOCTL_INCIDENT={} to keep using it)",
+                    "no --incident given: opened incident {id} in {} (export ATOCTL_INCIDENT={} to keep using it)",
                     path.display(),
                     shown.display()
                 ));

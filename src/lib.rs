@@ -20,6 +20,7 @@ pub mod plan;
 pub mod platform;
 pub mod playbook;
 pub mod steps;
+pub mod webhook;
 
 use cli::{Cli, Command};
 use context::Ctx;
@@ -62,7 +63,8 @@ pub fn run(cli: Cli) -> Result<Exit> {
             Command::AuditQuery(a) => steps::audit_query::run(&ctx, a).await,
             Command::PatternScan(a) => steps::pattern_scan::run(&ctx, a).await,
             Command::HibpCheck(a) => steps::hibp_check::run(&ctx, a).await,
-            Command::Report(_) | Command::Respond(_) | Command::Playbook(_) | Command::Drill(_) => {
+            Command::Respond(a) => steps::respond::run(&ctx, a).await,
+            Command::Report(_) | Command::Playbook(_) | Command::Drill(_) => {
                 Err(AppError::usage("not built yet"))
             }
             Command::Lock(_)

@@ -1,7 +1,8 @@
 //! Printing results: tables for people, one JSON document for scripts. Results go to stdout;
 //! progress, warnings and prompts go to stderr.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use comfy_table::{ContentArrangement, Table, presets};
 use serde::Serialize;
@@ -16,7 +17,7 @@ where
 {
     let mut t = Table::new();
     t.load_style(presets::NOTHING)
-        .set_content_arrangement(if std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+        .set_content_arrangement(if results_is_terminal() {
             ContentArrangement::Dynamic
         } else {
             ContentArrangement::Disabled
@@ -25,17 +26,81 @@ where
     t
 }
 
-/// Prints a JSON document on stdout.
-pub fn print_json(value: &impl Serialize) -> Result<()> {
+/// Where results go: stdout, except while a runner (`respond`) runs steps, whose results are
+/// then its progress (stderr) and whose own result keeps stdout.
+static RESULTS_TO_STDERR: AtomicBool = AtomicBool::new(false);
+
+/// From now on, the results of steps go to stderr (the runner prints its own on stdout with
+/// [`print_json_stdout`] and [`line_stdout`]).
+pub fn send_results_to_stderr() {
+    RESULTS_TO_STDERR.store(true, Ordering::Relaxed);
+}
+
+/// The locked stream results are written to.
+pub enum Results {
+    Out(std::io::StdoutLock<'static>),
+    Err(std::io::StderrLock<'static>),
+}
+
+impl Write for Results {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self {
+            Results::Out(o) => o.write(buf),
+            Results::Err(e) => e.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            Results::Out(o) => o.flush(),
+            Results::Err(e) => e.flush(),
+        }
+    }
+}
+
+/// The stream for results, locked.
+pub fn results() -> Results {
+    if RESULTS_TO_STDERR.load(Ordering::Relaxed) {
+        Results::Err(std::io::stderr().lock())
+    } else {
+        Results::Out(std::io::stdout().lock())
+    }
+}
+
+/// Whether results reach a terminal (for colour and table layout).
+pub fn results_is_terminal() -> bool {
+    if RESULTS_TO_STDERR.load(Ordering::Relaxed) {
+        std::io::stderr().is_terminal()
+    } else {
+        std::io::stdout().is_terminal()
+    }
+}
+
+/// Prints a JSON document on stdout, whatever [`send_results_to_stderr`] said.
+pub fn print_json_stdout(value: &impl Serialize) -> Result<()> {
     let mut out = std::io::stdout().lock();
     serde_json::to_writer_pretty(&mut out, value)
         .map_err(|e| AppError::failed(format!("cannot write JSON: {e}")))?;
     writeln!(out).map_err(AppError::from)
 }
 
-/// Prints a line on stdout.
-pub fn line(s: &str) {
+/// Prints a line on stdout, whatever [`send_results_to_stderr`] said.
+pub fn line_stdout(s: &str) {
     let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{s}");
+}
+
+/// Prints a JSON document with the results.
+pub fn print_json(value: &impl Serialize) -> Result<()> {
+    let mut out = results();
+    serde_json::to_writer_pretty(&mut out, value)
+        .map_err(|e| AppError::failed(format!("cannot write JSON: {e}")))?;
+    writeln!(out).map_err(AppError::from)
+}
+
+/// Prints a line with the results.
+pub fn line(s: &str) {
+    let mut out = results();
     let _ = writeln!(out, "{s}");
 }
 

@@ -324,6 +324,25 @@ pub fn read_records(path: &Path) -> Result<Vec<Record>> {
 
 /// The next seq and the hash of the last line, read from the end of the file.
 fn read_tail(file: &mut File, path: &Path) -> Result<(u64, String)> {
+    let last = last_line(file, path)?;
+    #[derive(Deserialize)]
+    struct Seq {
+        seq: u64,
+    }
+    let seq: Seq = serde_json::from_slice(&last).map_err(|_| {
+        AppError::new(
+            Exit::Damaged,
+            format!(
+                "{}: the last line is not a journal entry; run `atoctl incident verify`",
+                path.display()
+            ),
+        )
+    })?;
+    Ok((seq.seq + 1, sha256_hex(&last)))
+}
+
+/// The last line's bytes (without its newline), read backwards from the end of the file.
+fn last_line(file: &mut File, path: &Path) -> Result<Vec<u8>> {
     let io = |e: std::io::Error| AppError::failed(format!("cannot read {}: {e}", path.display()));
     let len = file.seek(SeekFrom::End(0)).map_err(io)?;
     if len == 0 {
@@ -360,22 +379,72 @@ fn read_tail(file: &mut File, path: &Path) -> Result<(u64, String)> {
                 continue;
             }
         };
-        let last = &body[line_start..];
-        #[derive(Deserialize)]
-        struct Seq {
-            seq: u64,
-        }
-        let seq: Seq = serde_json::from_slice(last).map_err(|_| {
-            AppError::new(
-                Exit::Damaged,
-                format!(
-                    "{}: the last line is not a journal entry; run `atoctl incident verify`",
-                    path.display()
-                ),
-            )
-        })?;
-        return Ok((seq.seq + 1, sha256_hex(last)));
+        return Ok(body[line_start..].to_vec());
     }
+}
+
+/// A journal at a glance: its incident, the identity it was opened for, whether it was closed
+/// (its last entry is `incident.close`). Reads the first and the last line only.
+#[derive(Debug, Clone)]
+pub struct Glance {
+    pub path: PathBuf,
+    pub incident: String,
+    pub identity: Option<String>,
+    pub closed: bool,
+}
+
+/// The journal step that ends an incident.
+pub const CLOSE_STEP: &str = "incident.close";
+
+pub fn glance(path: &Path) -> Result<Glance> {
+    let mut file = File::open(path)
+        .map_err(|e| AppError::failed(format!("cannot read journal {}: {e}", path.display())))?;
+    let mut first = Vec::new();
+    BufReader::new(&file)
+        .take(1 << 20)
+        .read_until(b'\n', &mut first)
+        .map_err(|e| AppError::failed(format!("cannot read journal {}: {e}", path.display())))?;
+    let open: Record = serde_json::from_slice(first.trim_ascii_end()).map_err(|_| {
+        AppError::usage(format!(
+            "{} is not an atoctl incident journal",
+            path.display()
+        ))
+    })?;
+    if open.step != "incident.open" {
+        return Err(AppError::usage(format!(
+            "{} is not an atoctl incident journal (its first line is not an incident.open entry)",
+            path.display()
+        )));
+    }
+    #[derive(Deserialize)]
+    struct Step {
+        step: String,
+    }
+    let last = last_line(&mut file, path)?;
+    let closed = serde_json::from_slice::<Step>(&last).is_ok_and(|s| s.step == CLOSE_STEP);
+    Ok(Glance {
+        path: path.to_path_buf(),
+        incident: open.incident,
+        identity: open.identity,
+        closed,
+    })
+}
+
+/// The open incidents of `identity` among the journals (`*.jsonl`) in `dir`, newest first
+/// (incident ids sort by their opening time). A file that is not a journal is passed over.
+pub fn open_incidents_of(dir: &Path, identity: &str) -> Vec<Glance> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut found: Vec<Glance> = entries
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "jsonl") && p.is_file())
+        .filter_map(|p| glance(&p).ok())
+        .filter(|g| !g.closed && g.identity.as_deref() == Some(identity))
+        .collect();
+    found.sort_by(|a, b| b.incident.cmp(&a.incident));
+    found
 }
 
 fn write_synced(mut file: &File, bytes: &[u8], path: &Path) -> Result<()> {

@@ -164,7 +164,7 @@ impl<'a> Incident<'a> {
 
     /// What a condition's root stands for: the webhook's evidence, or a step's last result.
     /// `Err` when the root step has not ended yet (the condition cannot be decided).
-    fn root(
+    pub fn root(
         &self,
         playbook: &Playbook,
         root: &str,
@@ -328,14 +328,24 @@ fn recorded_state(playbook: &Playbook, step: &Step, incident: &Incident<'_>) -> 
             }
         },
         Recorded::Bulk(name) => {
-            let others = &incident.values.others;
+            // The identities it reads: its stdin, expanded (`{others}` by default).
+            let others: Vec<String> =
+                super::expand_stdin(step.stdin.as_deref().unwrap_or("{others}"), &incident.values)
+                    .map(|text| {
+                        text.lines()
+                            .map(str::trim)
+                            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+                            .map(str::to_string)
+                            .collect()
+                    })
+                    .unwrap_or_default();
             if others.is_empty() {
                 return StepState::new(Status::Pending, "");
             }
             let mut done = 0;
             let mut failed = 0;
             let mut begun = 0;
-            for id in others {
+            for id in &others {
                 match journal::progress(incident.records, name, id) {
                     Progress::NotStarted => {}
                     Progress::Began { .. } => begun += 1,

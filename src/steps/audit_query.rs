@@ -121,8 +121,7 @@ async fn query(
 ) -> Result<Summary> {
     let mut client = db::connect(target, ctx.timeout).await?;
     let tx = ReadTx::begin(&mut client, ctx.timeout).await?;
-    let stdout = io::stdout();
-    let out = BufWriter::with_capacity(256 * 1024, stdout.lock());
+    let out = BufWriter::with_capacity(256 * 1024, crate::output::results());
     let summary = Summary {
         keep_flagged: journal,
         ..Summary::default()
@@ -142,7 +141,7 @@ async fn query(
             out,
             head,
             summary,
-            colour: console::colors_enabled() && io::IsTerminal::is_terminal(&io::stdout()),
+            colour: console::colors_enabled() && crate::output::results_is_terminal(),
         };
         timeline.stream(tx, &mut sink).await?;
         Ok(sink.summary)

@@ -88,6 +88,16 @@ pub async fn run(ctx: &Ctx, a: &RevokeArgs) -> Result<Exit> {
         .with_hint("atoctl pattern-scan … -o ids | atoctl revoke --stdin"));
     }
     let (ids, duplicates) = read_ids(std::io::stdin().lock())?;
+    run_ids(ctx, a, ids, duplicates).await
+}
+
+/// Revokes each identity of a list already read (from stdin, or a runner's `{others}`).
+pub async fn run_ids(
+    ctx: &Ctx,
+    a: &RevokeArgs,
+    ids: Vec<IdentityRef>,
+    duplicates: usize,
+) -> Result<Exit> {
     if ids.is_empty() {
         return Err(AppError::usage("no identities on stdin; nothing was sent"));
     }
@@ -177,7 +187,7 @@ pub async fn run(ctx: &Ctx, a: &RevokeArgs) -> Result<Exit> {
         }
     }))
     .buffer_unordered(a.concurrency as usize);
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut out = std::io::BufWriter::new(crate::output::results());
     let mut pending = Vec::with_capacity(total);
     while let Some((r, p)) = stream.next().await {
         pending.extend(p);

@@ -29,6 +29,7 @@ use super::revoke::target_id;
 use super::who;
 use crate::error::{AppError, Result};
 use crate::ids::IdentityRef;
+use crate::journal::Record;
 use crate::kratos::{Identity, PasswordState};
 use crate::plan::{Acted, Call, Check, Checks, Fingerprint, Op, SecretBody};
 
@@ -138,6 +139,13 @@ impl Change for DisablePassword {
             ..Plan::default()
         };
         plan.fact("password_state_before", look.state);
+        if let Some(at) = look
+            .identity
+            .credential("password")
+            .and_then(|c| c.updated_at())
+        {
+            plan.fact("password_updated_at_before", at);
+        }
         if !look.state.usable() {
             let why = match look.state {
                 PasswordState::NoCredential => "it has no password credential",
@@ -204,6 +212,24 @@ impl Change for DisablePassword {
             "sessions are not ended by this: run `atoctl revoke --identity` too; the owner sets a new password through `atoctl recover`".into(),
         );
         Ok(plan)
+    }
+
+    /// The PUT rewrites the password credential: if its update time moved since the cut-off
+    /// run's look, that PUT (or the owner's own new password) is in place; a second PUT would
+    /// only destroy the latter.
+    fn landed(&self, started: &Record, look: &PasswordLook) -> Option<String> {
+        let before = started
+            .evidence
+            .get("password_updated_at_before")
+            .and_then(Value::as_str)?;
+        let now = look.identity.credential("password")?.updated_at()?;
+        (now != before).then(|| {
+            format!(
+                "the password credential was rewritten at {} (it was last updated at {} when that run looked)",
+                crate::output::clean(now),
+                crate::output::clean(before)
+            )
+        })
     }
 
     fn judge(&self, look: &PasswordLook, plan: &Plan, acted: &Acted, checks: &Checks) -> Verdict {

@@ -67,6 +67,12 @@ impl Checker {
 }
 
 pub async fn run(ctx: &Ctx, a: &HibpCheckArgs) -> Result<Exit> {
+    run_given(ctx, a, None).await
+}
+
+/// Runs the check; `given`: the password a runner read already (respond --password-stdin),
+/// used instead of the prompt.
+pub async fn run_given(ctx: &Ctx, a: &HibpCheckArgs, given: Option<&Password>) -> Result<Exit> {
     if !a.password.is_empty() {
         return Err(AppError::usage(
             "hibp-check takes no positional argument and refuses this one without repeating it: a password is never accepted as an argument (it would show in the process list and the shell history); if you meant an option, check its spelling in --help; nothing was sent",
@@ -95,7 +101,7 @@ pub async fn run(ctx: &Ctx, a: &HibpCheckArgs) -> Result<Exit> {
     if ctx.dry_run() {
         return dry_run(ctx, a, &target, kind);
     }
-    if prompt && !ctx.interactive {
+    if prompt && given.is_none() && !ctx.interactive {
         return Err(AppError::usage(
             "no terminal to prompt for the password on; nothing was sent",
         )
@@ -115,7 +121,10 @@ pub async fn run(ctx: &Ctx, a: &HibpCheckArgs) -> Result<Exit> {
     if let Some(file) = &a.sha1_file {
         return batch(ctx, a, &checker, &target, kind, file, identity.as_deref()).await;
     }
-    let hash = obtain_hash(a, kind)?;
+    let hash = match given {
+        Some(p) if prompt => HashHex::of_password(p, kind),
+        _ => obtain_hash(a, kind)?,
+    };
     let result = checker.one(&hash).await;
     drop(hash);
     finish_one(ctx, identity.as_deref(), target.source(), result)
@@ -312,7 +321,7 @@ async fn batch(
         batch_entry(identity, src, results.len(), found, unknown),
     )?;
     {
-        let mut out = BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+        let mut out = BufWriter::with_capacity(1 << 16, crate::output::results());
         let w = |e: std::io::Error| AppError::failed(format!("cannot write the results: {e}"));
         for (line, r) in lines.iter().zip(&results) {
             match r {

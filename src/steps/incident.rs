@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use serde_json::{Value, json};
 
-use crate::cli::{IncidentCommand, IncidentNoteArgs, IncidentOpenArgs};
+use crate::cli::{IncidentCloseArgs, IncidentCommand, IncidentNoteArgs, IncidentOpenArgs};
 use crate::context::{Ctx, new_incident_id};
 use crate::error::{AppError, Exit, Result};
 use crate::ids::IdentityRef;
@@ -18,7 +18,7 @@ pub async fn run(ctx: &Ctx, cmd: &IncidentCommand) -> Result<Exit> {
         IncidentCommand::Verify => verify(ctx),
         IncidentCommand::Note(a) => note(ctx, a),
         IncidentCommand::Show => show(ctx),
-        IncidentCommand::Close(_) => Err(AppError::usage("not built yet")),
+        IncidentCommand::Close(a) => close(ctx, a),
     }
 }
 
@@ -60,7 +60,9 @@ async fn open(ctx: &Ctx, a: &IncidentOpenArgs) -> Result<Exit> {
     };
     let path = match &ctx.args.incident {
         Some(p) => p.clone(),
-        None => PathBuf::from("incidents").join(format!("{}.jsonl", new_incident_id())),
+        None => ctx
+            .incidents_dir()
+            .join(format!("{}.jsonl", new_incident_id())),
     };
     if path.exists() {
         return Err(AppError::usage(format!(
@@ -221,4 +223,53 @@ fn summary(r: &Record) -> String {
         })
         .unwrap_or_default();
     output::shorten(&crate::error::one_line(&text), 80)
+}
+
+/// `incident close`: the last entry of the incident; later steps on its identity open a new one.
+fn close(ctx: &Ctx, a: &IncidentCloseArgs) -> Result<Exit> {
+    let path = journal_path(ctx)?;
+    let j = journal::Journal::open(&path, ctx.operator())?;
+    let g = journal::glance(&path)?;
+    if g.closed {
+        output::line(&format!(
+            "incident {} is closed already; nothing to do",
+            j.incident()
+        ));
+        return Ok(Exit::Ok);
+    }
+    if ctx.dry_run() {
+        output::line("dry run: would close the incident; nothing written");
+        return Ok(Exit::Ok);
+    }
+    let mut e = Entry::new(journal::CLOSE_STEP, g.identity.as_deref(), Outcome::Ok);
+    let resolution = a
+        .resolution
+        .as_deref()
+        .map(str::trim)
+        .filter(|r| !r.is_empty());
+    e.put(
+        "summary",
+        match resolution {
+            Some(r) => format!("incident closed: {r}"),
+            None => "incident closed".to_string(),
+        },
+    );
+    if let Some(r) = resolution {
+        e.put("resolution", r);
+    }
+    let seq = j.append([e])?;
+    if ctx.json() {
+        output::print_json(&json!({
+            "incident": j.incident(),
+            "path": path.display().to_string(),
+            "seq": seq.first(),
+            "closed": true,
+        }))?;
+    } else {
+        output::line(&format!(
+            "closed incident {}; steps on its identity now open a new one",
+            j.incident()
+        ));
+    }
+    Ok(Exit::Ok)
 }

@@ -35,7 +35,7 @@ use crate::context::Ctx;
 use crate::error::{AppError, Exit, Result};
 use crate::http::Trace;
 use crate::ids::{IdentityId, IdentityRef, resolution_evidence};
-use crate::journal::{Entry, Outcome, Pending};
+use crate::journal::{Entry, Outcome, Pending, Record};
 use crate::kratos::{Identity, SessionListing};
 use crate::output;
 use crate::plan::{Acted, Apis, Call, Check, Checks, Line, Phase, Service};
@@ -257,6 +257,14 @@ pub trait Change {
         None
     }
 
+    /// A run of this step began (its `started` entry) and recorded no end (a crash, a kill):
+    /// whether the live state proves its calls took effect, so that nothing is sent again, and
+    /// how. `None` (the default): not provable, the step runs again from its fresh look.
+    fn landed(&self, started: &Record, look: &Self::Look) -> Option<String> {
+        let _ = (started, look);
+        None
+    }
+
     /// Judges the act and the reads that verify it.
     fn judge(&self, look: &Self::Look, plan: &Plan, acted: &Acted, checks: &Checks) -> Verdict;
 
@@ -268,6 +276,13 @@ pub trait Change {
 
 /// Runs a step for an operator: confirmation, dry run, journal, output; the exit code.
 pub async fn run<C: Change>(ctx: &Ctx, step: C) -> Result<Exit> {
+    run_resuming(ctx, step, None).await
+}
+
+/// Runs a step for an operator after a run of it was cut off (`cut_off`: its `started`
+/// entry): the step looks at the live state first, as always; when that proves the cut-off
+/// run's calls took effect ([`Change::landed`]), nothing is sent and the end is recorded.
+pub async fn run_resuming<C: Change>(ctx: &Ctx, step: C, cut_off: Option<&Record>) -> Result<Exit> {
     ctx.reject_ids_output(C::STEP)?;
     if !ctx.dry_run() {
         ctx.ensure_may_change(C::WHAT)?;
@@ -280,6 +295,17 @@ pub async fn run<C: Change>(ctx: &Ctx, step: C) -> Result<Exit> {
     let target = resolve(&cx, step.identity()).await?;
     let mut look = step.look(&cx, target.as_ref()).await?;
     let mut plan = step.plan(&cx, target.as_ref(), &look)?;
+    if let Some(started) = cut_off {
+        plan.fact("resumed_from", started.seq);
+        if plan.skip.is_none()
+            && let Some(how) = step.landed(started, &look)
+        {
+            plan.skip = Some(format!(
+                "the run cut off after entry {} took effect: {how}",
+                started.seq
+            ));
+        }
+    }
     if ctx.dry_run() {
         let looked = trace
             .map(|t| std::mem::take(&mut *crate::lock(&t)))

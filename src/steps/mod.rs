@@ -12,6 +12,7 @@ pub mod life;
 pub mod lock;
 pub mod pattern_scan;
 pub mod recover;
+pub mod respond;
 pub mod revoke;
 pub mod schema;
 pub mod sessions;
@@ -22,7 +23,7 @@ use crate::cli::Command;
 use crate::context::Ctx;
 use crate::error::{Exit, Result};
 use crate::ids::IdentityId;
-use crate::journal::{Entry, JournalWriter, Outcome};
+use crate::journal::{Entry, JournalWriter, Outcome, Record};
 use crate::kratos::{Identity, SessionListing};
 use crate::output;
 
@@ -89,13 +90,18 @@ impl AnyChange {
 
     /// Runs the step's life for an operator.
     pub async fn run(self, ctx: &Ctx) -> Result<Exit> {
+        self.run_resuming(ctx, None).await
+    }
+
+    /// Runs the step's life after a run of it was cut off (`cut_off`: its `started` entry).
+    pub async fn run_resuming(self, ctx: &Ctx, cut_off: Option<&Record>) -> Result<Exit> {
         match self {
-            AnyChange::Revoke(s) => life::run(ctx, s).await,
-            AnyChange::RevokeSession(s) => life::run(ctx, s).await,
-            AnyChange::Lock(s) => life::run(ctx, s).await,
-            AnyChange::Unlock(s) => life::run(ctx, s).await,
-            AnyChange::DisablePassword(s) => life::run(ctx, s).await,
-            AnyChange::Recover(s) => life::run(ctx, s).await,
+            AnyChange::Revoke(s) => life::run_resuming(ctx, s, cut_off).await,
+            AnyChange::RevokeSession(s) => life::run_resuming(ctx, s, cut_off).await,
+            AnyChange::Lock(s) => life::run_resuming(ctx, s, cut_off).await,
+            AnyChange::Unlock(s) => life::run_resuming(ctx, s, cut_off).await,
+            AnyChange::DisablePassword(s) => life::run_resuming(ctx, s, cut_off).await,
+            AnyChange::Recover(s) => life::run_resuming(ctx, s, cut_off).await,
         }
     }
 }

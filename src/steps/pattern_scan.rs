@@ -325,8 +325,7 @@ async fn scan(
         }
     }
 
-    let stdout = io::stdout();
-    let mut out = BufWriter::with_capacity(64 * 1024, stdout.lock());
+    let mut out = BufWriter::with_capacity(64 * 1024, crate::output::results());
     let mode = if let Some(f) = a.blocklist {
         Mode::Blocklist(f)
     } else {
@@ -336,7 +335,7 @@ async fn scan(
             OutputFormat::Table => Mode::Table,
         }
     };
-    let colour = console::colors_enabled() && std::io::IsTerminal::is_terminal(&std::io::stdout());
+    let colour = console::colors_enabled() && crate::output::results_is_terminal();
     head(&mut out, mode, target, w, &found, by).map_err(out_err)?;
 
     let agent_list: Vec<String> = found.agents.iter().map(|x| x.user_agent.clone()).collect();
