@@ -327,7 +327,8 @@ impl Fault {
     }
 
     /// Only requests with this method whose path starts with `path_prefix` (matched against
-    /// the path as sent and against its `/admin`-prefixed form).
+    /// the path as sent and against its `/admin`-prefixed form); a prefix ending in `$` is a
+    /// whole path (the query aside): `/admin/identities/ID$` is the identity, not its sessions.
     pub fn on(mut self, method: &str, path_prefix: &str) -> Self {
         self.method = Some(method.to_ascii_uppercase());
         self.path_prefix = Some(path_prefix.to_string());
