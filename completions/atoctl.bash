@@ -25,6 +25,9 @@ _atoctl() {
             atoctl,disable-password)
                 cmd="atoctl__subcmd__disable__subcmd__password"
                 ;;
+            atoctl,drill)
+                cmd="atoctl__subcmd__drill"
+                ;;
             atoctl,help)
                 cmd="atoctl__subcmd__help"
                 ;;
@@ -46,8 +49,17 @@ _atoctl() {
             atoctl,pattern-scan)
                 cmd="atoctl__subcmd__pattern__subcmd__scan"
                 ;;
+            atoctl,playbook)
+                cmd="atoctl__subcmd__playbook"
+                ;;
             atoctl,recover)
                 cmd="atoctl__subcmd__recover"
+                ;;
+            atoctl,report)
+                cmd="atoctl__subcmd__report"
+                ;;
+            atoctl,respond)
+                cmd="atoctl__subcmd__respond"
                 ;;
             atoctl,revoke)
                 cmd="atoctl__subcmd__revoke"
@@ -70,6 +82,9 @@ _atoctl() {
             atoctl__subcmd__help,disable-password)
                 cmd="atoctl__subcmd__help__subcmd__disable__subcmd__password"
                 ;;
+            atoctl__subcmd__help,drill)
+                cmd="atoctl__subcmd__help__subcmd__drill"
+                ;;
             atoctl__subcmd__help,help)
                 cmd="atoctl__subcmd__help__subcmd__help"
                 ;;
@@ -91,8 +106,17 @@ _atoctl() {
             atoctl__subcmd__help,pattern-scan)
                 cmd="atoctl__subcmd__help__subcmd__pattern__subcmd__scan"
                 ;;
+            atoctl__subcmd__help,playbook)
+                cmd="atoctl__subcmd__help__subcmd__playbook"
+                ;;
             atoctl__subcmd__help,recover)
                 cmd="atoctl__subcmd__help__subcmd__recover"
+                ;;
+            atoctl__subcmd__help,report)
+                cmd="atoctl__subcmd__help__subcmd__report"
+                ;;
+            atoctl__subcmd__help,respond)
+                cmd="atoctl__subcmd__help__subcmd__respond"
                 ;;
             atoctl__subcmd__help,revoke)
                 cmd="atoctl__subcmd__help__subcmd__revoke"
@@ -106,6 +130,9 @@ _atoctl() {
             atoctl__subcmd__help,unlock)
                 cmd="atoctl__subcmd__help__subcmd__unlock"
                 ;;
+            atoctl__subcmd__help__subcmd__incident,close)
+                cmd="atoctl__subcmd__help__subcmd__incident__subcmd__close"
+                ;;
             atoctl__subcmd__help__subcmd__incident,note)
                 cmd="atoctl__subcmd__help__subcmd__incident__subcmd__note"
                 ;;
@@ -117,6 +144,15 @@ _atoctl() {
                 ;;
             atoctl__subcmd__help__subcmd__incident,verify)
                 cmd="atoctl__subcmd__help__subcmd__incident__subcmd__verify"
+                ;;
+            atoctl__subcmd__help__subcmd__playbook,check)
+                cmd="atoctl__subcmd__help__subcmd__playbook__subcmd__check"
+                ;;
+            atoctl__subcmd__help__subcmd__playbook,show)
+                cmd="atoctl__subcmd__help__subcmd__playbook__subcmd__show"
+                ;;
+            atoctl__subcmd__incident,close)
+                cmd="atoctl__subcmd__incident__subcmd__close"
                 ;;
             atoctl__subcmd__incident,help)
                 cmd="atoctl__subcmd__incident__subcmd__help"
@@ -133,6 +169,9 @@ _atoctl() {
             atoctl__subcmd__incident,verify)
                 cmd="atoctl__subcmd__incident__subcmd__verify"
                 ;;
+            atoctl__subcmd__incident__subcmd__help,close)
+                cmd="atoctl__subcmd__incident__subcmd__help__subcmd__close"
+                ;;
             atoctl__subcmd__incident__subcmd__help,help)
                 cmd="atoctl__subcmd__incident__subcmd__help__subcmd__help"
                 ;;
@@ -148,6 +187,24 @@ _atoctl() {
             atoctl__subcmd__incident__subcmd__help,verify)
                 cmd="atoctl__subcmd__incident__subcmd__help__subcmd__verify"
                 ;;
+            atoctl__subcmd__playbook,check)
+                cmd="atoctl__subcmd__playbook__subcmd__check"
+                ;;
+            atoctl__subcmd__playbook,help)
+                cmd="atoctl__subcmd__playbook__subcmd__help"
+                ;;
+            atoctl__subcmd__playbook,show)
+                cmd="atoctl__subcmd__playbook__subcmd__show"
+                ;;
+            atoctl__subcmd__playbook__subcmd__help,check)
+                cmd="atoctl__subcmd__playbook__subcmd__help__subcmd__check"
+                ;;
+            atoctl__subcmd__playbook__subcmd__help,help)
+                cmd="atoctl__subcmd__playbook__subcmd__help__subcmd__help"
+                ;;
+            atoctl__subcmd__playbook__subcmd__help,show)
+                cmd="atoctl__subcmd__playbook__subcmd__help__subcmd__show"
+                ;;
             *)
                 ;;
         esac
@@ -155,7 +212,7 @@ _atoctl() {
 
     case "${cmd}" in
         atoctl)
-            opts="-o -y -h -V --kratos-admin-url --kratos-token --hydra-admin-url --database-url --incident --operator --output --yes --dry-run --timeout --help --version incident identity sessions revoke disable-password lock unlock recover schema audit-query pattern-scan hibp-check completions man help"
+            opts="-o -y -h -V --kratos-admin-url --kratos-token --hydra-admin-url --database-url --incident --operator --output --yes --dry-run --timeout --help --version incident identity sessions revoke disable-password lock unlock recover schema audit-query pattern-scan hibp-check report respond playbook drill completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -386,8 +443,66 @@ _atoctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        atoctl__subcmd__drill)
+            opts="-o -y -h -V --playbook --dir --kratos-admin-url --kratos-token --hydra-admin-url --database-url --incident --operator --output --yes --dry-run --timeout --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --playbook)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kratos-admin-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kratos-token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --hydra-admin-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --incident)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --operator)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json ids" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json ids" -- "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         atoctl__subcmd__help)
-            opts="incident identity sessions revoke disable-password lock unlock recover schema audit-query pattern-scan hibp-check completions man help"
+            opts="incident identity sessions revoke disable-password lock unlock recover schema audit-query pattern-scan hibp-check report respond playbook drill completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -429,6 +544,20 @@ _atoctl() {
             return 0
             ;;
         atoctl__subcmd__help__subcmd__disable__subcmd__password)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        atoctl__subcmd__help__subcmd__drill)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -485,8 +614,22 @@ _atoctl() {
             return 0
             ;;
         atoctl__subcmd__help__subcmd__incident)
-            opts="open verify note show"
+            opts="open verify note show close"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        atoctl__subcmd__help__subcmd__incident__subcmd__close)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -596,7 +739,77 @@ _atoctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        atoctl__subcmd__help__subcmd__playbook)
+            opts="check show"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        atoctl__subcmd__help__subcmd__playbook__subcmd__check)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        atoctl__subcmd__help__subcmd__playbook__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         atoctl__subcmd__help__subcmd__recover)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        atoctl__subcmd__help__subcmd__report)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        atoctl__subcmd__help__subcmd__respond)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -799,7 +1012,7 @@ _atoctl() {
             return 0
             ;;
         atoctl__subcmd__incident)
-            opts="-o -y -h -V --kratos-admin-url --kratos-token --hydra-admin-url --database-url --incident --operator --output --yes --dry-run --timeout --help --version open verify note show help"
+            opts="-o -y -h -V --kratos-admin-url --kratos-token --hydra-admin-url --database-url --incident --operator --output --yes --dry-run --timeout --help --version open verify note show close help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -848,9 +1061,77 @@ _atoctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        atoctl__subcmd__incident__subcmd__help)
-            opts="open verify note show help"
+        atoctl__subcmd__incident__subcmd__close)
+            opts="-o -y -h -V --resolution --kratos-admin-url --kratos-token --hydra-admin-url --database-url --incident --operator --output --yes --dry-run --timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --resolution)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kratos-admin-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kratos-token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --hydra-admin-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --incident)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --operator)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json ids" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json ids" -- "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        atoctl__subcmd__incident__subcmd__help)
+            opts="open verify note show close help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        atoctl__subcmd__incident__subcmd__help__subcmd__close)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -1342,6 +1623,212 @@ _atoctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        atoctl__subcmd__playbook)
+            opts="-o -y -h -V --kratos-admin-url --kratos-token --hydra-admin-url --database-url --incident --operator --output --yes --dry-run --timeout --help --version check show help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --kratos-admin-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kratos-token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --hydra-admin-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --incident)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --operator)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json ids" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json ids" -- "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        atoctl__subcmd__playbook__subcmd__check)
+            opts="-o -y -h -V --kratos-admin-url --kratos-token --hydra-admin-url --database-url --incident --operator --output --yes --dry-run --timeout --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --kratos-admin-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kratos-token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --hydra-admin-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --incident)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --operator)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json ids" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json ids" -- "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        atoctl__subcmd__playbook__subcmd__help)
+            opts="check show help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        atoctl__subcmd__playbook__subcmd__help__subcmd__check)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        atoctl__subcmd__playbook__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        atoctl__subcmd__playbook__subcmd__help__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        atoctl__subcmd__playbook__subcmd__show)
+            opts="-o -y -h -V --kratos-admin-url --kratos-token --hydra-admin-url --database-url --incident --operator --output --yes --dry-run --timeout --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --kratos-admin-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kratos-token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --hydra-admin-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --incident)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --operator)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json ids" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json ids" -- "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         atoctl__subcmd__recover)
             opts="-o -y -h -V --identity --method --expires-in --kratos-admin-url --kratos-token --hydra-admin-url --database-url --incident --operator --output --yes --dry-run --timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -1358,6 +1845,150 @@ _atoctl() {
                     return 0
                     ;;
                 --expires-in)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kratos-admin-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kratos-token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --hydra-admin-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --incident)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --operator)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json ids" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json ids" -- "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        atoctl__subcmd__report)
+            opts="-o -y -h -V --format --audience --playbook --kratos-admin-url --kratos-token --hydra-admin-url --database-url --incident --operator --output --yes --dry-run --timeout --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --format)
+                    COMPREPLY=($(compgen -W "markdown json" -- "${cur}"))
+                    return 0
+                    ;;
+                --audience)
+                    COMPREPLY=($(compgen -W "team user" -- "${cur}"))
+                    return 0
+                    ;;
+                --playbook)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kratos-admin-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kratos-token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --hydra-admin-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --incident)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --operator)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json ids" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json ids" -- "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        atoctl__subcmd__respond)
+            opts="-o -y -h -V --identity --phase --playbook --from-webhook --webhook-secret --signature --since --answers --password-stdin --kratos-admin-url --kratos-token --hydra-admin-url --database-url --incident --operator --output --yes --dry-run --timeout --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --identity)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --phase)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --playbook)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --from-webhook)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --webhook-secret)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --signature)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --since)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --answers)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
