@@ -385,16 +385,34 @@ pub struct RespondArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum PlaybookCommand {
-    /// Check playbook files: syntax, fields, ids, commands, placeholders, dependencies,
-    /// deadlines; exit 0 or 2
-    #[command(after_help = "Example:\n  atoctl playbook check playbooks/*.toml")]
+    /// Check playbook files (for CI): syntax, fields, ids, commands, placeholders,
+    /// dependencies, deadlines; exit 0 or 2
+    #[command(after_help = PLAYBOOK_CHECK_HELP)]
     Check(PlaybookCheckArgs),
-    /// Print the checklist with each step's status from the current journal
-    #[command(
-        after_help = "Example:\n  ATOCTL_INCIDENT=incidents/ato-….jsonl atoctl playbook show"
-    )]
+    /// Print the checklist with each step's status from the incident journal (--incident or
+    /// ATOCTL_INCIDENT)
+    #[command(after_help = PLAYBOOK_SHOW_HELP)]
     Show(PlaybookShowArgs),
 }
+
+const PLAYBOOK_CHECK_HELP: &str = "\
+Each command is parsed by atoctl's own command line, with sample values in its placeholders.
+Every problem is one line on stdout, FILE:LINE: step ID: what is wrong; a clean file prints
+`ok: FILE: P phases, S steps`. With -o json: one document {ok, files: [{file, phases, steps,
+problems: [{file, line, step, message}]}]}. Exit 0 when every file is clean, else 2 (also when
+a file cannot be read).
+
+Example:
+  atoctl playbook check playbooks/*.toml";
+
+const PLAYBOOK_SHOW_HELP: &str = "\
+Statuses: done, failed, skipped (nothing needed doing, or its condition left it out),
+in progress (began and recorded no end), pending, overdue (its phase's deadline, counted from
+the incident's opening, has passed). Without a journal every step is pending.
+
+Examples:
+  ATOCTL_INCIDENT=incidents/ato-….jsonl atoctl playbook show
+  atoctl playbook show ours.toml --incident incidents/ato-….jsonl -o json";
 
 #[derive(Debug, Args)]
 pub struct PlaybookCheckArgs {

@@ -64,7 +64,8 @@ pub fn run(cli: Cli) -> Result<Exit> {
             Command::PatternScan(a) => steps::pattern_scan::run(&ctx, a).await,
             Command::HibpCheck(a) => steps::hibp_check::run(&ctx, a).await,
             Command::Respond(a) => steps::respond::run(&ctx, a).await,
-            Command::Report(_) | Command::Playbook(_) | Command::Drill(_) => {
+            Command::Playbook(c) => steps::playbook::run(&ctx, c),
+            Command::Report(_) | Command::Drill(_) => {
                 Err(AppError::usage("not built yet"))
             }
             Command::Lock(_)

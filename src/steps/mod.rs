@@ -11,6 +11,7 @@ pub mod incident;
 pub mod life;
 pub mod lock;
 pub mod pattern_scan;
+pub mod playbook;
 pub mod recover;
 pub mod respond;
 pub mod revoke;
