@@ -329,16 +329,18 @@ fn recorded_state(playbook: &Playbook, step: &Step, incident: &Incident<'_>) -> 
         },
         Recorded::Bulk(name) => {
             // The identities it reads: its stdin, expanded (`{others}` by default).
-            let others: Vec<String> =
-                super::expand_stdin(step.stdin.as_deref().unwrap_or("{others}"), &incident.values)
-                    .map(|text| {
-                        text.lines()
-                            .map(str::trim)
-                            .filter(|l| !l.is_empty() && !l.starts_with('#'))
-                            .map(str::to_string)
-                            .collect()
-                    })
-                    .unwrap_or_default();
+            let others: Vec<String> = super::expand_stdin(
+                step.stdin.as_deref().unwrap_or("{others}"),
+                &incident.values,
+            )
+            .map(|text| {
+                text.lines()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty() && !l.starts_with('#'))
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default();
             if others.is_empty() {
                 return StepState::new(Status::Pending, "");
             }

@@ -162,13 +162,15 @@ impl Shared {
         let mut faults = lock(&self.faults);
         let i = faults.iter().position(|f| {
             f.method.as_deref().is_none_or(|m| m == method)
-                && f.path_prefix.as_deref().is_none_or(|p| match p.strip_suffix('$') {
-                    // `…$`: this path exactly (the query aside).
-                    Some(exact) => [raw_path, path]
-                        .iter()
-                        .any(|x| x.split('?').next() == Some(exact)),
-                    None => raw_path.starts_with(p) || path.starts_with(p),
-                })
+                && f.path_prefix
+                    .as_deref()
+                    .is_none_or(|p| match p.strip_suffix('$') {
+                        // `…$`: this path exactly (the query aside).
+                        Some(exact) => [raw_path, path]
+                            .iter()
+                            .any(|x| x.split('?').next() == Some(exact)),
+                        None => raw_path.starts_with(p) || path.starts_with(p),
+                    })
         })?;
         let kind = faults[i].kind.clone();
         faults[i].times -= 1;
