@@ -568,7 +568,9 @@ fn a_tampered_unsigned_or_malformed_webhook_is_refused_before_anything() {
     let sig = sign(&body, "castle-secret");
     let mut tampered: Value = serde_json::from_slice(&body).expect("json");
     tampered["data"]["context"]["ip"] = json!("198.51.100.99");
-    let cases: Vec<(&str, Vec<u8>, Option<&str>, Option<&str>, &str)> = vec![
+    // (case, payload, secret, signature, what the error says)
+    type Case<'a> = (&'a str, Vec<u8>, Option<&'a str>, Option<&'a str>, &'a str);
+    let cases: Vec<Case> = vec![
         ("tampered", serde_json::to_vec(&tampered).expect("json"), Some("castle-secret"), Some(sig.as_str()), "does not verify"),
         ("wrong secret", body.clone(), Some("another-secret"), Some(sig.as_str()), "does not verify"),
         ("unsigned", body.clone(), Some("castle-secret"), None, "unsigned"),
