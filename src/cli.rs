@@ -381,6 +381,10 @@ pub struct RespondArgs {
     /// Read the password for hibp-check steps from stdin (one line) instead of a prompt
     #[arg(long)]
     pub password_stdin: bool,
+    /// Leave these steps out of this run (they stay pending), e.g. the audit steps when there
+    /// is no audit database yet
+    #[arg(long, value_name = "STEP,...", value_delimiter = ',')]
+    pub skip: Vec<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -811,7 +815,8 @@ pub struct HibpCheckArgs {
     /// file, or its directory of PREFIX.txt files
     #[arg(long, value_name = "PATH", conflicts_with = "api_url")]
     pub offline: Option<PathBuf>,
-    /// The range API (default https://api.pwnedpasswords.com; plain http only to loopback)
+    /// The range API (default $ATOCTL_HIBP_API_URL, else https://api.pwnedpasswords.com; plain
+    /// http only to loopback)
     #[arg(long, value_name = "URL")]
     pub api_url: Option<String>,
     /// NTLM mode: check NT hashes (MD4 of the UTF-16LE password), as Active Directory stores them

@@ -94,7 +94,8 @@ pub async fn run_given(ctx: &Ctx, a: &HibpCheckArgs, given: Option<&Password>) -
     let target = match &a.offline {
         Some(p) => Target::Offline(p.clone()),
         None => Target::Api(
-            check_api_url(a.api_url.as_deref().unwrap_or(DEFAULT_API)).map_err(AppError::usage)?,
+            check_api_url(&a.api_url.clone().unwrap_or_else(default_api))
+                .map_err(AppError::usage)?,
         ),
     };
     let prompt = a.sha1_file.is_none() && !a.stdin && a.sha1.is_none() && a.nt_hash.is_none();
@@ -128,6 +129,14 @@ pub async fn run_given(ctx: &Ctx, a: &HibpCheckArgs, given: Option<&Password>) -
     let result = checker.one(&hash).await;
     drop(hash);
     finish_one(ctx, identity.as_deref(), target.source(), result)
+}
+
+/// The range API when no --api-url is given: `ATOCTL_HIBP_API_URL` (a mirror), else HIBP's.
+fn default_api() -> String {
+    std::env::var("ATOCTL_HIBP_API_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+        .unwrap_or_else(|| DEFAULT_API.to_string())
 }
 
 /// The hash to check, from the prompt, stdin, or the user's hex. Errors never quote the input.

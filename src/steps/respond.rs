@@ -52,6 +52,12 @@ pub async fn run(ctx: &Ctx, a: &RespondArgs) -> Result<Exit> {
     let since = a.since.clone().unwrap_or_else(|| playbook.since.clone());
     crate::duration::parse(&since, "--since")?;
     let answers = read_answers(a.answers.as_deref())?;
+    if let Some(unknown) = a.skip.iter().find(|s| playbook.step(s).is_none()) {
+        return Err(AppError::usage(format!(
+            "--skip {:?}: the playbook has no such step",
+            crate::error::one_line(unknown)
+        )));
+    }
     if !ctx.dry_run() {
         ctx.ensure_may_change("run the playbook")?;
     }
@@ -139,6 +145,10 @@ pub async fn run(ctx: &Ctx, a: &RespondArgs) -> Result<Exit> {
             } else {
                 format!("{} already: {}", state.status.as_str(), state.detail)
             }));
+            continue;
+        }
+        if a.skip.contains(&step.id) {
+            ran.push(say("left out of this run (--skip)".into()));
             continue;
         }
         if let Some(waits) = waiting(&playbook, step, &incident, now) {
