@@ -19,6 +19,7 @@ pub mod output;
 pub mod plan;
 pub mod platform;
 pub mod playbook;
+pub mod sandbox;
 pub mod steps;
 pub mod webhook;
 

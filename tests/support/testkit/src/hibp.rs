@@ -109,43 +109,55 @@ pub struct RangeDouble {
 
 impl RangeDouble {
     /// Starts on 127.0.0.1 on a free port.
+    ///
+    /// # Panics
+    /// If no port on 127.0.0.1 can be had (see [`RangeDouble::try_start`]).
     pub fn start(config: Config) -> RangeDouble {
+        Self::try_start(config).expect("the range double could not start on 127.0.0.1")
+    }
+
+    /// Like [`RangeDouble::start`], with the failure to bind or to start the server's runtime
+    /// returned instead of a panic.
+    pub fn try_start(config: Config) -> std::io::Result<RangeDouble> {
         let state = Arc::new(State {
             config: Mutex::new(config),
             tables: Mutex::new(Tables::default()),
             requests: Mutex::new(Vec::new()),
         });
+        let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+        listener.set_nonblocking(true)?;
+        let addr = listener.local_addr()?;
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
         let app_state = state.clone();
-        let (addr_tx, addr_rx) = std::sync::mpsc::channel();
         let (shutdown_tx, shutdown_rx) = tokio::sync::oneshot::channel::<()>();
-        let thread = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("the range double's runtime");
-            rt.block_on(async move {
-                let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-                    .await
-                    .expect("bind 127.0.0.1:0");
-                addr_tx
-                    .send(listener.local_addr().expect("local address"))
-                    .expect("report the address");
-                let app = Router::new().fallback(move |req: Request| {
-                    let state = app_state.clone();
-                    async move { handle(state, req).await }
+        let thread = std::thread::Builder::new()
+            .name("range-double".into())
+            .spawn(move || {
+                rt.block_on(async move {
+                    let listener = match tokio::net::TcpListener::from_std(listener) {
+                        Ok(l) => l,
+                        Err(e) => {
+                            eprintln!("range double: listener: {e}");
+                            return;
+                        }
+                    };
+                    let app = Router::new().fallback(move |req: Request| {
+                        let state = app_state.clone();
+                        async move { handle(state, req).await }
+                    });
+                    tokio::select! {
+                        _ = axum::serve(listener, app) => {}
+                        _ = shutdown_rx => {}
+                    }
                 });
-                tokio::select! {
-                    _ = axum::serve(listener, app) => {}
-                    _ = shutdown_rx => {}
-                }
-            });
-        });
-        let addr = addr_rx.recv().expect("the range double started");
-        RangeDouble {
+            })?;
+        Ok(RangeDouble {
             addr,
             state,
             _server: ServerThread::new(shutdown_tx, thread),
-        }
+        })
     }
 
     /// `http://127.0.0.1:PORT`, for `--api-url`.

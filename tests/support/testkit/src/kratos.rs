@@ -89,7 +89,8 @@ pub struct Config {
     pub openapi_dir: Option<PathBuf>,
     /// Check every request against the OpenAPI documents (when they could be read). Off, the
     /// double answers as the bare servers do (their own 400s, Kratos's clamping of
-    /// `page_size` to 1000, …); the documents still name the rate-limit buckets.
+    /// `page_size` to 1000, …); the documents still name the rate-limit buckets, and are not
+    /// read at all when there is no [`Config::rate_limit`] either.
     pub validate_requests: bool,
     /// Ory Network's rate limits (§1), per `x-ory-ratelimit-bucket`; `None`: no limits and
     /// no `x-ratelimit-*` headers.
@@ -780,6 +781,29 @@ impl KratosDouble {
     /// Every recovery code, link and link token issued so far.
     pub fn issued_recovery_secrets(&self) -> Vec<String> {
         self.db().recovery_secrets.clone()
+    }
+
+    /// How many admin recovery codes (`POST /admin/recovery/code`) were issued for the
+    /// identity; the codes themselves are in [`KratosDouble::issued_recovery_secrets`].
+    pub fn recovery_codes_issued(&self, identity_id: &str) -> usize {
+        self.recovery_issued(identity_id, model::RecoveryKind::Code)
+    }
+
+    /// How many admin recovery links (`POST /admin/recovery/link`) were issued for the
+    /// identity.
+    pub fn recovery_links_issued(&self, identity_id: &str) -> usize {
+        self.recovery_issued(identity_id, model::RecoveryKind::Link)
+    }
+
+    fn recovery_issued(&self, identity_id: &str, kind: model::RecoveryKind) -> usize {
+        let Ok(iid) = Uuid::parse_str(identity_id) else {
+            return 0;
+        };
+        self.db()
+            .recovery_issued
+            .iter()
+            .filter(|(i, k)| *i == iid && *k == kind)
+            .count()
     }
 
     /// The documents were read and every request is checked against them (false when

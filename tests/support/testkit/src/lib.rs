@@ -1,8 +1,10 @@
-//! Test doubles for atoctl, shared by its tests, its benchmarks and (later) `atoctl drill`:
+//! Test doubles for atoctl, shared by its tests, its benchmarks and `atoctl drill` (atoctl's
+//! `sandbox` module starts them from the atoctl binary itself):
 //! - [`kratos`]: a strict Kratos (current and 1.3.x) and Hydra admin API double with failure
 //!   injection;
 //! - [`hibp`]: a Pwned Passwords range API double;
-//! - [`atoctl_bin`]: which atoctl executable the integration tests run.
+//! - [`atoctl`] and [`atoctl_bin`] (feature `cli-tests`, on by default): the atoctl executable
+//!   the integration tests run. atoctl's own dependency turns the feature off.
 
 mod common;
 pub mod hibp;
@@ -12,6 +14,7 @@ pub mod kratos;
 /// of this machine's atoctl, Kratos, Hydra, Castle, database or proxy settings (whatever the
 /// developer has exported), a fixed operator, short retry waits, no colour, and a two-minute
 /// limit so that a hang fails instead of blocking CI. Tests add what they are about.
+#[cfg(feature = "cli-tests")]
 pub fn atoctl() -> assert_cmd::Command {
     let mut c = assert_cmd::Command::new(atoctl_bin());
     for (k, _) in std::env::vars_os() {
@@ -42,6 +45,7 @@ pub fn atoctl() -> assert_cmd::Command {
 /// The atoctl executable the integration tests run: the file named by `ATOCTL_TEST_BIN` when
 /// it is set (CI runs the suite a second time against the static release build, the file
 /// that ships), else the one cargo built for this test run.
+#[cfg(feature = "cli-tests")]
 pub fn atoctl_bin() -> std::path::PathBuf {
     match std::env::var_os("ATOCTL_TEST_BIN") {
         Some(path) if !path.is_empty() => path.into(),

@@ -1226,6 +1226,10 @@ async fn recovery_code_and_link() {
     assert_eq!(token.len(), 32);
     let secrets = d.issued_recovery_secrets();
     assert!(secrets.contains(&code) && secrets.contains(&link) && secrets.contains(&token));
+    assert_eq!(d.recovery_codes_issued(&id), 1);
+    assert_eq!(d.recovery_links_issued(&id), 1);
+    let other = d.add_identity(IdentitySeed::new("s@example.com"));
+    assert_eq!(d.recovery_codes_issued(&other), 0);
 
     let unknown = uuid::Uuid::new_v4().to_string();
     let r = api

@@ -528,6 +528,13 @@ pub(crate) struct LoginSession {
     pub subject: String,
 }
 
+/// What an admin recovery call issued.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum RecoveryKind {
+    Code,
+    Link,
+}
+
 /// Everything the double stores. One mutex guards it (see `Shared`).
 #[derive(Default)]
 pub(crate) struct Db {
@@ -538,6 +545,8 @@ pub(crate) struct Db {
     pub sessions_by_identity: HashMap<Uuid, Vec<Uuid>>,
     pub seq: u64,
     pub recovery_secrets: Vec<String>,
+    /// For whom each recovery code or link was issued, in order.
+    pub recovery_issued: Vec<(Uuid, RecoveryKind)>,
     pub consents: Vec<Consent>,
     pub login_sessions: Vec<LoginSession>,
     /// The `sid`s Hydra ran an OpenID Connect back-channel logout for.

@@ -6,7 +6,7 @@ use jiff::SignedDuration;
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
-use super::model::{now, parse_go_duration, ts};
+use super::model::{RecoveryKind, now, parse_go_duration, ts};
 use super::server::{Ctx, Reply, bad_request, herodot};
 
 const DISABLED: &str = "This endpoint was disabled by system administrator. Please check your url or contact the system administrator to enable it.";
@@ -115,6 +115,8 @@ pub(crate) fn code(ctx: &Ctx<'_>) -> Reply {
     let link = format!("http://127.0.0.1:4455/recovery?flow={flow}");
     db.recovery_secrets.push(code.clone());
     db.recovery_secrets.push(link.clone());
+    db.recovery_issued
+        .push((body.identity_id, RecoveryKind::Code));
     let expires_at = now() + body.expires_in;
     Reply::json(
         201,
@@ -147,6 +149,8 @@ pub(crate) fn link(ctx: &Ctx<'_>) -> Reply {
     );
     db.recovery_secrets.push(link.clone());
     db.recovery_secrets.push(token);
+    db.recovery_issued
+        .push((body.identity_id, RecoveryKind::Link));
     let expires_at = now() + body.expires_in;
     Reply::json(
         200,

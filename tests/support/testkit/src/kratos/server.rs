@@ -63,11 +63,17 @@ pub(crate) struct Shared {
 
 impl Shared {
     pub fn new(config: Config, base_url: String) -> Shared {
-        let dir = config
-            .openapi_dir
-            .clone()
-            .unwrap_or_else(openapi::default_dir);
-        let openapi = openapi::shared(&dir);
+        // The documents serve validation and name the rate-limit buckets; a double that does
+        // neither (atoctl's sandbox, where they are not installed) does not read them.
+        let openapi = if config.validate_requests || config.rate_limit.is_some() {
+            let dir = config
+                .openapi_dir
+                .clone()
+                .unwrap_or_else(openapi::default_dir);
+            openapi::shared(&dir)
+        } else {
+            None
+        };
         let limiter = config.rate_limit.map(RateLimiter::new);
         Shared {
             config,
