@@ -339,7 +339,7 @@ complete -c atoctl -n "__fish_atoctl_using_subcommand hibp-check" -l sha1 -d 'Th
 complete -c atoctl -n "__fish_atoctl_using_subcommand hibp-check" -l nt-hash -d 'An NT hash (Active Directory), 32 hex digits; `-` reads it from stdin. Implies --ntlm' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand hibp-check" -l sha1-file -d 'Check many hashes from a file (`-`: stdin), one a line: SHA-1, or NT hashes with --ntlm; blank lines and # comments are skipped. Results as JSON lines, in the file\'s order' -r -F
 complete -c atoctl -n "__fish_atoctl_using_subcommand hibp-check" -l offline -d 'Search a local Pwned Passwords corpus instead of the API: the downloader\'s single sorted file, or its directory of PREFIX.txt files' -r -F
-complete -c atoctl -n "__fish_atoctl_using_subcommand hibp-check" -l api-url -d 'The range API (default https://api.pwnedpasswords.com; plain http only to loopback)' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand hibp-check" -l api-url -d 'The range API (default $ATOCTL_HIBP_API_URL, else https://api.pwnedpasswords.com; plain http only to loopback)' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand hibp-check" -l identity -d 'The identity whose password is checked, for the journal entry: its UUID, or a login identifier (looked up in Kratos, exact match)' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand hibp-check" -l concurrency -d 'With --sha1-file online: range requests in flight at once' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand hibp-check" -l kratos-admin-url -d 'Kratos admin API base URL: the self-hosted admin port (http://127.0.0.1:4434) or https://<slug>.projects.oryapis.com' -r
@@ -385,6 +385,7 @@ complete -c atoctl -n "__fish_atoctl_using_subcommand respond" -l webhook-secret
 complete -c atoctl -n "__fish_atoctl_using_subcommand respond" -l signature -d 'The webhook\'s X-Castle-Signature header (base64 HMAC-SHA256 of the body)' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand respond" -l since -d 'The suspected window for the playbook\'s {since} (default: the playbook\'s)' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand respond" -l answers -d 'Answers to the manual items, for automation: a JSON object from step id to the list of answers (or true for an item without questions)' -r -F
+complete -c atoctl -n "__fish_atoctl_using_subcommand respond" -l skip -d 'Leave these steps out of this run (they stay pending), e.g. the audit steps when there is no audit database yet' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand respond" -l kratos-admin-url -d 'Kratos admin API base URL: the self-hosted admin port (http://127.0.0.1:4434) or https://<slug>.projects.oryapis.com' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand respond" -l kratos-token -d 'Kratos admin token, sent as `Authorization: Bearer TOKEN` (an Ory Network project API key, ory_pat_… or ory_apikey_…). Never printed, logged or journaled' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand respond" -l hydra-admin-url -d 'Ory Hydra admin API base URL (OAuth2 grants and login sessions), optional' -r

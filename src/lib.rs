@@ -66,7 +66,8 @@ pub fn run(cli: Cli) -> Result<Exit> {
             Command::HibpCheck(a) => steps::hibp_check::run(&ctx, a).await,
             Command::Respond(a) => steps::respond::run(&ctx, a).await,
             Command::Playbook(c) => steps::playbook::run(&ctx, c),
-            Command::Report(_) | Command::Drill(_) => Err(AppError::usage("not built yet")),
+            Command::Drill(a) => steps::drill::run(&ctx, a).await,
+            Command::Report(_) => Err(AppError::usage("not built yet")),
             Command::Lock(_)
             | Command::Unlock(_)
             | Command::DisablePassword(_)

@@ -36,7 +36,12 @@ pub async fn run(ctx: &Ctx, a: &DrillArgs) -> Result<Exit> {
     ctx.reject_ids_output("drill")?;
     let clock = Instant::now();
     let playbook = Playbook::load(a.playbook.as_deref())?;
-    let phases: Vec<String> = playbook.phases.iter().take(2).map(|p| p.id.clone()).collect();
+    let phases: Vec<String> = playbook
+        .phases
+        .iter()
+        .take(2)
+        .map(|p| p.id.clone())
+        .collect();
     let dir = match &a.dir {
         Some(d) => d.clone(),
         None => std::env::temp_dir().join(format!(
@@ -66,7 +71,10 @@ pub async fn run(ctx: &Ctx, a: &DrillArgs) -> Result<Exit> {
             if left_out.is_empty() {
                 String::new()
             } else {
-                format!("; without --database-url these steps are left out: {}", left_out.join(", "))
+                format!(
+                    "; without --database-url these steps are left out: {}",
+                    left_out.join(", ")
+                )
             }
         ));
         return Ok(Exit::Ok);
@@ -250,7 +258,10 @@ pub async fn run(ctx: &Ctx, a: &DrillArgs) -> Result<Exit> {
     lines.push(check(
         "the OAuth2 grant is revoked",
         consents == 0,
-        format!("{consents} consent(s), {} token(s) left", sandbox.oauth2_tokens(id)),
+        format!(
+            "{consents} consent(s), {} token(s) left",
+            sandbox.oauth2_tokens(id)
+        ),
     ));
     let codes = sandbox.recovery_codes_issued(id);
     lines.push(check(
@@ -314,11 +325,10 @@ pub async fn run(ctx: &Ctx, a: &DrillArgs) -> Result<Exit> {
             .filter(|l| !l.ok)
             .map(|l| l.what.as_str())
             .collect();
-        Err(AppError::failed(format!(
-            "the drill failed: {}",
-            failed.join("; ")
-        ))
-        .with_hint(format!("the logs of each stage are in {}", dir.display())))
+        Err(
+            AppError::failed(format!("the drill failed: {}", failed.join("; ")))
+                .with_hint(format!("the logs of each stage are in {}", dir.display())),
+        )
     }
 }
 
@@ -336,13 +346,13 @@ fn run_logged(
         Some(p) => std::fs::File::create(p).map_err(io)?,
         None => err.try_clone().map_err(io)?,
     };
-    cmd.stdout(Stdio::from(out)).stderr(Stdio::from(err)).stdin(
-        if stdin.is_some() {
+    cmd.stdout(Stdio::from(out))
+        .stderr(Stdio::from(err))
+        .stdin(if stdin.is_some() {
             Stdio::piped()
         } else {
             Stdio::null()
-        },
-    );
+        });
     let mut child = cmd.spawn().map_err(io)?;
     if let (Some(text), Some(mut pipe)) = (stdin, child.stdin.take()) {
         use std::io::Write;

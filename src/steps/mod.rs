@@ -5,6 +5,7 @@
 pub mod audit_query;
 pub mod bulk;
 pub mod disable_password;
+pub mod drill;
 pub mod hibp_check;
 pub mod identity;
 pub mod incident;
