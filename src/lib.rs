@@ -62,7 +62,8 @@ pub fn run(cli: Cli) -> Result<Exit> {
             Command::AuditQuery(a) => steps::audit_query::run(&ctx, a).await,
             Command::PatternScan(a) => steps::pattern_scan::run(&ctx, a).await,
             Command::HibpCheck(a) => steps::hibp_check::run(&ctx, a).await,
-            Command::Report(_) | Command::Respond(_) | Command::Playbook(_) | Command::Drill(_) => {
+            Command::Report(a) => steps::report::run(&ctx, a),
+            Command::Respond(_) | Command::Playbook(_) | Command::Drill(_) => {
                 Err(AppError::usage("not built yet"))
             }
             Command::Lock(_)

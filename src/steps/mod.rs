@@ -12,6 +12,7 @@ pub mod life;
 pub mod lock;
 pub mod pattern_scan;
 pub mod recover;
+pub mod report;
 pub mod revoke;
 pub mod schema;
 pub mod sessions;
