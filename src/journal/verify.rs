@@ -171,20 +171,18 @@ impl<'a> Core<'a> {
     /// Reads the core fields of one line (without its newline), checking their types; the rest
     /// of the line is checked to be JSON and skipped. The reason is the one `verify` gives.
     pub fn parse(line: &'a [u8]) -> std::result::Result<Core<'a>, String> {
-        if let Err(e) = std::str::from_utf8(line) {
-            return Err(format!(
-                "not UTF-8 (byte {} of the line)",
-                e.valid_up_to() + 1
-            ));
-        }
+        // Checked once here: serde_json then reads a `&str` without checking its strings again
+        // (and it would not check the strings it skips).
+        let text = std::str::from_utf8(line)
+            .map_err(|e| format!("not UTF-8 (byte {} of the line)", e.valid_up_to() + 1))?;
         // A struct also deserializes from an array: only an object is an entry.
         if line.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
-            return Err(match serde_json::from_slice::<IgnoredAny>(line) {
+            return Err(match serde_json::from_str::<IgnoredAny>(text) {
                 Err(e) => format!("not a JSON object: {e}"),
                 Ok(_) => "not a JSON object".to_string(),
             });
         }
-        let raw: RawCore<'a> = serde_json::from_slice(line).map_err(|e| match e.classify() {
+        let raw: RawCore<'a> = serde_json::from_str(text).map_err(|e| match e.classify() {
             serde_json::error::Category::Data => e.to_string(),
             _ => format!("not a JSON object: {e}"),
         })?;

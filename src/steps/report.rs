@@ -4,9 +4,10 @@
 //! The journal is read twice at most, line by line, never whole: a first pass checks it as
 //! `incident verify` does (the same [`Verifier`]) and keeps only what the report shows
 //! (header, actions, evidence, root cause, what the playbook's status needs); the team report's
-//! timeline is then streamed from a second pass over the same bytes. Memory stays flat however
-//! long the journal is: entries about other identities (a bulk revoke of thousands) are kept as
-//! counts, and a run of them shows as one line of the timeline.
+//! timeline is then streamed from a second pass over the same bytes. Memory does not grow with
+//! the journal's length but with what the report shows, plus a few bytes per other identity a
+//! changing step ran on (a bulk revoke of thousands is kept as counts, and a run of its entries
+//! is one row of the timeline).
 //!
 //! A damaged journal is said first, before anything else, in both audiences and formats; what
 //! could be read is still shown, each unreadable line is named in the timeline and in the
@@ -175,8 +176,8 @@ fn s<'a>(m: &'a Map<String, Value>, k: &str) -> Option<&'a str> {
     m.get(k).and_then(Value::as_str)
 }
 
-/// A step's id and identity as one small key (for counting entries about other identities
-/// without keeping their ids).
+/// An identity as a small key (64 bits), for counting entries about other identities
+/// without keeping their ids.
 fn id_hash(id: &str) -> u64 {
     let mut h = DefaultHasher::new();
     id.hash(&mut h);
@@ -601,4 +602,163 @@ impl Scan {
 
 fn time_of(v: &Value) -> &str {
     v.get("time").and_then(Value::as_str).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::journal::{GENESIS, sha256_hex};
+    use crate::playbook::status::Incident;
+    use crate::playbook::{Playbook, status_of};
+    use serde_json::json;
+
+    const ID: &str = "5f1c2a9e-0b7e-4c3d-9a51-2f6d8e4b1c07";
+
+    /// Chained lines from (step, identity, outcome, evidence).
+    fn journal(entries: &[(&str, Option<&str>, &str, Value)]) -> String {
+        let mut prev = GENESIS.to_string();
+        let mut out = String::new();
+        for (seq, (step, identity, outcome, ev)) in entries.iter().enumerate() {
+            let mut line = format!(
+                "{{\"seq\":{seq},\"ts\":\"2026-11-25T01:{:02}:00Z\",\"incident\":\"i\",\"operator\":\"o\",\"step\":{},\"identity\":{},\"outcome\":{},\"prev\":\"{prev}\"",
+                seq % 60,
+                json!(step),
+                json!(identity),
+                json!(outcome)
+            );
+            if let Value::Object(m) = ev {
+                for (k, v) in m {
+                    line.push_str(&format!(",{}:{v}", json!(k)));
+                }
+            }
+            line.push('}');
+            prev = sha256_hex(line.as_bytes());
+            out.push_str(&line);
+            out.push('\n');
+        }
+        out
+    }
+
+    /// The statuses the report computes from the few entries it keeps are those computed from
+    /// every entry, for every step of the bundled playbook, whatever order the runs left.
+    #[test]
+    fn the_kept_entries_give_every_step_the_status_all_entries_give() {
+        let others: Vec<String> = (0..40)
+            .map(|k| format!("00000000-0000-4000-8000-{k:012}"))
+            .collect();
+        let mut entries: Vec<(&str, Option<&str>, &str, Value)> = vec![
+            ("incident.open", Some(ID), "ok", json!({})),
+            ("revoke", Some(ID), "started", json!({})),
+            ("revoke", Some(ID), "ok", json!({"summary": "ended 2"})),
+            (
+                "revoke",
+                Some(ID),
+                "ok",
+                json!({"scope": "session", "session": "s"}),
+            ),
+            ("disable-password", Some(ID), "started", json!({})),
+            (
+                "disable-password",
+                Some(ID),
+                "failed",
+                json!({"summary": "500"}),
+            ),
+            ("disable-password", Some(ID), "started", json!({})),
+            (
+                "audit-query",
+                Some(ID),
+                "failed",
+                json!({"error": "timeout"}),
+            ),
+            (
+                "audit-query",
+                Some(ID),
+                "ok",
+                json!({"new_ips": ["198.51.100.23"]}),
+            ),
+            (
+                "pattern-scan",
+                Some(ID),
+                "ok",
+                json!({"identities": [ID, &others[0], &others[1]]}),
+            ),
+            (
+                "manual",
+                Some(ID),
+                "ok",
+                json!({"playbook_step": "confirm-with-user", "done": true}),
+            ),
+            ("hibp-check", Some(ID), "ok", json!({"verdict": "pwned"})),
+            (
+                "pattern-scan",
+                Some(ID),
+                "ok",
+                json!({"identities": others.iter().take(30).collect::<Vec<_>>()}),
+            ),
+            (
+                "pattern-scan",
+                Some(ID),
+                "failed",
+                json!({"error": "db down"}),
+            ),
+        ];
+        for (k, o) in others.iter().enumerate() {
+            entries.push(("sessions", Some(o), "ok", json!({})));
+            entries.push(("revoke", Some(o), "started", json!({})));
+            match k % 4 {
+                0 => entries.push(("revoke", Some(o), "ok", json!({}))),
+                1 => entries.push(("revoke", Some(o), "failed", json!({}))),
+                2 => entries.push(("revoke", Some(o), "ok", json!({"scope": "session"}))),
+                _ => {}
+            }
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j.jsonl");
+        let pb = Playbook::bundled();
+        let now: jiff::Timestamp = "2026-11-25T01:30:00Z".parse().unwrap();
+        // Every prefix: each step's status as the journal grows.
+        for end in 1..=entries.len() {
+            std::fs::write(&path, journal(&entries[..end])).unwrap();
+            let all = journal::read_records(&path).unwrap();
+            let scan = Scan::read(&path).unwrap();
+            assert!(scan.verified.is_some());
+            let kept = scan.status_records();
+            assert!(kept.len() <= all.len());
+            let full = Incident::new(&all, ID, &pb.since, "j");
+            let few = Incident::new(&kept, ID, &pb.since, "j");
+            assert_eq!(full.values.others, few.values.others, "at {end}");
+            // The bulk step's counts are journal::progress's, identity by identity.
+            let listed = &full.values.others;
+            let (mut done, mut failed) = (0, 0);
+            for o in listed {
+                match journal::progress(&all, "revoke", o) {
+                    journal::Progress::Finished {
+                        outcome: Outcome::Failed,
+                        ..
+                    } => failed += 1,
+                    journal::Progress::Finished { .. } => done += 1,
+                    _ => {}
+                }
+            }
+            if let Some(bulk) = pb.step("revoke-others")
+                && done + failed > 0
+            {
+                let st = status_of(&pb, bulk, &full, now);
+                assert_eq!(
+                    st.detail,
+                    format!("{done} of {} done, {failed} failed", listed.len())
+                );
+            }
+            for step in &pb.steps {
+                let a = status_of(&pb, step, &full, now);
+                let b = status_of(&pb, step, &few, now);
+                assert_eq!(
+                    (a.status, &a.detail, a.seq),
+                    (b.status, &b.detail, b.seq),
+                    "step {} after {end} entries",
+                    step.id
+                );
+            }
+        }
+    }
 }

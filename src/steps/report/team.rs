@@ -807,8 +807,10 @@ impl Doc<'_> {
                 .map(code)
                 .unwrap_or_else(|| "(unknown incident)".into())
         )?;
-        let or_dash =
-            |v: &Option<String>| v.as_deref().map(utc).map(|t| md(&t)).unwrap_or("—".into());
+        let when = |v: &Option<String>| match v.as_deref() {
+            Some(t) => format!("{} (UTC)", md(&utc(t))),
+            None => "—".into(),
+        };
         writeln!(
             out,
             "- **Identity:** {}",
@@ -823,13 +825,13 @@ impl Doc<'_> {
         if let Some(sm) = &self.summary {
             writeln!(out, "- **Summary:** {}", md(sm))?;
         }
-        writeln!(out, "- **Reported:** {} (UTC)", or_dash(&self.reported_at))?;
-        writeln!(out, "- **Opened:** {} (UTC)", or_dash(&self.opened_at))?;
+        writeln!(out, "- **Reported:** {}", when(&self.reported_at))?;
+        writeln!(out, "- **Opened:** {}", when(&self.opened_at))?;
         writeln!(
             out,
             "- **Closed:** {}",
             match &self.closed_at {
-                Some(_) => format!("{} (UTC)", or_dash(&self.closed_at)),
+                Some(_) => when(&self.closed_at),
                 None => "not yet".into(),
             }
         )?;
