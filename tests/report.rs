@@ -757,7 +757,9 @@ fn report_lists_cut_off_and_failed_steps_as_open_follow_ups() {
         "incident.open",
         Some(IDENTITY),
         "ok",
-        json!({}),
+        json!({
+            "resolved_from": {"identifier": "owner@example.com", "by": "GET /admin/identities?credentials_identifier= (exact match)"},
+        }),
     )
     .add(
         &ts("01:15:04"),
@@ -787,6 +789,7 @@ fn report_lists_cut_off_and_failed_steps_as_open_follow_ups() {
     let doc = r.json();
     assert_eq!(doc["status"], "open");
     assert_eq!(doc["closed_at"], Value::Null);
+    assert_eq!(doc["resolved_from"], "owner@example.com");
     let status = |step: &str| {
         doc["follow_ups"]
             .as_array()
@@ -808,6 +811,12 @@ fn report_lists_cut_off_and_failed_steps_as_open_follow_ups() {
     let md = report(&f, &[]).stdout;
     assert!(md.contains("| Contain (immediate) | `revoke`: End every session, recording devices first | in progress |"), "{md}");
     assert!(md.contains("Not recorded yet"), "no root cause yet: {md}");
+    assert!(
+        md.contains(&format!(
+            "**Identity:** `{IDENTITY}` (found by owner@example.com)"
+        )),
+        "{md}"
+    );
 }
 
 #[test]

@@ -46,6 +46,8 @@ struct Doc<'a> {
     integrity: Integrity,
     incident: Option<String>,
     identity: Option<String>,
+    /// The login identifier the identity was found by, when the incident was opened by one.
+    resolved_from: Option<String>,
     status: &'static str,
     summary: Option<String>,
     reported_at: Option<String>,
@@ -197,6 +199,11 @@ impl<'a> Doc<'a> {
             },
             incident: scan.incident.as_deref().map(esc),
             identity: scan.identity.as_deref().map(esc),
+            resolved_from: open.and_then(|r| match r.evidence.get("resolved_from") {
+                Some(Value::String(i)) => Some(esc(i)),
+                Some(v) => v.get("identifier").and_then(Value::as_str).map(esc),
+                None => None,
+            }),
             status: if close.is_some() { "closed" } else { "open" },
             summary: open.and_then(|r| opt(&r.evidence, "summary")),
             reported_at: open.and_then(|r| opt(&r.evidence, "reported_at")),
@@ -813,8 +820,12 @@ impl Doc<'_> {
         };
         writeln!(
             out,
-            "- **Identity:** {}",
-            self.identity.as_deref().map(code).unwrap_or("—".into())
+            "- **Identity:** {}{}",
+            self.identity.as_deref().map(code).unwrap_or("—".into()),
+            self.resolved_from
+                .as_deref()
+                .map(|i| format!(" (found by {})", md(i)))
+                .unwrap_or_default()
         )?;
         match &self.resolution {
             Some(r) if self.status == "closed" => {
