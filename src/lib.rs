@@ -67,7 +67,7 @@ pub fn run(cli: Cli) -> Result<Exit> {
             Command::Respond(a) => steps::respond::run(&ctx, a).await,
             Command::Playbook(c) => steps::playbook::run(&ctx, c),
             Command::Drill(a) => steps::drill::run(&ctx, a).await,
-            Command::Report(_) => Err(AppError::usage("not built yet")),
+            Command::Report(a) => steps::report::run(&ctx, a),
             Command::Lock(_)
             | Command::Unlock(_)
             | Command::DisablePassword(_)

@@ -24,7 +24,7 @@ use sha2::{Digest, Sha256};
 
 use crate::error::{AppError, Exit, Result};
 
-pub use verify::{VerifyReport, verify_file};
+pub use verify::{Core, Damage, Lines, Verifier, VerifyReport, each_line, verify_file};
 pub use writer::{JournalWriter, Pending};
 
 /// `prev` of the first line.

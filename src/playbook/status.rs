@@ -347,8 +347,13 @@ fn recorded_state(playbook: &Playbook, step: &Step, incident: &Incident<'_>) -> 
             let mut done = 0;
             let mut failed = 0;
             let mut begun = 0;
+            let progress = progress_by_identity(incident.records, name);
             for id in &others {
-                match journal::progress(incident.records, name, id) {
+                match progress
+                    .get(id.as_str())
+                    .copied()
+                    .unwrap_or(Progress::NotStarted)
+                {
                     Progress::NotStarted => {}
                     Progress::Began { .. } => begun += 1,
                     Progress::Finished {
@@ -372,4 +377,29 @@ fn recorded_state(playbook: &Playbook, step: &Step, incident: &Incident<'_>) -> 
         }
         Recorded::Nothing => StepState::new(Status::Pending, ""),
     }
+}
+
+/// [`journal::progress`] of `step` for every identity, in one pass over the journal (a bulk
+/// step asks for thousands of identities: one pass each would be quadratic).
+fn progress_by_identity<'r>(
+    records: &'r [Record],
+    step: &str,
+) -> std::collections::HashMap<&'r str, Progress> {
+    let mut map = std::collections::HashMap::new();
+    for r in records
+        .iter()
+        .filter(|r| r.step == step && !r.evidence.contains_key("scope"))
+    {
+        if let Some(id) = r.identity.as_deref() {
+            let state = match r.outcome {
+                Outcome::Started => Progress::Began { seq: r.seq },
+                outcome => Progress::Finished {
+                    outcome,
+                    seq: r.seq,
+                },
+            };
+            map.insert(id, state);
+        }
+    }
+    map
 }

@@ -14,6 +14,7 @@ pub mod lock;
 pub mod pattern_scan;
 pub mod playbook;
 pub mod recover;
+pub mod report;
 pub mod respond;
 pub mod revoke;
 pub mod schema;
