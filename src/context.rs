@@ -206,6 +206,17 @@ impl Ctx {
     /// is closed); else the open incident of the same identity in the incidents directory,
     /// said on stderr; else a new one there, named by its incident id.
     pub fn journal_for_change(&self, identity: Option<&str>, step: &str) -> Result<Journal> {
+        self.journal_for(identity, step, None)
+    }
+
+    /// [`Ctx::journal_for_change`], recording in a new journal's opening entry the login
+    /// identifier the identity was found by.
+    pub fn journal_for(
+        &self,
+        identity: Option<&str>,
+        step: &str,
+        resolved_from: Option<&str>,
+    ) -> Result<Journal> {
         match &self.args.incident {
             Some(path) if path.exists() => {
                 let j = Journal::open(path, self.operator())?;
@@ -222,7 +233,7 @@ impl Ctx {
                 Ok(j)
             }
             Some(path) => {
-                let j = self.create_journal(path, identity, step, None, None, None)?;
+                let j = self.create_journal(path, identity, step, None, None, resolved_from)?;
                 output::note(&format!(
                     "created incident journal {} (incident {})",
                     path.display(),
@@ -252,8 +263,15 @@ impl Ctx {
                 }
                 let id = new_incident_id();
                 let path = dir.join(format!("{id}.jsonl"));
-                let j =
-                    self.create_journal_with_id(&path, &id, identity, step, None, None, None)?;
+                let j = self.create_journal_with_id(
+                    &path,
+                    &id,
+                    identity,
+                    step,
+                    None,
+                    None,
+                    resolved_from,
+                )?;
                 let shown = std::path::absolute(&path).unwrap_or_else(|_| path.clone());
                 output::note(&format!(
                     "no --incident given: opened incident {id} in {} (export ATOCTL_INCIDENT={} to keep using it)",

@@ -94,7 +94,7 @@ pub async fn run(ctx: &Ctx, a: &RespondArgs) -> Result<Exit> {
     }
 
     // One incident, one journal: the one given, else this identity's open one, else new.
-    let journal = ctx.journal_for_change(Some(&id), STEP)?;
+    let journal = ctx.journal_for(Some(&id), STEP, resolved_from.as_deref())?;
     let path = journal.path().to_path_buf();
     if let Some(other) = journal::glance(&path)?.identity.filter(|i| *i != id) {
         return Err(AppError::usage(format!(
