@@ -316,12 +316,17 @@ pub async fn run_resuming<C: Change>(ctx: &Ctx, step: C, cut_off: Option<&Record
         if plan.skip.is_some() {
             break;
         }
-        if ctx.interactive
-            && !ctx.args.yes
-            && !ctx.json()
-            && let Some(p) = step.preview(&look)
-        {
-            output::note_block(&p);
+        if ctx.interactive && !ctx.args.yes && !ctx.json() {
+            if let Some(p) = step.preview(&look) {
+                output::note_block(&p);
+            }
+            // The plan itself: the calls that a yes sends, in order (--dry-run shows bodies).
+            let mut lines = String::from("will send, in this order:");
+            for c in &plan.calls {
+                let l = c.line();
+                lines.push_str(&format!("\n  {:<6} {}", l.method, l.path));
+            }
+            output::note_block(&lines);
         }
         if !ctx.confirm(&plan.question)? {
             break;
