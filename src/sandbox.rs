@@ -555,22 +555,7 @@ fn percent_encode(s: &str) -> String {
 /// Decodes `%XX` escapes; a value that does not decode to UTF-8 is a usage error (and is not
 /// repeated: it is part of a URL that may hold a password).
 fn percent_decode(s: &str) -> Result<String> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%'
-            && let Some(b) = s
-                .get(i + 1..i + 3)
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-        {
-            out.push(b);
-            i += 3;
-            continue;
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
+    let out = crate::audit::db::percent_decode_bytes(s);
     String::from_utf8(out)
         .map_err(|_| AppError::usage("the audit database URL's options are not UTF-8"))
 }

@@ -116,7 +116,8 @@ fn strip_libpq_only(url: &str) -> (String, Option<String>, bool) {
     (cleaned, root, verify)
 }
 
-fn percent_decode(s: &str) -> String {
+/// The bytes `%XX` escapes stand for (a `%` not followed by two hex digits is kept).
+pub fn percent_decode_bytes(s: &str) -> Vec<u8> {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
@@ -133,7 +134,11 @@ fn percent_decode(s: &str) -> String {
         out.push(bytes[i]);
         i += 1;
     }
-    String::from_utf8_lossy(&out).into_owned()
+    out
+}
+
+fn percent_decode(s: &str) -> String {
+    String::from_utf8_lossy(&percent_decode_bytes(s)).into_owned()
 }
 
 /// The TLS connector: rustls with the aws-lc-rs provider (the one reqwest already uses).

@@ -235,34 +235,32 @@ impl<'a> Doc<'a> {
     }
 }
 
+/// The action of one journal entry about the identity, as its step recorded it.
+fn entry_action(line: u64, r: &Record) -> ActionView {
+    ActionView {
+        line,
+        time: esc(&r.ts),
+        until: None,
+        operator: Some(esc(&r.operator)),
+        step: step_name(r),
+        title: None,
+        about: "identity",
+        outcome: r.outcome.as_str().to_string(),
+        verified: r.evidence.get("verified").and_then(Value::as_bool),
+        summary: opt(&r.evidence, "summary").unwrap_or_default(),
+        error: opt(&r.evidence, "error"),
+        identities: None,
+        counts: None,
+    }
+}
+
 fn actions(scan: &Scan) -> Vec<ActionView> {
     let mut v: Vec<ActionView> = scan
         .actions
         .iter()
         .map(|a| match a {
-            Act::Change(line, r) => ActionView {
-                line: *line,
-                time: esc(&r.ts),
-                until: None,
-                operator: Some(esc(&r.operator)),
-                step: step_name(r),
-                title: None,
-                about: "identity",
-                outcome: r.outcome.as_str().to_string(),
-                verified: r.evidence.get("verified").and_then(Value::as_bool),
-                summary: opt(&r.evidence, "summary").unwrap_or_default(),
-                error: opt(&r.evidence, "error"),
-                identities: None,
-                counts: None,
-            },
+            Act::Change(line, r) => entry_action(*line, r),
             Act::CutOff(line, r) => ActionView {
-                line: *line,
-                time: esc(&r.ts),
-                until: None,
-                operator: Some(esc(&r.operator)),
-                step: step_name(r),
-                title: None,
-                about: "identity",
                 outcome: "cut off".into(),
                 verified: Some(false),
                 summary: format!(
@@ -270,27 +268,18 @@ fn actions(scan: &Scan) -> Vec<ActionView> {
                     opt(&r.evidence, "summary").unwrap_or_else(|| "no plan recorded".into())
                 ),
                 error: None,
-                identities: None,
-                counts: None,
+                ..entry_action(*line, r)
             },
             Act::Manual(line, r) => ActionView {
-                line: *line,
-                time: esc(&r.ts),
-                until: None,
-                operator: Some(esc(&r.operator)),
                 step: opt(&r.evidence, "playbook_step").unwrap_or_else(|| "manual".into()),
                 title: opt(&r.evidence, "title"),
-                about: "identity",
                 outcome: if r.evidence.get("done").and_then(Value::as_bool) == Some(true) {
                     "done".into()
                 } else {
                     r.outcome.as_str().to_string()
                 },
                 verified: None,
-                summary: opt(&r.evidence, "summary").unwrap_or_default(),
-                error: opt(&r.evidence, "error"),
-                identities: None,
-                counts: None,
+                ..entry_action(*line, r)
             },
         })
         .collect();
