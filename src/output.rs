@@ -36,6 +36,11 @@ pub fn send_results_to_stderr() {
     RESULTS_TO_STDERR.store(true, Ordering::Relaxed);
 }
 
+/// Whether a runner took stdout, and results go to stderr.
+pub fn results_redirected() -> bool {
+    RESULTS_TO_STDERR.load(Ordering::Relaxed)
+}
+
 /// The locked stream results are written to.
 pub enum Results {
     Out(std::io::StdoutLock<'static>),

@@ -94,6 +94,11 @@ fn a_drill_without_a_database_contains_the_takeover_and_renders_the_report() {
     ] {
         assert!(steps.iter().any(|s| s == want), "{want}: {steps:?}");
     }
+    let log = read(&d.join("respond-1.log"));
+    assert!(
+        log.contains("recovery code issued for") && log.contains("not shown"),
+        "{log}"
+    );
     let secret = "P@ssw0rd";
     assert!(!read(&d.join("incident.jsonl")).contains(secret));
     assert!(!run.stdout.contains(secret) && !run.stderr.contains(secret));

@@ -168,6 +168,19 @@ impl Change for Recover {
                 Performed::RecoveryLink(l) => (&l.recovery_link, None, l.expires_at.as_deref()),
                 _ => continue,
             };
+            if output::results_redirected() && !output::results_is_terminal() {
+                // Under a runner whose output is not a terminal (a drill, a pipeline), the
+                // secret would be kept in a log: it is not shown.
+                output::line(&format!(
+                    "{} issued for {label} (expires {}); not shown: this output is not a terminal and would keep it in a log. Run `atoctl recover --identity …` on a terminal to hand one over",
+                    match self.method {
+                        RecoveryMethod::Code => "recovery code",
+                        RecoveryMethod::Link => "recovery link",
+                    },
+                    expires_at.unwrap_or("when Kratos says")
+                ));
+                continue;
+            }
             if ctx.json() {
                 let mut doc = json!({
                     "identity": done.identity,
