@@ -52,6 +52,17 @@ pub async fn run(ctx: &Ctx, a: &RespondArgs) -> Result<Exit> {
     let since = a.since.clone().unwrap_or_else(|| playbook.since.clone());
     crate::duration::parse(&since, "--since")?;
     let answers = read_answers(a.answers.as_deref())?;
+    if let Some(unknown) = answers.keys().find(|k| {
+        !matches!(
+            playbook.step(k).map(|s| &s.action),
+            Some(Action::Manual { .. })
+        )
+    }) {
+        return Err(AppError::usage(format!(
+            "--answers: {:?} is not a manual item of the playbook",
+            crate::error::one_line(unknown)
+        )));
+    }
     if let Some(unknown) = a.skip.iter().find(|s| playbook.step(s).is_none()) {
         return Err(AppError::usage(format!(
             "--skip {:?}: the playbook has no such step",
