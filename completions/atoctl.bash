@@ -1954,7 +1954,7 @@ _atoctl() {
             return 0
             ;;
         atoctl__subcmd__respond)
-            opts="-o -y -h -V --identity --phase --playbook --from-webhook --webhook-secret --signature --since --answers --password-stdin --skip --kratos-admin-url --kratos-token --hydra-admin-url --database-url --incident --operator --output --yes --dry-run --timeout --help --version"
+            opts="-o -y -h -V --identity --phase --playbook --from-webhook --webhook-secret --signature --since --answers --allow-unsigned --password-stdin --skip --kratos-admin-url --kratos-token --hydra-admin-url --database-url --incident --operator --output --yes --dry-run --timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

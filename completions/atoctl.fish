@@ -396,6 +396,7 @@ complete -c atoctl -n "__fish_atoctl_using_subcommand respond" -s o -l output -d
 json\t'One JSON document on stdout'
 ids\t'Identity ids only, one a line (pattern-scan)'"
 complete -c atoctl -n "__fish_atoctl_using_subcommand respond" -l timeout -d 'Per-request timeout in seconds' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand respond" -l allow-unsigned -d 'Take a webhook payload that no secret authenticates with --yes (without it, each step is confirmed on the terminal anyway)'
 complete -c atoctl -n "__fish_atoctl_using_subcommand respond" -l password-stdin -d 'Read the password for hibp-check steps from stdin (one line) instead of a prompt'
 complete -c atoctl -n "__fish_atoctl_using_subcommand respond" -s y -l yes -d 'Answer yes to every confirmation'
 complete -c atoctl -n "__fish_atoctl_using_subcommand respond" -l dry-run -d 'Print exactly what would be sent (method, URL, body with secrets redacted; SQL), planned from the live state (the reads made for it, GETs only, are sent and listed); change nothing, journal nothing'

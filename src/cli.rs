@@ -364,8 +364,7 @@ pub struct RespondArgs {
         long,
         env = "CASTLE_API_SECRET",
         value_name = "SECRET",
-        hide_env_values = true,
-        requires = "from_webhook"
+        hide_env_values = true
     )]
     pub webhook_secret: Option<String>,
     /// The webhook's X-Castle-Signature header (base64 HMAC-SHA256 of the body)
@@ -378,6 +377,10 @@ pub struct RespondArgs {
     /// answers (or true for an item without questions)
     #[arg(long, value_name = "FILE")]
     pub answers: Option<PathBuf>,
+    /// Take a webhook payload that no secret authenticates with --yes (without it, each step
+    /// is confirmed on the terminal anyway)
+    #[arg(long, requires = "from_webhook")]
+    pub allow_unsigned: bool,
     /// Read the password for hibp-check steps from stdin (one line) instead of a prompt
     #[arg(long)]
     pub password_stdin: bool,

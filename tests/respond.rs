@@ -613,6 +613,7 @@ fn a_tampered_unsigned_or_malformed_webhook_is_refused_before_anything() {
                 "--identity",
                 &other,
                 "--yes",
+                "--allow-unsigned",
             ])
             .write_stdin(body),
     );
@@ -694,6 +695,15 @@ fn steps_without_incident_continue_the_identitys_open_incident_until_it_is_close
             .iter()
             .any(|w| w.starts_with("PATCH") && w.contains(&id))
     );
+    // ...nor a note, which would reopen it...
+    let note = common::run(env.cmd().env("ATOCTL_INCIDENT", &files[0]).args([
+        "incident",
+        "note",
+        "--root-cause",
+        "phishing",
+    ]));
+    assert_eq!(note.code, 2, "{}", note.all());
+    assert!(note.error_line().contains("is closed"));
     // ...and without --incident the next step opens a new one.
     let after = bare(&["lock", "--identity", &id, "--yes"]);
     assert_eq!(after.code, 0, "{}", after.all());
@@ -708,4 +718,127 @@ fn steps_without_incident_continue_the_identitys_open_incident_until_it_is_close
     );
     assert_eq!(moved.code, 0, "{}", moved.all());
     assert_eq!(journals(&elsewhere).len(), 1);
+}
+
+/// A recovery whose answer never came (a 5xx) may have been issued: the next run says so in
+/// the journal before it issues another (with --yes; on a terminal it asks).
+#[test]
+fn a_recovery_whose_answer_never_came_is_issued_again_only_with_a_note() {
+    let env = Env::new(Flavour::Current);
+    let id = victim(&env, "ann@example.com", 1);
+    let ans = answers(&env);
+    env.kratos
+        .inject(Fault::new(FaultKind::Status(502)).on("POST", "/admin/recovery/code"));
+    let first = env.run(&["respond", "--identity", &id, "--yes", "--answers", &ans]);
+    assert_eq!(first.code, 1, "{}", first.all());
+    let rec = entries(&env, "recover");
+    assert_eq!(
+        rec.last().map(|r| r["uncertain"].clone()),
+        Some(json!(true))
+    );
+    let again = env.run(&["respond", "--identity", &id, "--yes", "--answers", &ans]);
+    assert_eq!(again.code, 0, "{}", again.all());
+    let warned: Vec<Value> = entries(&env, "respond")
+        .into_iter()
+        .filter(|e| e["earlier_recovery_code_may_exist"] == true)
+        .collect();
+    assert_eq!(
+        warned.len(),
+        1,
+        "the journal says an earlier code may exist"
+    );
+    assert_eq!(status(&again.stdout, "recover"), "done");
+}
+
+/// A password check without a password waits for a person and the rest goes on; a stop after
+/// a step changed something is exit 1, not 2 ("nothing was sent" would be false).
+#[test]
+fn a_check_without_password_waits_and_a_stop_after_a_change_is_exit_1() {
+    let playbook = |env: &Env, steps: &str| {
+        let pb = env.dir.path().join("pb.toml");
+        std::fs::write(
+            &pb,
+            format!("name = \"t\"\n[[phase]]\nid = \"now\"\ndeadline = \"10m\"\n{steps}"),
+        )
+        .expect("write");
+        pb.display().to_string()
+    };
+    let revoke = "[[step]]\nid = \"revoke\"\nphase = \"now\"\ntitle = \"End sessions\"\nrun = \"revoke --identity {identity}\"\n";
+
+    let env = Env::new(Flavour::Current);
+    let id = victim(&env, "ann@example.com", 1);
+    let hibp = "[[step]]\nid = \"hibp\"\nphase = \"now\"\ntitle = \"Check the password\"\nrun = \"hibp-check --identity {identity}\"\n";
+    let pb = playbook(&env, &format!("{hibp}{revoke}"));
+    // A Castle secret exported in the shell does not get in the way of a plain respond.
+    let run = common::run(
+        env.cmd()
+            .env("CASTLE_API_SECRET", "exported-in-the-shell")
+            .args(["respond", "--identity", &id, "--playbook", &pb, "--yes"]),
+    );
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert!(
+        run.stderr.contains("hibp: left for a person"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(status(&run.stdout, "revoke"), "done", "{}", run.stdout);
+    assert_eq!(status(&run.stdout, "hibp"), "pending");
+
+    let env = Env::new(Flavour::Current);
+    let id = victim(&env, "ann@example.com", 1);
+    let offline = "[[step]]\nid = \"offline\"\nphase = \"now\"\ntitle = \"Check offline\"\nrun = \"hibp-check --identity {identity} --offline /nonexistent/pwned.txt\"\n";
+    let pb = playbook(&env, &format!("{revoke}{offline}"));
+    let run = common::run(
+        env.cmd()
+            .args([
+                "respond",
+                "--identity",
+                &id,
+                "--playbook",
+                &pb,
+                "--yes",
+                "--password-stdin",
+            ])
+            .write_stdin("hunter2\n"),
+    );
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert!(
+        run.error_line()
+            .contains("earlier steps of this run did change things"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.all().contains("hunter2"));
+}
+
+#[test]
+fn an_unsigned_webhook_is_not_acted_on_unattended_unless_allowed() {
+    let env = Env::new(Flavour::Current);
+    let id = victim(&env, "ann@example.com", 1);
+    let file = env.dir.path().join("castle.json");
+    std::fs::write(&file, castle_payload(&id)).expect("write");
+    let f = file.display().to_string();
+    let refused = env.run(&["respond", "--from-webhook", &f, "--yes"]);
+    assert_eq!(refused.code, 2, "{}", refused.all());
+    assert!(
+        refused.error_line().contains("not authenticated"),
+        "{}",
+        refused.stderr
+    );
+    assert!(env.kratos.requests().is_empty());
+    let ans = answers(&env);
+    let allowed = env.run(&[
+        "respond",
+        "--from-webhook",
+        &f,
+        "--yes",
+        "--allow-unsigned",
+        "--answers",
+        &ans,
+    ]);
+    assert_eq!(allowed.code, 0, "{}", allowed.all());
+    assert_eq!(
+        entries(&env, "castle.webhook")[0]["signature_verified"],
+        false
+    );
 }

@@ -485,6 +485,22 @@ impl<'a> Checker<'a> {
     /// What a playbook may run, and how: a step of an incident, for its identity, with stdin
     /// where (and only where) the command reads it.
     fn runnable(&mut self, step: &Step, cmd: &Command) {
+        let silent = match cmd {
+            Command::Incident(IncidentCommand::Note(_)) => Some("incident note"),
+            Command::Identity(_) => Some("identity"),
+            Command::Sessions(_) => Some("sessions"),
+            _ => None,
+        };
+        if let Some(name) = silent {
+            self.at(
+                step,
+                "run",
+                format!(
+                    "run: `{name}` records nothing that shows it done, so respond would run it again on every run: make it a manual item (its answers are journaled), or use a step that records (revoke records the sessions)"
+                ),
+            );
+            return;
+        }
         let name = match cmd {
             Command::Incident(IncidentCommand::Note(_)) => None,
             Command::Incident(IncidentCommand::Open(_)) => Some("incident open"),
@@ -514,7 +530,7 @@ impl<'a> Checker<'a> {
                 step,
                 "run",
                 format!(
-                    "run: `{name}` is not a playbook step (a step is one of: revoke, lock, unlock, disable-password, recover, sessions, identity, audit-query, pattern-scan, hibp-check, incident note)"
+                    "run: `{name}` is not a playbook step (a step is one of: revoke, lock, unlock, disable-password, recover, audit-query, pattern-scan, hibp-check)"
                 ),
             );
             return;

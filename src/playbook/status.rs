@@ -181,6 +181,9 @@ impl<'a> Incident<'a> {
             _ => None,
         };
         match rec {
+            Some(r) if r.outcome == Outcome::Failed => {
+                Err(format!("waits for {root} (its last run failed)"))
+            }
             Some(r) => Ok(Some(&r.evidence)),
             None => Err(format!("waits for {root}")),
         }
@@ -402,4 +405,56 @@ fn progress_by_identity<'r>(
         }
     }
     map
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::playbook::Playbook;
+    use serde_json::json;
+
+    const ID: &str = "5f1c2a9e-0b7e-4c3d-9a51-2f6d8e4b1c07";
+
+    fn rec(seq: u64, step: &str, outcome: &str, evidence: Value) -> Record {
+        let mut v = json!({
+            "seq": seq, "ts": "2026-12-06T10:00:00Z", "incident": "ato-x", "operator": "t",
+            "step": step, "identity": ID, "outcome": outcome, "prev": "0",
+        });
+        if let (Some(m), Value::Object(e)) = (v.as_object_mut(), evidence) {
+            m.extend(e);
+        }
+        serde_json::from_value(v).unwrap_or_else(|e| panic!("record: {e}"))
+    }
+
+    /// A failed scan found nothing because it ran nothing: the steps that depend on what it
+    /// found wait; a scan that ran and found nobody leaves them out.
+    #[test]
+    fn a_condition_on_a_failed_result_waits_and_on_an_empty_one_leaves_the_step_out() {
+        let pb = Playbook::bundled();
+        let step = pb
+            .step("revoke-others")
+            .unwrap_or_else(|| panic!("bundled step"));
+        let now = jiff::Timestamp::now();
+        let failed = [
+            rec(0, "incident.open", "ok", json!({})),
+            rec(
+                1,
+                "pattern-scan",
+                "failed",
+                json!({"error": "database unreachable"}),
+            ),
+        ];
+        let st = status_of(&pb, step, &Incident::new(&failed, ID, "7d", "j"), now);
+        assert_ne!(st.status, Status::Skipped, "{st:?}");
+        assert!(
+            st.detail.contains("failed") || st.status == Status::Overdue,
+            "{st:?}"
+        );
+        let empty = [
+            rec(0, "incident.open", "ok", json!({})),
+            rec(1, "pattern-scan", "ok", json!({"identities": []})),
+        ];
+        let st = status_of(&pb, step, &Incident::new(&empty, ID, "7d", "j"), now);
+        assert_eq!(st.status, Status::Skipped, "{st:?}");
+    }
 }

@@ -36,6 +36,10 @@ use crate::plan::{Acted, Call, Check, Checks, Fingerprint, Op, SecretBody};
 /// Where the new password goes in the PUT body.
 const PASSWORD_POINTER: &str = "/credentials/password/config/password";
 
+/// How long after a cut-off run's `started` entry its PUT can have landed: its guard read and
+/// PUT, each with `--timeout` (at most an hour, default 10 s) and retries, come right after it.
+const LANDED_WINDOW_SECS: i64 = 120;
+
 /// What the dry run shows instead of the secret.
 const REDACTED: &str = "[redacted: 43 random characters, 256 bits from the OS CSPRNG]";
 
@@ -223,7 +227,15 @@ impl Change for DisablePassword {
             .get("password_updated_at_before")
             .and_then(Value::as_str)?;
         let now = look.identity.credential("password")?.updated_at()?;
-        (now != before).then(|| {
+        // Rewritten, and then: right after the cut-off run began (its guard read and PUT
+        // follow its `started` entry within a request timeout or two). A rewrite at any other
+        // time is someone else's (an attacker with the stolen password): the PUT is sent again.
+        let began: jiff::Timestamp = started.ts.parse().ok()?;
+        let at: jiff::Timestamp = now.parse().ok()?;
+        let window = jiff::SignedDuration::from_secs(LANDED_WINDOW_SECS);
+        let in_window = at >= began.checked_sub(jiff::SignedDuration::from_secs(5)).ok()?
+            && at <= began.checked_add(window).ok()?;
+        (now != before && in_window).then(|| {
             format!(
                 "the password credential was rewritten at {} (it was last updated at {} when that run looked)",
                 crate::output::clean(now),

@@ -178,6 +178,7 @@ pub async fn run(ctx: &Ctx, a: &DrillArgs) -> Result<Exit> {
         args.extend(extra);
         let mut cmd = std::process::Command::new(&exe);
         cmd.current_dir(&dir)
+            .env_remove("ATOCTL_OUTPUT")
             .env("ATOCTL_INCIDENT", &journal_path)
             .env("NO_COLOR", "1")
             .args(&args);
@@ -251,7 +252,7 @@ pub async fn run(ctx: &Ctx, a: &DrillArgs) -> Result<Exit> {
     let login = sandbox.password_login();
     lines.push(check(
         "the stolen password no longer logs in",
-        login != PasswordLogin::Accepted,
+        login == PasswordLogin::Rejected,
         format!("{login:?}"),
     ));
     let consents = sandbox.consents(id);

@@ -150,6 +150,13 @@ fn note(ctx: &Ctx, a: &IncidentNoteArgs) -> Result<Exit> {
         return Ok(Exit::Ok);
     }
     let j = journal::Journal::open(&path, ctx.operator())?;
+    if journal::glance(&path)?.closed {
+        return Err(AppError::usage(format!(
+            "incident {} is closed: a note after its close would reopen it; nothing was written",
+            j.incident()
+        ))
+        .with_hint("record the root cause before `atoctl incident close`"));
+    }
     let mut e = Entry::new("note", None, Outcome::Ok);
     if let Some(rc) = &a.root_cause {
         e.put("root_cause", rc.trim());

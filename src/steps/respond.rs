@@ -46,7 +46,7 @@ pub async fn run(ctx: &Ctx, a: &RespondArgs) -> Result<Exit> {
         ));
     }
     // Everything the operator gave is checked before anything is read from a server.
-    let castle = read_webhook(a)?;
+    let castle = read_webhook(a, ctx.args.yes)?;
     let playbook = Playbook::load(a.playbook.as_deref())?;
     let phase = choose_phase(&playbook, a.phase.as_deref())?.clone();
     let since = a.since.clone().unwrap_or_else(|| playbook.since.clone());
@@ -98,11 +98,14 @@ pub async fn run(ctx: &Ctx, a: &RespondArgs) -> Result<Exit> {
         )));
     }
     let id = identity.to_string();
-    output::send_results_to_stderr();
-
     if ctx.dry_run() {
+        // The plan is the result (stdout); with -o json the one document is.
+        if ctx.json() {
+            output::send_results_to_stderr();
+        }
         return dry_run(ctx, &playbook, &phase, &id, &since).await;
     }
+    output::send_results_to_stderr();
 
     // One incident, one journal: the one given, else this identity's open one, else new.
     let journal = ctx.journal_for(Some(&id), STEP, resolved_from.as_deref())?;
@@ -138,6 +141,8 @@ pub async fn run(ctx: &Ctx, a: &RespondArgs) -> Result<Exit> {
     let mut ran: Vec<Ran> = Vec::new();
     let mut exit = Exit::Ok;
     let mut stopped: Option<AppError> = None;
+    // Whether a changing step ran in this run (then a stop is not "nothing was sent").
+    let mut changed = false;
     for step in playbook.steps_of(&phase.id) {
         let records = journal::read_records(&path)?;
         let incident = Incident::new(&records, &id, &since, &path.display().to_string());
@@ -207,9 +212,40 @@ pub async fn run(ctx: &Ctx, a: &RespondArgs) -> Result<Exit> {
                         e.to_string().lines().next().unwrap_or_default()
                     ))
                 })?;
+                // A run cut off after its `started` entry, or a recovery whose answer never
+                // came (it may have been issued: recover records `uncertain`).
                 let cut_off = state
                     .began
-                    .and_then(|seq| records.iter().find(|r| r.seq == seq));
+                    .and_then(|seq| records.iter().find(|r| r.seq == seq))
+                    .or_else(|| {
+                        (state.status == Status::Failed)
+                            .then(|| {
+                                state
+                                    .seq
+                                    .and_then(|seq| records.iter().find(|r| r.seq == seq))
+                            })
+                            .flatten()
+                            .filter(|r| {
+                                r.step == <super::recover::Recover as super::life::Change>::STEP
+                                    && r.evidence.get("uncertain") == Some(&Value::Bool(true))
+                            })
+                    });
+                let changes = AnyChange::from_command(&cli.command).is_some()
+                    || matches!(&cli.command, Command::Revoke(r) if r.stdin);
+                // A password check needs the password: without one, it waits for a person.
+                if let Command::HibpCheck(h) = &cli.command
+                    && password.is_none()
+                    && !step_ctx.interactive
+                    && !h.stdin
+                    && h.sha1.is_none()
+                    && h.sha1_file.is_none()
+                    && h.nt_hash.is_none()
+                {
+                    ran.push(say(
+                        "left for a person: no password to check (pass it with respond --password-stdin, or run respond on a terminal)".into(),
+                    ));
+                    continue;
+                }
                 let result = command(
                     &step_ctx,
                     &journal,
@@ -221,17 +257,25 @@ pub async fn run(ctx: &Ctx, a: &RespondArgs) -> Result<Exit> {
                 )
                 .await;
                 match result {
-                    Ok(Some(e)) => ran.push(say(e)),
-                    Ok(None) => ran.push(say("ran".into())),
+                    Ok(Some(e)) => {
+                        changed |= changes;
+                        ran.push(say(e));
+                    }
+                    Ok(None) => {
+                        changed |= changes;
+                        ran.push(say("ran".into()));
+                    }
                     Err(e) if matches!(e.exit, Exit::Usage | Exit::NotFound | Exit::Damaged) => {
-                        output::error(&e);
                         ran.push(say(format!("stopped: {}", e.message)));
                         stopped = Some(e);
                         break;
                     }
                     Err(e) => {
-                        output::error(&e);
+                        changed |= changes;
                         ran.push(say(format!("failed: {}", e.message)));
+                        if let Some(h) = &e.hint {
+                            output::note(&format!("{}: hint: {h}", step.id));
+                        }
                         exit = Exit::Failed;
                     }
                 }
@@ -319,6 +363,14 @@ pub async fn run(ctx: &Ctx, a: &RespondArgs) -> Result<Exit> {
         output::note("run respond again to continue where it stopped");
     }
     if let Some(e) = stopped {
+        // Exit 2 and 3 say nothing was sent: true only if no step of this run changed anything.
+        if changed {
+            return Err(AppError::failed(format!(
+                "stopped: {}; earlier steps of this run did change things (the checklist above says what)",
+                e.message
+            ))
+            .with_hint("fix the cause and run respond again: it continues where it stopped"));
+        }
         return Err(e);
     }
     if failed_any && exit == Exit::Ok {
@@ -681,7 +733,7 @@ async fn dry_run(
 }
 
 /// The webhook payload, authenticated when a secret is set.
-fn read_webhook(a: &RespondArgs) -> Result<Option<CastleIncident>> {
+fn read_webhook(a: &RespondArgs, yes: bool) -> Result<Option<CastleIncident>> {
     let Some(p) = &a.from_webhook else {
         return Ok(None);
     };
@@ -702,6 +754,12 @@ fn read_webhook(a: &RespondArgs) -> Result<Option<CastleIncident>> {
         None => Signing::None,
     };
     let c = webhook::parse(&body, signing)?;
+    if !c.signature_verified && yes && !a.allow_unsigned {
+        return Err(AppError::usage(
+            "the webhook payload is not authenticated (no CASTLE_API_SECRET or --webhook-secret) and --yes would act on it unattended; nothing was sent",
+        )
+        .with_hint("set CASTLE_API_SECRET and pass the request's X-Castle-Signature with --signature, or --allow-unsigned if the payload's origin is trusted otherwise"));
+    }
     if !c.signature_verified {
         output::warn(
             "the webhook payload is not authenticated (no CASTLE_API_SECRET or --webhook-secret): it is journaled as unverified",
