@@ -842,3 +842,34 @@ fn an_unsigned_webhook_is_not_acted_on_unattended_unless_allowed() {
         false
     );
 }
+
+/// An identity the bulk step cannot find (deleted since the scan) has nothing left to end: it
+/// does not keep the step failed for ever.
+#[test]
+fn a_bulk_step_with_an_identity_that_is_gone_ends() {
+    let env = Env::new(Flavour::Current);
+    let id = victim(&env, "v@example.com", 1);
+    let gone = "0b8e3c1d-4f2a-4e9b-8c7d-6a5f4e3d2c1b";
+    let pb = env.dir.path().join("bulk.toml");
+    std::fs::write(
+        &pb,
+        format!(
+            "name = \"bulk\"\n[[phase]]\nid = \"now\"\ndeadline = \"10m\"\n[[step]]\nid = \"others\"\nphase = \"now\"\ntitle = \"End the others' sessions\"\nrun = \"revoke --stdin\"\nstdin = \"\"\"\n{id}\n{gone}\n\"\"\"\n"
+        ),
+    )
+    .expect("write");
+    let pb = pb.display().to_string();
+    let first = env.run(&["respond", "--identity", &id, "--playbook", &pb, "--yes"]);
+    assert_eq!(
+        first.code,
+        1,
+        "the bulk run names the identity it could not find: {}",
+        first.all()
+    );
+    assert!(first.all().contains(gone));
+    let writes = env.writes();
+    let again = env.run(&["respond", "--identity", &id, "--playbook", &pb, "--yes"]);
+    assert_eq!(again.code, 0, "{}", again.all());
+    assert_eq!(status(&again.stdout, "others"), "done", "{}", again.stdout);
+    assert_eq!(env.writes(), writes, "nothing sent again");
+}

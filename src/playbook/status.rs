@@ -384,7 +384,10 @@ fn recorded_state(playbook: &Playbook, step: &Step, incident: &Incident<'_>) -> 
 
 /// [`journal::progress`] of `step` for every identity, in one pass over the journal (a bulk
 /// step asks for thousands of identities: one pass each would be quadratic).
-fn progress_by_identity<'r>(
+/// Where a bulk step stands for each identity it handled. An identity that no longer exists
+/// (recorded `result: not_found`) has nothing left to end: it counts as skipped, so that a
+/// deleted account does not keep the step failed for ever.
+pub fn progress_by_identity<'r>(
     records: &'r [Record],
     step: &str,
 ) -> std::collections::HashMap<&'r str, Progress> {
@@ -394,8 +397,13 @@ fn progress_by_identity<'r>(
         .filter(|r| r.step == step && !r.evidence.contains_key("scope"))
     {
         if let Some(id) = r.identity.as_deref() {
+            let gone = r.evidence.get("result").and_then(Value::as_str) == Some("not_found");
             let state = match r.outcome {
                 Outcome::Started => Progress::Began { seq: r.seq },
+                Outcome::Failed if gone => Progress::Finished {
+                    outcome: Outcome::Skipped,
+                    seq: r.seq,
+                },
                 outcome => Progress::Finished {
                     outcome,
                     seq: r.seq,

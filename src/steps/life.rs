@@ -407,7 +407,8 @@ pub async fn unattended<C: Change>(
                     "summary",
                     format!("{} {}: {}", C::STEP, result.as_str(), e.line_plain()),
                 )
-                .with("error", e.line_plain());
+                .with("error", e.line_plain())
+                .with("result", result.as_str());
             if let Some(IdentityRef::Identifier(i)) = step.identity() {
                 entry.put("identifier", output::clean(i));
             }

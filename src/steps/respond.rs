@@ -489,15 +489,17 @@ async fn command(
                 .map_err(|e| AppError::usage(format!("step {}: stdin: {e}", step.id)))?;
             let (ids, duplicates) = super::bulk::read_ids(text.as_bytes())?;
             // What the journal shows done is not done again (a bulk run cut off halfway).
+            let progress =
+                crate::playbook::status::progress_by_identity(incident.records, "revoke");
             let todo: Vec<IdentityRef> = ids
                 .into_iter()
                 .filter(|r| match r {
                     IdentityRef::Id(i) => !matches!(
-                        journal::progress(incident.records, "revoke", &i.to_string()),
-                        journal::Progress::Finished {
+                        progress.get(i.to_string().as_str()),
+                        Some(journal::Progress::Finished {
                             outcome: Outcome::Ok | Outcome::Skipped,
                             ..
-                        }
+                        })
                     ),
                     IdentityRef::Identifier(_) => true,
                 })
