@@ -619,6 +619,10 @@ fn a_tampered_unsigned_or_malformed_webhook_is_refused_before_anything() {
     );
     assert_eq!(run.code, 2, "{}", run.all());
     assert!(run.error_line().contains("data.user_id"), "{}", run.stderr);
+    assert!(
+        env.kratos.requests().is_empty(),
+        "nothing sent, not even a read"
+    );
 }
 
 /// A newcomer who forgot ATOCTL_INCIDENT gets one journal for the incident, not one per step;

@@ -77,6 +77,14 @@ pub async fn run(ctx: &Ctx, a: &RespondArgs) -> Result<Exit> {
     } else {
         None
     };
+    if let (Some(IdentityRef::Id(given)), Some(c)) = (&a.identity, &castle)
+        && *given != c.identity
+    {
+        return Err(AppError::usage(format!(
+            "--identity is {given} but the webhook's data.user_id is {}; nothing was sent",
+            c.identity
+        )));
+    }
     let identity_ref = match (&a.identity, &castle) {
         (Some(r), _) => r.clone(),
         (None, Some(c)) => IdentityRef::Id(c.identity),
