@@ -294,4 +294,26 @@ fn schema_can_run_twice() {
     db.sql(&ddl);
     let n = db.sql("SELECT count(*) FROM pg_indexes WHERE tablename = 'security_audit'");
     assert_eq!(n.trim(), "5");
+    // The reversal flow's table, as the contract defines it, with the index it needs: its
+    // primary key, the two unique keys, and one user's changes in time order.
+    assert!(ddl.contains("CREATE TABLE IF NOT EXISTS user_email_changes"));
+    let cols = db.sql(
+        "SELECT string_agg(column_name, ',' ORDER BY ordinal_position) FROM information_schema.columns WHERE table_name = 'user_email_changes'",
+    );
+    assert_eq!(
+        cols.trim(),
+        "id,user_id,email_from,email_to,confirm_key,reversal_key,created_at,created_ip,confirmed_at,confirmed_ip,reversed_at,reversed_ip"
+    );
+    let idx = db.sql(
+        "SELECT string_agg(indexdef, E'\\n' ORDER BY indexname) FROM pg_indexes WHERE tablename = 'user_email_changes'",
+    );
+    assert!(idx.contains("(user_id, created_at, id)"), "{idx}");
+    assert!(
+        idx.contains("UNIQUE INDEX user_email_changes_reversal_key_key"),
+        "{idx}"
+    );
+    assert!(
+        idx.contains("UNIQUE INDEX user_email_changes_confirm_key_key"),
+        "{idx}"
+    );
 }

@@ -1,4 +1,4 @@
--- The audit table atoctl reads (../shared/atoctl-contract.md) and the indexes its queries need.
+-- The audit tables atoctl reads (../shared/atoctl-contract.md) and the indexes its queries need.
 -- Idempotent: every statement is IF NOT EXISTS, so `atoctl schema | psql` can run again.
 -- The EXPLAIN output that justifies each index is in docs/audit.md.
 
@@ -33,3 +33,27 @@ CREATE INDEX IF NOT EXISTS security_audit_failed_login_time
 CREATE INDEX IF NOT EXISTS security_audit_ua_time
   ON security_audit (md5(user_agent), created_at)
   WHERE user_agent IS NOT NULL;
+
+-- Applications with "this wasn't me" links for e-mail changes keep one row per change; `atoctl
+-- restore --reversal-key` is the one step that writes here, in one transaction. The keys are
+-- UNIQUE (a key finds its change through that index); a NULL key is one used or voided.
+CREATE TABLE IF NOT EXISTS user_email_changes (
+  id            bigserial   PRIMARY KEY,
+  user_id       uuid        NOT NULL,       -- the Kratos identity id
+  email_from    text        NOT NULL,
+  email_to      text        NOT NULL,
+  confirm_key   text        UNIQUE,         -- null once used or voided
+  reversal_key  text        UNIQUE,         -- null once used or voided
+  created_at    timestamptz NOT NULL DEFAULT now(),
+  created_ip    inet,
+  confirmed_at  timestamptz,
+  confirmed_ip  inet,
+  reversed_at   timestamptz,
+  reversed_ip   inet
+);
+
+-- The reversal: every change of the user after the reversed one (their keys are voided), the
+-- earliest change already reversed (it wins), and restore's changes in a window: one user's
+-- changes in time order, from one index.
+CREATE INDEX IF NOT EXISTS user_email_changes_user_time
+  ON user_email_changes (user_id, created_at, id);

@@ -399,6 +399,10 @@ pub const CLOSE_STEP: &str = "incident.close";
 pub fn glance(path: &Path) -> Result<Glance> {
     let mut file = File::open(path)
         .map_err(|e| AppError::failed(format!("cannot read journal {}: {e}", path.display())))?;
+    // A shared lock waits for an append in progress (writers hold the exclusive one while they
+    // write and fsync): the last line read is whole.
+    file.lock_shared()
+        .map_err(|e| AppError::failed(format!("cannot lock journal {}: {e}", path.display())))?;
     let mut first = Vec::new();
     BufReader::new(&file)
         .take(1 << 20)
