@@ -305,6 +305,9 @@ pub struct Values {
     pub since: String,
     pub ips: Vec<String>,
     pub others: Vec<String>,
+    /// The scan found more identities than it journaled (`identities_truncated`): `{others}`
+    /// holds only those.
+    pub others_truncated: bool,
     pub incident: String,
 }
 
@@ -333,6 +336,7 @@ impl Values {
             since: "7d".into(),
             ips: vec!["203.0.113.66".into()],
             others: vec!["0b8e3c1d-4f2a-4e9b-8c7d-6a5f4e3d2c1b".into()],
+            others_truncated: false,
             incident: "incidents/ato-20261206-000000-000000.jsonl".into(),
         }
     }

@@ -214,14 +214,16 @@ pub fn values_from(records: &[Record], identity: &str, since: &str, incident: &s
             }
         }
     }
-    let others = records
-        .iter()
-        .rev()
-        .find(|r| {
-            r.step == "pattern-scan"
-                && r.identity.as_deref() == Some(identity)
-                && r.outcome == Outcome::Ok
-        })
+    let scan = records.iter().rev().find(|r| {
+        r.step == "pattern-scan"
+            && r.identity.as_deref() == Some(identity)
+            && r.outcome == Outcome::Ok
+    });
+    let others_truncated = scan
+        .and_then(|r| r.evidence.get("identities_truncated"))
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    let others = scan
         .and_then(|r| r.evidence.get("identities").and_then(Value::as_array))
         .map(|ids| {
             ids.iter()
@@ -236,6 +238,7 @@ pub fn values_from(records: &[Record], identity: &str, since: &str, incident: &s
         since: since.to_string(),
         ips,
         others,
+        others_truncated,
         incident: incident.to_string(),
     }
 }
@@ -367,7 +370,18 @@ fn recorded_state(playbook: &Playbook, step: &Step, incident: &Incident<'_>) -> 
                 }
             }
             let n = others.len();
-            let detail = format!("{done} of {n} done, {failed} failed");
+            let mut detail = format!("{done} of {n} done, {failed} failed");
+            if incident.values.others_truncated
+                && step
+                    .stdin
+                    .as_deref()
+                    .unwrap_or("{others}")
+                    .contains("{others}")
+            {
+                detail.push_str(
+                    "; the scan found more identities than it journaled: revoke the rest with `atoctl pattern-scan … -o ids | atoctl revoke --stdin`",
+                );
+            }
             if done == n {
                 StepState::new(Status::Done, detail)
             } else if failed > 0 && done + failed == n {
@@ -464,5 +478,39 @@ mod tests {
         ];
         let st = status_of(&pb, step, &Incident::new(&empty, ID, "7d", "j"), now);
         assert_eq!(st.status, Status::Skipped, "{st:?}");
+    }
+
+    /// A scan that found more than it journaled: the bulk step covers what it journaled and
+    /// says that the rest is for another revoke.
+    #[test]
+    fn a_bulk_step_after_a_truncated_scan_says_the_rest_is_not_covered() {
+        let pb = Playbook::bundled();
+        let step = pb
+            .step("revoke-others")
+            .unwrap_or_else(|| panic!("bundled step"));
+        let other = "0b8e3c1d-4f2a-4e9b-8c7d-6a5f4e3d2c1b";
+        let mut done = rec(2, "revoke", "ok", json!({"summary": "ended"}));
+        done.identity = Some(other.into());
+        let records = [
+            rec(0, "incident.open", "ok", json!({})),
+            rec(
+                1,
+                "pattern-scan",
+                "ok",
+                json!({"identities": [other], "identities_truncated": true}),
+            ),
+            done,
+        ];
+        let st = status_of(
+            &pb,
+            step,
+            &Incident::new(&records, ID, "7d", "j"),
+            jiff::Timestamp::now(),
+        );
+        assert_eq!(st.status, Status::Done, "{st:?}");
+        assert!(
+            st.detail.contains("more identities than it journaled"),
+            "{st:?}"
+        );
     }
 }
