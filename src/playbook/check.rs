@@ -270,7 +270,7 @@ impl<'a> Checker<'a> {
     fn parses(&self, step: &Step) -> bool {
         step.command()
             .and_then(|c| expand_command(c, &Values::sample()).ok())
-            .is_some_and(|w| Cli::try_parse_args(argv(&w)).is_ok())
+            .is_some_and(|w| super::parse_command(w.iter().cloned()).is_ok())
     }
 
     /// `after` or a `when` root: a step of this playbook, not the step itself, not of a later
@@ -389,7 +389,7 @@ impl<'a> Checker<'a> {
             self.at(step, "run", msg);
             return;
         }
-        let cli = match Cli::try_parse_args(argv(&words)) {
+        let cli = match super::parse_command(words.iter().cloned()) {
             Ok(cli) => cli,
             Err(e) => {
                 let msg = match e.kind() {
@@ -417,7 +417,7 @@ impl<'a> Checker<'a> {
             two.others
                 .push("3c9d7e21-5b4a-4f0e-a8c6-1d2e3f4a5b6c".into());
             if let Ok(w) = expand_command(template, &two)
-                && let Err(e) = Cli::try_parse_args(argv(&w))
+                && let Err(e) = super::parse_command(w.iter().cloned())
             {
                 let msg = format!(
                     "run: with two values in {}: {}",

@@ -342,6 +342,26 @@ impl Values {
     }
 }
 
+/// A playbook command's words (without `atoctl`), parsed by the real CLI definition.
+pub fn parse_command<I>(words: I) -> std::result::Result<crate::cli::Cli, clap::Error>
+where
+    I: IntoIterator,
+    I::Item: Into<String>,
+{
+    crate::cli::Cli::try_parse_args(
+        std::iter::once("atoctl".to_string()).chain(words.into_iter().map(Into::into)),
+    )
+}
+
+impl Step {
+    /// The step's command expanded with sample values and parsed: what kind of command it is
+    /// does not depend on the values. `None` for a manual item or a command that does not parse.
+    pub fn sample_command(&self) -> Option<crate::cli::Command> {
+        let words = expand_command(self.command()?, &Values::sample()).ok()?;
+        parse_command(words).ok().map(|c| c.command)
+    }
+}
+
 /// Why a template cannot be expanded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ExpandError {

@@ -7,8 +7,8 @@
 
 use serde_json::{Map, Value};
 
-use super::{Action, Condition, Playbook, Step, Values, expand_command};
-use crate::cli::{Cli, Command};
+use super::{Action, Condition, Playbook, Step, Values};
+use crate::cli::Command;
 use crate::journal::{self, Outcome, Progress, Record};
 use crate::steps::AnyChange;
 
@@ -104,13 +104,8 @@ pub fn recorded(cmd: &Command) -> Recorded {
 /// The command of a step, parsed by the real CLI with sample values (what it records does not
 /// depend on them).
 pub fn recorded_by(step: &Step) -> Recorded {
-    let Some(cmd) = step.command() else {
-        return Recorded::Nothing;
-    };
-    expand_command(cmd, &Values::sample())
-        .ok()
-        .and_then(|w| Cli::try_parse_args(std::iter::once("atoctl".to_string()).chain(w)).ok())
-        .map(|c| recorded(&c.command))
+    step.sample_command()
+        .map(|c| recorded(&c))
         .unwrap_or(Recorded::Nothing)
 }
 

@@ -16,13 +16,13 @@ use std::time::Instant;
 use secrecy::ExposeSecret;
 use serde_json::{Map, Value, json};
 
-use crate::cli::{Cli, Command, DrillArgs};
+use crate::cli::{Command, DrillArgs};
 use crate::context::Ctx;
 use crate::error::{AppError, Exit, Result};
 use crate::journal;
 use crate::output;
 use crate::playbook::status::Incident;
-use crate::playbook::{Action, Condition, Playbook, Values, expand_command, status_of};
+use crate::playbook::{Action, Condition, Playbook, status_of};
 use crate::sandbox::{AuditTrail, PasswordLogin, Sandbox};
 
 /// One stage or check and how it went.
@@ -390,10 +390,8 @@ fn needs_database(playbook: &Playbook, phases: &[String]) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for s in playbook.steps.iter().filter(|s| phases.contains(&s.phase)) {
         let db = s
-            .command()
-            .and_then(|c| expand_command(c, &Values::sample()).ok())
-            .and_then(|w| Cli::try_parse_args(std::iter::once("atoctl".to_string()).chain(w)).ok())
-            .is_some_and(|c| matches!(c.command, Command::AuditQuery(_) | Command::PatternScan(_)));
+            .sample_command()
+            .is_some_and(|c| matches!(c, Command::AuditQuery(_) | Command::PatternScan(_)));
         if db {
             out.push(s.id.clone());
         }

@@ -14,7 +14,7 @@ use secrecy::SecretString;
 use serde_json::{Map, Value, json};
 
 use super::AnyChange;
-use crate::cli::{Cli, Command, IncidentCommand, OutputFormat, RespondArgs};
+use crate::cli::{Command, IncidentCommand, OutputFormat, RespondArgs};
 use crate::context::Ctx;
 use crate::error::{AppError, Exit, Result};
 use crate::hibp::Password;
@@ -24,7 +24,7 @@ use crate::output;
 use crate::playbook::status::{Incident, MANUAL_STEP, WEBHOOK_STEP};
 use crate::playbook::{
     Action, Condition, ExpandError, Phase, Playbook, Status, Step, expand_command, expand_stdin,
-    status_of,
+    parse_command, status_of,
 };
 use crate::webhook::{self, CastleIncident, Signing};
 
@@ -212,8 +212,7 @@ pub async fn run(ctx: &Ctx, a: &RespondArgs) -> Result<Exit> {
                     shlex::try_join(words.iter().map(String::as_str))
                         .unwrap_or_else(|_| words.join(" "))
                 ));
-                let cli = Cli::try_parse_args(std::iter::once("atoctl".to_string()).chain(words))
-                    .map_err(|e| {
+                let cli = parse_command(words).map_err(|e| {
                     AppError::usage(format!(
                         "step {}: not an atoctl command: {}",
                         step.id,
@@ -691,7 +690,7 @@ async fn dry_run(
                 Ok(words) => {
                     output::line(&format!("$ atoctl {}", words.join(" ")));
                     item.insert("command".into(), json!(words));
-                    match Cli::try_parse_args(std::iter::once("atoctl".to_string()).chain(words)) {
+                    match parse_command(words) {
                         Ok(cli) => {
                             let r = match (&cli.command, AnyChange::from_command(&cli.command)) {
                                 (_, Some(change)) => change.run(&step_ctx).await.map(|_| ()),
