@@ -26,6 +26,14 @@ fn drill(dir: &std::path::Path, extra: &[&str]) -> Run {
     }
 }
 
+/// The drill's line for a stage or check.
+fn line_of<'a>(stdout: &'a str, what: &str) -> &'a str {
+    stdout
+        .lines()
+        .find(|l| l.contains(what))
+        .unwrap_or_else(|| panic!("no line for {what:?}: {stdout}"))
+}
+
 fn read(path: &std::path::Path) -> String {
     std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
@@ -51,11 +59,7 @@ fn a_drill_without_a_database_contains_the_takeover_and_renders_the_report() {
         "step revoke (immediate)",
         "step hibp (1h)",
     ] {
-        let line = run
-            .stdout
-            .lines()
-            .find(|l| l.contains(check))
-            .unwrap_or_else(|| panic!("no line for {check:?}: {}", run.stdout));
+        let line = line_of(&run.stdout, check);
         assert!(line.trim_start().starts_with("ok"), "{line}");
     }
     assert!(
@@ -116,11 +120,7 @@ fn a_drill_with_a_database_rehearses_the_audit_steps_and_drops_its_schema() {
         "step revoke-others (1h)",
         "the other identities hit from the attacker's IP have no live session",
     ] {
-        let line = run
-            .stdout
-            .lines()
-            .find(|l| l.contains(check))
-            .unwrap_or_else(|| panic!("no line for {check:?}: {}", run.stdout));
+        let line = line_of(&run.stdout, check);
         assert!(line.trim_start().starts_with("ok"), "{line}");
     }
     let records = journal(tmp.path());
@@ -176,11 +176,7 @@ run = "recover --identity {identity}"
     .expect("write playbook");
     let run = drill(tmp.path(), &["--playbook", &pb.display().to_string()]);
     assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
-    let line = run
-        .stdout
-        .lines()
-        .find(|l| l.contains("step recover (immediate)"))
-        .unwrap_or_else(|| panic!("{}", run.stdout));
+    let line = line_of(&run.stdout, "step recover (immediate)");
     assert!(line.trim_start().starts_with("FAILED"), "{line}");
     assert!(run.stderr.contains("the drill failed"), "{}", run.stderr);
 }

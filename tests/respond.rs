@@ -26,6 +26,19 @@ fn answers(env: &Env) -> String {
     path.display().to_string()
 }
 
+/// `respond --identity IDENTITY --yes`, with the answers a script gives.
+fn respond_yes(env: &Env, identity: &str) -> Run {
+    let ans = answers(env);
+    env.run(&[
+        "respond",
+        "--identity",
+        identity,
+        "--yes",
+        "--answers",
+        &ans,
+    ])
+}
+
 /// atoctl respond as a child process that a test can kill.
 fn spawn(env: &Env, args: &[&str]) -> Child {
     std::process::Command::new(atoctl_testkit::atoctl_bin())
@@ -93,15 +106,7 @@ fn respond_runs_the_immediate_phase_once_and_a_second_run_sends_no_change() {
     for flavour in FLAVOURS {
         let env = Env::new(flavour);
         let id = victim(&env, "ann@example.com", 2);
-        let ans = answers(&env);
-        let first = env.run(&[
-            "respond",
-            "--identity",
-            "ann@example.com",
-            "--yes",
-            "--answers",
-            &ans,
-        ]);
+        let first = respond_yes(&env, "ann@example.com");
         assert_eq!(first.code, 0, "{flavour:?}: {}", first.all());
         let writes = env.writes();
         assert_eq!(
@@ -226,15 +231,7 @@ fn respond_killed_before_any_request_then_run_again_does_nothing_twice() {
     let calibration = {
         let env = Env::new(Flavour::Current);
         victim(&env, "ann@example.com", 2);
-        let ans = answers(&env);
-        let run = env.run(&[
-            "respond",
-            "--identity",
-            "ann@example.com",
-            "--yes",
-            "--answers",
-            &ans,
-        ]);
+        let run = respond_yes(&env, "ann@example.com");
         assert_eq!(run.code, 0, "{}", run.all());
         requests(&env)
     };
@@ -303,7 +300,7 @@ fn respond_killed_before_any_request_then_run_again_does_nothing_twice() {
         }
         kinds_seen.insert(method.clone());
 
-        let rerun = env.run(&["respond", "--identity", &id, "--yes", "--answers", &ans]);
+        let rerun = respond_yes(&env, &id);
         assert_eq!(rerun.code, 0, "{cut}: {}", rerun.all());
         assert_eq!(env.verify().code, 0, "{cut}");
         let reqs = requests(&env);
@@ -391,7 +388,7 @@ fn disable_password_cut_off_after_its_put_landed_is_not_sent_again() {
         assert_eq!(dp.len(), 1, "{flavour:?}: only the started entry: {dp:?}");
         assert_eq!(dp[0]["outcome"], "started");
 
-        let rerun = env.run(&["respond", "--identity", &id, "--yes", "--answers", &ans]);
+        let rerun = respond_yes(&env, &id);
         assert_eq!(rerun.code, 0, "{flavour:?}: {}", rerun.all());
         let puts = env.writes().iter().filter(|w| w.starts_with("PUT")).count();
         assert_eq!(puts, 1, "{flavour:?}: no second PUT");
@@ -730,17 +727,16 @@ fn steps_without_incident_continue_the_identitys_open_incident_until_it_is_close
 fn a_recovery_whose_answer_never_came_is_issued_again_only_with_a_note() {
     let env = Env::new(Flavour::Current);
     let id = victim(&env, "ann@example.com", 1);
-    let ans = answers(&env);
     env.kratos
         .inject(Fault::new(FaultKind::Status(502)).on("POST", "/admin/recovery/code"));
-    let first = env.run(&["respond", "--identity", &id, "--yes", "--answers", &ans]);
+    let first = respond_yes(&env, &id);
     assert_eq!(first.code, 1, "{}", first.all());
     let rec = entries(&env, "recover");
     assert_eq!(
         rec.last().map(|r| r["uncertain"].clone()),
         Some(json!(true))
     );
-    let again = env.run(&["respond", "--identity", &id, "--yes", "--answers", &ans]);
+    let again = respond_yes(&env, &id);
     assert_eq!(again.code, 0, "{}", again.all());
     let warned: Vec<Value> = entries(&env, "respond")
         .into_iter()
