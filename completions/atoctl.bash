@@ -61,6 +61,9 @@ _atoctl() {
             atoctl,respond)
                 cmd="atoctl__subcmd__respond"
                 ;;
+            atoctl,restore)
+                cmd="atoctl__subcmd__restore"
+                ;;
             atoctl,revoke)
                 cmd="atoctl__subcmd__revoke"
                 ;;
@@ -117,6 +120,9 @@ _atoctl() {
                 ;;
             atoctl__subcmd__help,respond)
                 cmd="atoctl__subcmd__help__subcmd__respond"
+                ;;
+            atoctl__subcmd__help,restore)
+                cmd="atoctl__subcmd__help__subcmd__restore"
                 ;;
             atoctl__subcmd__help,revoke)
                 cmd="atoctl__subcmd__help__subcmd__revoke"
@@ -212,7 +218,7 @@ _atoctl() {
 
     case "${cmd}" in
         atoctl)
-            opts="-o -y -h -V --kratos-admin-url --kratos-token --hydra-admin-url --database-url --incident --operator --output --yes --dry-run --timeout --help --version incident identity sessions revoke disable-password lock unlock recover schema audit-query pattern-scan hibp-check report respond playbook drill completions man help"
+            opts="-o -y -h -V --kratos-admin-url --kratos-token --hydra-admin-url --database-url --incident --operator --output --yes --dry-run --timeout --help --version incident identity sessions revoke disable-password lock unlock recover schema audit-query pattern-scan hibp-check report respond playbook restore drill completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -502,7 +508,7 @@ _atoctl() {
             return 0
             ;;
         atoctl__subcmd__help)
-            opts="incident identity sessions revoke disable-password lock unlock recover schema audit-query pattern-scan hibp-check report respond playbook drill completions man help"
+            opts="incident identity sessions revoke disable-password lock unlock recover schema audit-query pattern-scan hibp-check report respond playbook restore drill completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -810,6 +816,20 @@ _atoctl() {
             return 0
             ;;
         atoctl__subcmd__help__subcmd__respond)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        atoctl__subcmd__help__subcmd__restore)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1993,6 +2013,84 @@ _atoctl() {
                     return 0
                     ;;
                 --skip)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kratos-admin-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kratos-token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --hydra-admin-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --incident)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --operator)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json ids" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json ids" -- "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        atoctl__subcmd__restore)
+            opts="-o -y -h -V --identity --since --from --skip --all-oauth2 --reversal-key --ip --write-database-url --kratos-admin-url --kratos-token --hydra-admin-url --database-url --incident --operator --output --yes --dry-run --timeout --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --identity)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --since)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --from)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --skip)
+                    COMPREPLY=($(compgen -W "email oidc mfa oauth2 containment" -- "${cur}"))
+                    return 0
+                    ;;
+                --reversal-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ip)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --write-database-url)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -296,6 +296,12 @@ pub enum Command {
     #[command(subcommand)]
     Playbook(PlaybookCommand),
 
+    /// Put back what the attacker changed (e-mail, traits) and remove what they added (social
+    /// logins, MFA, OAuth2 grants), then contain; or reverse one e-mail change from its
+    /// "this wasn't me" key
+    #[command(after_help = RESTORE_HELP)]
+    Restore(RestoreArgs),
+
     /// Rehearse an account takeover end to end on a sandbox atoctl starts on loopback
     #[command(after_help = DRILL_HELP)]
     Drill(DrillArgs),
@@ -665,6 +671,95 @@ pub struct RecoverArgs {
     #[arg(long, value_name = "DURATION")]
     pub expires_in: Option<GoDuration>,
 }
+
+/// A part of `restore` that `--skip` can leave out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RestorePart {
+    /// E-mail and other traits changed in the window
+    Email,
+    /// Social logins linked in the window
+    Oidc,
+    /// TOTP, lookup secrets and security keys enrolled in the window
+    Mfa,
+    /// OAuth2 consents granted in the window (needs --hydra-admin-url)
+    Oauth2,
+    /// Ending every session and disabling the password afterwards
+    Containment,
+}
+
+#[derive(Debug, Args)]
+pub struct RestoreArgs {
+    /// The identity: its UUID, or a login identifier such as an e-mail address (exact match)
+    #[arg(
+        long,
+        alias = "id",
+        value_name = "UUID|IDENTIFIER",
+        required_unless_present = "reversal_key",
+        conflicts_with = "reversal_key"
+    )]
+    pub identity: Option<IdentityRef>,
+    /// The attacker's window reaches back this far from now (default 24h)
+    #[arg(long, value_name = "DURATION", conflicts_with = "from")]
+    pub since: Option<String>,
+    /// The attacker's window starts here (RFC 3339, or a date: midnight UTC) and reaches up to now
+    #[arg(long, value_name = "TIME")]
+    pub from: Option<String>,
+    /// Leave these parts out (comma-separated)
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "PART,...")]
+    pub skip: Vec<RestorePart>,
+    /// Revoke every OAuth2 consent of the identity, also those granted before the window
+    #[arg(long)]
+    pub all_oauth2: bool,
+    /// `-`: read the key of the owner's "this wasn't me" link from stdin (a hidden prompt on a
+    /// terminal); never give the key itself as an argument
+    #[arg(
+        long,
+        value_name = "-",
+        conflicts_with_all = ["since", "from", "skip", "all_oauth2"]
+    )]
+    pub reversal_key: Option<String>,
+    /// The IP address the owner used the link from (recorded as `reversed_ip`)
+    #[arg(long, value_name = "IP", requires = "reversal_key")]
+    pub ip: Option<String>,
+    /// Where the reversal writes `user_email_changes` (default: the audit database URL)
+    #[arg(
+        long,
+        env = "ATOCTL_WRITE_DATABASE_URL",
+        value_name = "URL",
+        hide_env_values = true,
+        requires = "reversal_key"
+    )]
+    pub write_database_url: Option<String>,
+}
+
+const RESTORE_HELP: &str = "\
+With --identity, the plan comes from the audit log in the window and the live identity:
+  email        traits changed in the window (email.changed, settings.changed with before/after,
+               user_email_changes) go back, by PATCH, to their value before the first change.
+               Kratos sends no e-mail and marks a restored address unverified.
+  oidc         social logins linked in the window (oidc.linked) are unlinked one by one.
+  mfa          TOTP, lookup secrets and security keys enrolled in the window (mfa.enrolled) are
+               removed; passkeys cannot be removed through the admin API: listed for you.
+  oauth2       consents granted in the window are revoked per client (older ones stay unless
+               --all-oauth2), and the login sessions behind them logged out.
+  containment  every session ended and the password disabled, unless the incident's journal
+               shows both done after the attacker's last change.
+Nothing the owner added before the window is touched. Exit 1 when a part could not be done
+(an address now used by another identity, the last first factor, a passkey): the account is
+not yet restored, and the message says what to do.
+
+With --reversal-key -, the key from the owner's \"this wasn't me\" link is read from stdin. In one
+transaction on the audit database (the one place atoctl writes there): the change is marked
+reversed and every later change of the user loses its keys. Then the change's old address is
+restored in Kratos, every session ended and the password disabled. Running it again finishes
+what a run left undone.
+
+Examples:
+  atoctl restore --identity alice@example.com --since 48h --dry-run
+  atoctl restore --identity 5f1c… --from 2026-11-24T08:00:00Z --skip oauth2 --yes
+  atoctl restore --identity 5f1c… --all-oauth2
+  printf '%s\\n' \"$KEY\" | atoctl restore --reversal-key - --ip 198.51.100.7 --yes";
 
 #[derive(Debug, Args)]
 pub struct AuditQueryArgs {

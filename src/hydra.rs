@@ -58,6 +58,24 @@ pub fn consent_revoke_all_path(subject: &str) -> String {
     )
 }
 
+/// Revokes the subject's consents to one client (`subject` + `client`; `subject` alone is a
+/// 400 in Hydra).
+pub fn consent_revoke_client_path(subject: &str, client: &str) -> String {
+    format!(
+        "/admin/oauth2/auth/sessions/consent?subject={}&client={}",
+        enc(subject),
+        enc(client)
+    )
+}
+
+/// Revokes one consent by its request id (and only it).
+pub fn consent_revoke_one_path(consent_request_id: &str) -> String {
+    format!(
+        "/admin/oauth2/auth/sessions/consent?consent_request_id={}",
+        enc(consent_request_id)
+    )
+}
+
 pub fn login_logout_path(sid: &str) -> String {
     format!("/admin/oauth2/auth/sessions/login?sid={}", enc(sid))
 }
@@ -137,6 +155,34 @@ impl Client {
         self.call(
             Method::DELETE,
             &consent_revoke_all_path(subject),
+            204,
+            REVOKE_BUCKET,
+        )
+        .await
+        .map(|_| ())
+    }
+
+    /// Revokes the subject's consents to one client (and so their tokens).
+    pub async fn revoke_client_consents(
+        &self,
+        subject: &str,
+        client: &str,
+    ) -> Result<(), ApiError> {
+        self.call(
+            Method::DELETE,
+            &consent_revoke_client_path(subject, client),
+            204,
+            REVOKE_BUCKET,
+        )
+        .await
+        .map(|_| ())
+    }
+
+    /// Revokes one consent by its request id (and so its tokens).
+    pub async fn revoke_consent(&self, consent_request_id: &str) -> Result<(), ApiError> {
+        self.call(
+            Method::DELETE,
+            &consent_revoke_one_path(consent_request_id),
             204,
             REVOKE_BUCKET,
         )

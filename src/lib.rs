@@ -65,6 +65,7 @@ pub fn run(cli: Cli) -> Result<Exit> {
             Command::PatternScan(a) => steps::pattern_scan::run(&ctx, a).await,
             Command::HibpCheck(a) => steps::hibp_check::run(&ctx, a).await,
             Command::Respond(a) => steps::respond::run(&ctx, a).await,
+            Command::Restore(a) => steps::restore::run(&ctx, a).await,
             Command::Playbook(c) => steps::playbook::run(&ctx, c),
             Command::Drill(a) => steps::drill::run(&ctx, a).await,
             Command::Report(a) => steps::report::run(&ctx, a),

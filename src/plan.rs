@@ -6,10 +6,11 @@
 
 use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 use zeroize::Zeroize;
 
 use crate::api::ApiError;
+use crate::error::{AppError, Result as AppResult};
 use crate::hydra::{self, Consent};
 use crate::ids::{IdentityId, SessionId};
 use crate::kratos::{
@@ -98,6 +99,22 @@ pub enum Op {
     LogoutLoginSession { sid: String },
     /// Hydra: forget the subject's remembered logins.
     ForgetLogins { subject: IdentityId },
+    /// `PATCH /admin/identities/{id}` with these JSON Patch operations on traits.
+    PatchTraits { identity: IdentityId, ops: Value },
+    /// `DELETE /admin/identities/{id}/credentials/{kind}[?identifier=]`.
+    DeleteCredential {
+        identity: IdentityId,
+        kind: String,
+        identifier: Option<String>,
+    },
+    /// Hydra: revoke the subject's consents to one client (and their tokens).
+    RevokeClientConsents { subject: IdentityId, client: String },
+    /// Hydra: revoke one consent by its request id (and its tokens).
+    RevokeConsent { consent_request_id: String },
+    /// Read the identity and, in the same breath, `PUT` it back as read with a random
+    /// password: for a step whose earlier calls change the identity (its traits), so the body
+    /// cannot be built at plan time. `shown` is the body as planned, the secret redacted.
+    ReplacePassword { identity: IdentityId, shown: Value },
 }
 
 /// What the identity looked like, for [`Op::Guard`]: Kratos rewrites `updated_at` on every
@@ -151,6 +168,58 @@ impl SecretBody {
         }
         bytes
     }
+}
+
+/// Where the new password goes in the PUT body.
+pub const PASSWORD_POINTER: &str = "/credentials/password/config/password";
+
+/// What the dry run shows instead of the secret.
+pub const REDACTED: &str = "[redacted: 43 random characters, 256 bits from the OS CSPRNG]";
+
+/// The PUT body: what was read, sent back unchanged (the spec requires `schema_id`, `traits`
+/// and `state`; `external_id` only when it is a string, as omitting it is what a null means),
+/// with the password's place holding the redaction text until it is sent.
+pub fn put_body(current: &Identity) -> Value {
+    let mut body = Map::new();
+    if let Some(s) = &current.schema_id {
+        body.insert("schema_id".into(), json!(s));
+    }
+    if let Some(s) = &current.state {
+        body.insert("state".into(), json!(s));
+    }
+    // Replaced wholesale by PUT: omitting one wipes it, so send each exactly as read.
+    body.insert(
+        "traits".into(),
+        current.traits.clone().unwrap_or(Value::Null),
+    );
+    body.insert(
+        "metadata_public".into(),
+        current.metadata_public.clone().unwrap_or(Value::Null),
+    );
+    body.insert(
+        "metadata_admin".into(),
+        current.metadata_admin.clone().unwrap_or(Value::Null),
+    );
+    if let Some(x @ Value::String(_)) = &current.external_id {
+        body.insert("external_id".into(), x.clone());
+    }
+    body.insert(
+        "credentials".into(),
+        json!({"password": {"config": {"password": REDACTED}}}),
+    );
+    Value::Object(body)
+}
+
+/// 32 bytes from the OS CSPRNG, base64url: 43 characters nobody ever sees.
+pub fn random_secret() -> AppResult<SecretString> {
+    let mut bytes = zeroize::Zeroizing::new([0u8; 32]);
+    getrandom::fill(bytes.as_mut()).map_err(|e| {
+        AppError::failed(format!("the operating system's random source failed: {e}"))
+    })?;
+    use base64::Engine;
+    Ok(SecretString::from(
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes.as_ref()),
+    ))
 }
 
 /// What to do when a call fails.
@@ -242,6 +311,28 @@ impl Call {
             Op::ForgetLogins { subject } => {
                 h("DELETE", hydra::login_forget_path(&subject.to_string()))
             }
+            Op::PatchTraits { identity, ops } => {
+                k("PATCH", paths::identity(*identity), Some(ops.clone()))
+            }
+            Op::DeleteCredential {
+                identity,
+                kind,
+                identifier,
+            } => k(
+                "DELETE",
+                paths::credential_delete(*identity, kind, identifier.as_deref()),
+                None,
+            ),
+            Op::RevokeClientConsents { subject, client } => h(
+                "DELETE",
+                hydra::consent_revoke_client_path(&subject.to_string(), client),
+            ),
+            Op::RevokeConsent { consent_request_id } => {
+                h("DELETE", hydra::consent_revoke_one_path(consent_request_id))
+            }
+            Op::ReplacePassword { identity, shown } => {
+                k("PUT", paths::identity(*identity), Some(shown.clone()))
+            }
         }
     }
 
@@ -315,6 +406,34 @@ impl Call {
                 hydra()?.forget_logins(&subject.to_string()).await?;
                 Performed::Done
             }
+            Op::PatchTraits { identity, ops } => {
+                Performed::Identity(k.patch_identity(*identity, ops).await?)
+            }
+            Op::DeleteCredential {
+                identity,
+                kind,
+                identifier,
+            } => {
+                k.delete_credential(*identity, kind, identifier.as_deref())
+                    .await?;
+                Performed::Done
+            }
+            Op::RevokeClientConsents { subject, client } => {
+                hydra()?
+                    .revoke_client_consents(&subject.to_string(), client)
+                    .await?;
+                Performed::Done
+            }
+            Op::RevokeConsent { consent_request_id } => {
+                hydra()?.revoke_consent(consent_request_id).await?;
+                Performed::Done
+            }
+            Op::ReplacePassword { identity, .. } => {
+                let now = k.get_identity(*identity).await?;
+                let secret = random_secret().map_err(|e| CallError::Local(e.line_plain()))?;
+                let body = SecretBody::new(put_body(&now), PASSWORD_POINTER, secret);
+                Performed::Identity(k.update_identity(*identity, body.bytes()).await?)
+            }
         })
     }
 }
@@ -373,6 +492,9 @@ pub enum CallError {
     Unrecorded(Vec<String>),
     #[error("no Hydra admin URL is configured")]
     NoHydra,
+    /// Something on this machine failed before the call could be sent.
+    #[error("{0}")]
+    Local(String),
 }
 
 /// A read that proves the effect.
@@ -385,6 +507,8 @@ pub enum Check {
         active: Option<bool>,
     },
     Consents(IdentityId),
+    /// Who has this login identifier now (after a 409 on restoring it).
+    Owner(String),
 }
 
 impl Check {
@@ -410,6 +534,7 @@ impl Check {
                 path: hydra::consent_list_path(&subject.to_string()),
                 body: None,
             },
+            Check::Owner(identifier) => k(paths::identities_by_identifier(identifier)),
         }
     }
 
@@ -428,6 +553,7 @@ impl Check {
                     .list_consents(&subject.to_string())
                     .await?,
             ),
+            Check::Owner(identifier) => Checked::Found(k.find_by_identifier(identifier).await?),
         })
     }
 }
@@ -438,6 +564,7 @@ pub enum Checked {
     PasswordState(PasswordState),
     Sessions(SessionListing),
     Consents(Vec<Consent>),
+    Found(Vec<Identity>),
 }
 
 /// The results of a plan's checks, by kind.
@@ -497,6 +624,17 @@ impl Checks {
             |c| matches!(c, Check::Consents(_)),
             |v| match v {
                 Checked::Consents(c) => Some(c),
+                _ => None,
+            },
+        )
+    }
+
+    /// Who has `identifier` now, read after the act.
+    pub fn owner(&self, identifier: &str) -> Option<Result<&Vec<Identity>, String>> {
+        self.get(
+            |c| matches!(c, Check::Owner(i) if i == identifier),
+            |v| match v {
+                Checked::Found(f) => Some(f),
                 _ => None,
             },
         )

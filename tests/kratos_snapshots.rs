@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use atoctl::kratos::{Credential, Identity};
-use atoctl::steps::disable_password::put_body;
+use atoctl::plan::put_body;
 use serde_json::Value;
 
 fn snapshot_dir() -> Option<PathBuf> {

@@ -104,6 +104,55 @@ ORDER BY e.created_at DESC, e.id DESC"
     }
 }
 
+/// What `restore` reverses: the identity's changes in the window, oldest first (e-mail and
+/// settings changes with their before values, social logins linked, MFA enrolled, OAuth2
+/// consents granted).
+pub fn restore_changes(identity: &str, w: &Window) -> Query {
+    Query {
+        purpose: "the identity's changes in the window that restore reverses, oldest first".into(),
+        sql: "SELECT e.id, e.event_type, e.created_at, e.metadata::text
+FROM security_audit e
+WHERE e.identity_id = $1::text::uuid
+  AND e.created_at >= $2::text::timestamptz AND e.created_at < $3::text::timestamptz
+  AND e.event_type IN ('email.changed', 'settings.changed', 'oidc.linked', 'mfa.enrolled', 'oauth2.consent.granted')
+ORDER BY e.created_at, e.id"
+            .into(),
+        params: vec![
+            Param::Text(identity.into()),
+            Param::Text(w.from_param()),
+            Param::Text(w.to_param()),
+        ],
+    }
+}
+
+/// Whether the application keeps `user_email_changes` (its "this wasn't me" links).
+pub fn has_email_changes() -> Query {
+    Query {
+        purpose: "whether the application keeps user_email_changes".into(),
+        sql: "SELECT to_regclass('user_email_changes') IS NOT NULL".into(),
+        params: vec![],
+    }
+}
+
+/// The user's e-mail changes made in the window, oldest first (`user_email_changes`).
+pub fn email_changes(identity: &str, w: &Window) -> Query {
+    Query {
+        purpose: "the user's e-mail changes in the window (user_email_changes), oldest first"
+            .into(),
+        sql: "SELECT c.id, c.email_from, c.email_to, c.created_at
+FROM user_email_changes c
+WHERE c.user_id = $1::text::uuid
+  AND c.created_at >= $2::text::timestamptz AND c.created_at < $3::text::timestamptz
+ORDER BY c.created_at, c.id"
+            .into(),
+        params: vec![
+            Param::Text(identity.into()),
+            Param::Text(w.from_param()),
+            Param::Text(w.to_param()),
+        ],
+    }
+}
+
 /// Candidates for the located event just before a given one (`before_time`, `before_id`), newest
 /// first, back to the start of the baseline: only events with a `geo` key, at most `limit`
 /// (atoctl decides which is located). Impossible travel needs it for the oldest located event

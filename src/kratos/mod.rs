@@ -91,6 +91,15 @@ impl SessionListing {
     }
 }
 
+/// One WebAuthn key as an incident needs it (its public key is not kept).
+#[derive(Debug, Clone, serde::Serialize, PartialEq)]
+pub struct WebauthnKey {
+    pub id: Option<String>,
+    pub display_name: Option<String>,
+    pub added_at: Option<String>,
+    pub passwordless: bool,
+}
+
 /// What `DELETE /admin/identities/{id}/sessions` did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DeleteSessions {
@@ -399,6 +408,62 @@ impl Client {
         )
         .await
         .map(|_| ())
+    }
+
+    /// `DELETE /admin/identities/{id}/credentials/{type}[?identifier=]`: 204.
+    pub async fn delete_credential(
+        &self,
+        id: IdentityId,
+        kind: &str,
+        identifier: Option<&str>,
+    ) -> Result<(), ApiError> {
+        let _guard = self.identity_write_lock(id).await;
+        self.expect(
+            Method::DELETE,
+            &paths::credential_delete(id, kind, identifier),
+            None,
+            Spec::write(bucket::LOW),
+            &[204],
+        )
+        .await
+        .map(|_| ())
+    }
+
+    /// The identity's WebAuthn keys (`include_credential=webauthn`): id, name, when added and
+    /// whether passwordless. Only those fields are kept.
+    pub async fn webauthn_keys(&self, id: IdentityId) -> Result<Vec<WebauthnKey>, ApiError> {
+        let ans = self
+            .expect(
+                Method::GET,
+                &paths::identity_with_webauthn(id),
+                None,
+                Spec::read(bucket::HIGH),
+                &[200],
+            )
+            .await?;
+        let identity: Identity = Self::decode(&ans)?;
+        Self::about(&ans, "identity", &id, identity.id.as_deref())?;
+        let keys = identity
+            .credential("webauthn")
+            .and_then(|c| c.config.as_ref())
+            .and_then(|c| c.get("credentials"))
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .map(|k| {
+                        let s = |f: &str| k.get(f).and_then(Value::as_str).map(str::to_string);
+                        WebauthnKey {
+                            id: s("id"),
+                            display_name: s("display_name"),
+                            added_at: s("added_at"),
+                            passwordless: k.get("is_passwordless").and_then(Value::as_bool)
+                                == Some(true),
+                        }
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        Ok(keys)
     }
 
     /// `PATCH /admin/identities/{id}` with a JSON Patch.

@@ -69,6 +69,25 @@ pub fn session_delete(sid: SessionId) -> String {
     format!("/admin/sessions/{sid}")
 }
 
+/// `include_credential=webauthn`: the keys' ids, names, times and whether each is passwordless
+/// (public keys only; nothing secret); see [`super::Client::webauthn_keys`].
+pub fn identity_with_webauthn(id: IdentityId) -> String {
+    format!("/admin/identities/{id}?include_credential=webauthn")
+}
+
+/// `DELETE /admin/identities/{id}/credentials/{type}`, with `identifier=` for the types that
+/// need one (oidc, saml: `provider:subject`).
+pub fn credential_delete(id: IdentityId, kind: &str, identifier: Option<&str>) -> String {
+    match identifier {
+        Some(i) => format!(
+            "/admin/identities/{id}/credentials/{}?identifier={}",
+            enc(kind),
+            enc(i)
+        ),
+        None => format!("/admin/identities/{id}/credentials/{}", enc(kind)),
+    }
+}
+
 pub fn patch_state(state: &str) -> Value {
     json!([{"op": "replace", "path": "/state", "value": state}])
 }

@@ -514,7 +514,9 @@ impl<'a> Checker<'a> {
             Command::Respond(_) => Some("respond"),
             Command::Playbook(_) => Some("playbook"),
             Command::Drill(_) => Some("drill"),
-            Command::Identity(_)
+            Command::Restore(a) if a.reversal_key.is_some() => Some("restore --reversal-key"),
+            Command::Restore(_)
+            | Command::Identity(_)
             | Command::Sessions(_)
             | Command::Revoke(_)
             | Command::DisablePassword(_)

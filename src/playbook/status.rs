@@ -97,6 +97,9 @@ pub fn recorded(cmd: &Command) -> Recorded {
         Command::AuditQuery(_) => Recorded::One("audit-query"),
         Command::PatternScan(_) => Recorded::One("pattern-scan"),
         Command::HibpCheck(_) => Recorded::One("hibp-check"),
+        Command::Restore(a) if a.reversal_key.is_none() => {
+            Recorded::One(crate::steps::restore::STEP)
+        }
         _ => Recorded::Nothing,
     }
 }

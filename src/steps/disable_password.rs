@@ -21,7 +21,6 @@
 //! trip is caught afterwards: a PUT that changed the state changes `state_changed_at`, and the
 //! step then fails, naming the state to check.
 
-use secrecy::SecretString;
 use serde_json::{Map, Value, json};
 
 use super::life::{Change, Cx, Plan, Target, Verdict, identity_error, look_identity};
@@ -31,63 +30,14 @@ use crate::error::{AppError, Result};
 use crate::ids::IdentityRef;
 use crate::journal::Record;
 use crate::kratos::{Identity, PasswordState};
-use crate::plan::{Acted, Call, Check, Checks, Fingerprint, Op, SecretBody};
-
-/// Where the new password goes in the PUT body.
-const PASSWORD_POINTER: &str = "/credentials/password/config/password";
+use crate::plan::{
+    Acted, Call, Check, Checks, Fingerprint, Op, PASSWORD_POINTER, SecretBody, put_body,
+    random_secret,
+};
 
 /// How long after a cut-off run's `started` entry its PUT can have landed: its guard read and
 /// PUT, each with `--timeout` (at most an hour, default 10 s) and retries, come right after it.
 const LANDED_WINDOW_SECS: i64 = 120;
-
-/// What the dry run shows instead of the secret.
-const REDACTED: &str = "[redacted: 43 random characters, 256 bits from the OS CSPRNG]";
-
-/// The PUT body: what was read, sent back unchanged (the spec requires `schema_id`, `traits`
-/// and `state`; `external_id` only when it is a string, as omitting it is what a null means),
-/// with the password's place holding the redaction text until it is sent.
-pub fn put_body(current: &Identity) -> Value {
-    let mut body = Map::new();
-    if let Some(s) = &current.schema_id {
-        body.insert("schema_id".into(), json!(s));
-    }
-    if let Some(s) = &current.state {
-        body.insert("state".into(), json!(s));
-    }
-    // Replaced wholesale by PUT: omitting one wipes it, so send each exactly as read.
-    body.insert(
-        "traits".into(),
-        current.traits.clone().unwrap_or(Value::Null),
-    );
-    body.insert(
-        "metadata_public".into(),
-        current.metadata_public.clone().unwrap_or(Value::Null),
-    );
-    body.insert(
-        "metadata_admin".into(),
-        current.metadata_admin.clone().unwrap_or(Value::Null),
-    );
-    if let Some(x @ Value::String(_)) = &current.external_id {
-        body.insert("external_id".into(), x.clone());
-    }
-    body.insert(
-        "credentials".into(),
-        json!({"password": {"config": {"password": REDACTED}}}),
-    );
-    Value::Object(body)
-}
-
-/// 32 bytes from the OS CSPRNG, base64url: 43 characters nobody ever sees.
-pub fn random_secret() -> Result<SecretString> {
-    let mut bytes = zeroize::Zeroizing::new([0u8; 32]);
-    getrandom::fill(bytes.as_mut()).map_err(|e| {
-        AppError::failed(format!("the operating system's random source failed: {e}"))
-    })?;
-    use base64::Engine;
-    Ok(SecretString::from(
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes.as_ref()),
-    ))
-}
 
 /// `disable-password --identity`.
 pub struct DisablePassword {

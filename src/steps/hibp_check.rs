@@ -175,7 +175,7 @@ fn obtain_hash(a: &HibpCheckArgs, kind: HashKind) -> Result<HashHex> {
 
 /// Stdin without the standard library's buffer, so that the password is read straight into
 /// zeroed memory and no copy is left in a buffer that outlives it.
-fn raw_stdin() -> Result<File> {
+pub(crate) fn raw_stdin() -> Result<File> {
     std::io::stdin()
         .as_fd()
         .try_clone_to_owned()

@@ -16,6 +16,8 @@ pub mod playbook;
 pub mod recover;
 pub mod report;
 pub mod respond;
+pub mod restore;
+pub mod reversal;
 pub mod revoke;
 pub mod schema;
 pub mod sessions;

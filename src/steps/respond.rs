@@ -524,6 +524,9 @@ async fn command(
             Exit::Pwned => Ok(Some("the password is in the breach corpus".into())),
             _ => Ok(Some("the password is not in the breach corpus".into())),
         },
+        Command::Restore(a) if a.reversal_key.is_none() => {
+            super::restore::run(ctx, a).await.map(|_| None)
+        }
         Command::Sessions(a) => super::sessions::run(ctx, a).await.map(|_| None),
         Command::Identity(a) => super::identity::run(ctx, a).await.map(|_| None),
         Command::Incident(c @ IncidentCommand::Note(_)) => {

@@ -1,0 +1,533 @@
+//! `restore --reversal-key -`: the owner's "this wasn't me" link for an e-mail change, for
+//! applications that keep `user_email_changes`. The one place atoctl writes to the audit
+//! database.
+//!
+//! 1. The key is read from stdin (or a hidden prompt), never from argv; only its SHA-256 prefix
+//!    is ever shown or journaled.
+//! 2. The whole run holds a session advisory lock on the user (taken with `pg_try_advisory_lock`
+//!    in a loop, so that the wait is said and bounded): two reversals of one user, with two
+//!    keys, run one after the other, Kratos calls included. The earliest change then wins
+//!    whatever the order: a later run either finds its key voided (exit 3) or puts the address
+//!    of the earliest reversed change back.
+//! 3. In ONE transaction, with the user's rows locked (`FOR UPDATE`): the change is found by its
+//!    key (none: exit 3, nothing changed), marked reversed (`reversed_at`, `reversed_ip`), and
+//!    every later change of the user loses its `confirm_key` and `reversal_key`, so that none of
+//!    the attacker's later links can take the account back. The change keeps its own key: a
+//!    re-run finds it.
+//! 4. Then Kratos, with the step life of [`super::restore`]: `traits.email` back to the
+//!    `email_from` of the user's earliest reversed change, every session ended, the password
+//!    disabled. A re-run (after a crash between the transaction and Kratos, say) finds the change
+//!    reversed, writes nothing more to the database, and finishes what is left; when nothing
+//!    is, it says so and exits 0.
+
+use std::time::Duration;
+
+use jiff::Timestamp;
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::{Map, Value, json};
+use sha2::{Digest, Sha256};
+use tokio_postgres::Client;
+use tokio_postgres::error::SqlState;
+
+use super::Recorder;
+use super::life;
+use super::restore::{Changes, Restore, ReversalNote, STEP, TraitChange};
+use crate::audit;
+use crate::cli::{RestoreArgs, RestorePart};
+use crate::context::Ctx;
+use crate::error::{AppError, Exit, Result};
+use crate::ids::{IdentityId, IdentityRef};
+use crate::journal::{Entry, Outcome};
+use crate::output;
+
+/// How long a run waits for another reversal of the same user before giving up.
+const LOCK_WAIT: Duration = Duration::from_secs(120);
+
+/// The change a key names, as the database holds it.
+#[derive(Debug, Clone)]
+struct ChangeRow {
+    id: i64,
+    user: IdentityId,
+    email_from: String,
+    email_to: String,
+    created_at: String,
+    reversed_at: Option<String>,
+}
+
+const FIND_SQL: &str =
+    "SELECT id, user_id::text, email_from, email_to, created_at::text, reversed_at::text
+FROM user_email_changes WHERE reversal_key = $1";
+
+const LOCK_USER_SQL: &str = "SELECT id FROM user_email_changes WHERE user_id = $1::text::uuid
+ORDER BY created_at, id FOR UPDATE";
+
+const MARK_SQL: &str =
+    "UPDATE user_email_changes SET reversed_at = now(), reversed_ip = $2::text::inet
+WHERE id = $1 AND reversed_at IS NULL";
+
+const VOID_SQL: &str = "UPDATE user_email_changes SET confirm_key = NULL, reversal_key = NULL
+WHERE user_id = $1::text::uuid AND (created_at, id) > (SELECT created_at, id FROM user_email_changes WHERE id = $2)
+  AND (confirm_key IS NOT NULL OR reversal_key IS NOT NULL)
+RETURNING id";
+
+const EARLIEST_SQL: &str = "SELECT id, email_from, reversed_at::text FROM user_email_changes
+WHERE user_id = $1::text::uuid AND reversed_at IS NOT NULL ORDER BY created_at, id LIMIT 1";
+
+const LOCK_SQL: &str = "SELECT pg_try_advisory_lock(hashtextextended('atoctl.reversal:' || $1, 0))";
+
+/// The first 12 hex digits of the key's SHA-256: enough to tell keys apart in a journal,
+/// nothing to use.
+fn key_ref(key: &SecretString) -> String {
+    let d = Sha256::digest(key.expose_secret().as_bytes());
+    hex::encode(d)[..12].to_string()
+}
+
+fn read_key() -> Result<SecretString> {
+    use std::io::IsTerminal;
+    if std::io::stdin().is_terminal() {
+        let typed = dialoguer::Password::new()
+            .with_prompt("Reversal key from the owner's \"this wasn't me\" link (not shown)")
+            .interact_on(&console::Term::stderr())
+            .map_err(|e| AppError::usage(format!("no reversal key typed: {e}")))?;
+        let k = typed.trim().to_string();
+        return nonempty(SecretString::from(k));
+    }
+    let line =
+        crate::hibp::read_secret_line(&mut super::hibp_check::raw_stdin()?).map_err(|e| {
+            AppError::usage(format!(
+                "--reversal-key -: {}; nothing was changed",
+                e.to_string().replace("password", "key")
+            ))
+        })?;
+    let text = std::str::from_utf8(&line).map_err(|_| {
+        AppError::usage("--reversal-key -: the key is not UTF-8; nothing was changed")
+    })?;
+    nonempty(SecretString::from(text.trim().to_string()))
+}
+
+fn nonempty(k: SecretString) -> Result<SecretString> {
+    if k.expose_secret().is_empty() {
+        return Err(AppError::usage(
+            "--reversal-key -: no key on stdin; nothing was changed",
+        ));
+    }
+    Ok(k)
+}
+
+fn write_error(e: &tokio_postgres::Error, timeout: Duration) -> AppError {
+    if let Some(db) = e.as_db_error() {
+        if *db.code() == SqlState::INSUFFICIENT_PRIVILEGE {
+            return AppError::failed(format!(
+                "the audit database refused the reversal: {}",
+                db.message()
+            ))
+            .with_hint(
+                "the reversal needs SELECT and UPDATE on user_email_changes: give it a connection that has them (--write-database-url, ATOCTL_WRITE_DATABASE_URL)",
+            );
+        }
+        if *db.code() == SqlState::UNDEFINED_TABLE {
+            return AppError::failed(format!(
+                "the audit database has no user_email_changes table: {}",
+                db.message()
+            ))
+            .with_hint("the reversal is for applications that keep it (see `atoctl schema`)");
+        }
+    }
+    audit::db::db_error(e, timeout)
+}
+
+async fn find(client: &Client, key: &SecretString, timeout: Duration) -> Result<Option<ChangeRow>> {
+    let rows = client
+        .query(FIND_SQL, &[&key.expose_secret()])
+        .await
+        .map_err(|e| write_error(&e, timeout))?;
+    let Some(r) = rows.first() else {
+        return Ok(None);
+    };
+    let user: String = audit::db::get(r, 1)?;
+    Ok(Some(ChangeRow {
+        id: audit::db::get(r, 0)?,
+        user: user
+            .parse()
+            .map_err(|_| AppError::failed("user_email_changes.user_id is not a UUID"))?,
+        email_from: audit::db::get(r, 2)?,
+        email_to: audit::db::get(r, 3)?,
+        created_at: audit::db::get(r, 4)?,
+        reversed_at: audit::db::get(r, 5)?,
+    }))
+}
+
+/// What the transaction did.
+struct Reversed {
+    change: ChangeRow,
+    /// This run marked it (false: it was reversed already).
+    marked: bool,
+    reversed_at: String,
+    voided: Vec<i64>,
+    /// The user's earliest reversed change: its id and the address it puts back.
+    earliest: (i64, String),
+}
+
+/// The transaction: find the change by its key with the user's rows locked, mark it reversed,
+/// void the keys of every later change, and read the earliest reversed change. `None`: the key
+/// is unknown (or was voided meanwhile); nothing was changed.
+async fn reverse(
+    client: &mut Client,
+    key: &SecretString,
+    user: IdentityId,
+    ip: Option<&str>,
+    timeout: Duration,
+) -> Result<Option<Reversed>> {
+    let err = |e: tokio_postgres::Error| write_error(&e, timeout);
+    let tx = client.transaction().await.map_err(err)?;
+    let ms = format!("{}ms", timeout.as_millis().max(1));
+    tx.query_one(audit::db::SETTINGS_SQL, &[&ms])
+        .await
+        .map_err(err)?;
+    let users = user.to_string();
+    // Every change of the user, locked in one order: a concurrent reversal waits here.
+    tx.query(LOCK_USER_SQL, &[&users]).await.map_err(err)?;
+    let Some(change) = find_in(&tx, key, timeout).await? else {
+        tx.rollback().await.map_err(err)?;
+        return Ok(None);
+    };
+    if change.user != user {
+        tx.rollback().await.map_err(err)?;
+        return Err(AppError::failed(
+            "the key's change moved to another user while atoctl held the lock; nothing was changed",
+        ));
+    }
+    let marked = tx
+        .execute(MARK_SQL, &[&change.id, &ip])
+        .await
+        .map_err(err)?
+        == 1;
+    let voided: Vec<i64> = tx
+        .query(VOID_SQL, &[&users, &change.id])
+        .await
+        .map_err(err)?
+        .iter()
+        .map(|r| audit::db::get::<i64>(r, 0))
+        .collect::<Result<_>>()?;
+    let row = tx.query_one(EARLIEST_SQL, &[&users]).await.map_err(err)?;
+    let earliest = (
+        audit::db::get::<i64>(&row, 0)?,
+        audit::db::get::<String>(&row, 1)?,
+    );
+    let mine = tx
+        .query_one(
+            "SELECT reversed_at::text FROM user_email_changes WHERE id = $1",
+            &[&change.id],
+        )
+        .await
+        .map_err(err)?;
+    let reversed_at: String = audit::db::get(&mine, 0)?;
+    tx.commit().await.map_err(err)?;
+    Ok(Some(Reversed {
+        change,
+        marked,
+        reversed_at,
+        voided,
+        earliest,
+    }))
+}
+
+async fn find_in(
+    tx: &tokio_postgres::Transaction<'_>,
+    key: &SecretString,
+    timeout: Duration,
+) -> Result<Option<ChangeRow>> {
+    let rows = tx
+        .query(&format!("{FIND_SQL} FOR UPDATE"), &[&key.expose_secret()])
+        .await
+        .map_err(|e| write_error(&e, timeout))?;
+    let Some(r) = rows.first() else {
+        return Ok(None);
+    };
+    let user: String = audit::db::get(r, 1)?;
+    Ok(Some(ChangeRow {
+        id: audit::db::get(r, 0)?,
+        user: user
+            .parse()
+            .map_err(|_| AppError::failed("user_email_changes.user_id is not a UUID"))?,
+        email_from: audit::db::get(r, 2)?,
+        email_to: audit::db::get(r, 3)?,
+        created_at: audit::db::get(r, 4)?,
+        reversed_at: audit::db::get(r, 5)?,
+    }))
+}
+
+/// Waits for the user's reversal lock (another run holds it), saying so, at most [`LOCK_WAIT`].
+async fn lock_user(client: &Client, user: IdentityId, timeout: Duration) -> Result<()> {
+    let users = user.to_string();
+    let started = std::time::Instant::now();
+    let mut said = false;
+    loop {
+        let row = client
+            .query_one(LOCK_SQL, &[&users])
+            .await
+            .map_err(|e| write_error(&e, timeout))?;
+        if audit::db::get::<bool>(&row, 0)? {
+            return Ok(());
+        }
+        if started.elapsed() >= LOCK_WAIT {
+            return Err(AppError::failed(format!(
+                "another reversal of identity {user} has held its lock for {} s; nothing was changed",
+                LOCK_WAIT.as_secs()
+            ))
+            .with_hint("let it finish (or find the stuck atoctl process), then run again"));
+        }
+        if !said && started.elapsed() >= Duration::from_secs(1) {
+            output::note(&format!(
+                "waiting for another reversal of identity {user} to finish (they run one at a time)"
+            ));
+            said = true;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+pub async fn run(ctx: &Ctx, a: &RestoreArgs, source: &str) -> Result<Exit> {
+    if source != "-" {
+        // The value is not repeated: it may be the key.
+        return Err(AppError::usage(
+            "--reversal-key takes `-` only: the key itself is never an argument (argv is visible to every local user and stays in shell history); nothing was changed",
+        )
+        .with_hint("printf '%s\\n' \"$KEY\" | atoctl restore --reversal-key - …, or type it at the prompt"));
+    }
+    let ip = a.ip.as_deref().map(audit::check_ip).transpose()?;
+    if ctx.args.kratos_admin_url.is_none() && !ctx.dry_run() {
+        return Err(crate::context::missing_kratos_url());
+    }
+    if !ctx.dry_run() {
+        ctx.ensure_may_change("reverse an e-mail change")?;
+    }
+    let url = match &a.write_database_url {
+        Some(u) => u.clone(),
+        None => audit::db::resolve_url(ctx.args.database_url.as_deref())?,
+    };
+    let db = audit::db::parse_target(&url)?;
+    let key = read_key()?;
+    let kref = key_ref(&key);
+    let mut client = audit::db::connect(&db, ctx.timeout).await?;
+    let Some(found) = find(&client, &key, ctx.timeout).await? else {
+        return Err(AppError::not_found(format!(
+            "no e-mail change has this reversal key (sha256 {kref}…): it is unknown, or was voided when an earlier change of the user was reversed; nothing was changed"
+        )));
+    };
+    let user = found.user;
+    let described = format!(
+        "change #{} of identity {user} from {} to {} at {}",
+        found.id,
+        output::clean(&found.email_from),
+        output::clean(&found.email_to),
+        found.created_at
+    );
+    let sql_notes = vec![
+        format!(
+            "first, in one transaction on the audit database {} (the one place atoctl writes there): lock the user's rows in user_email_changes, mark {described} reversed (reversed_at = now(), reversed_ip = {}), and set confirm_key and reversal_key to NULL on every later change of the user",
+            db.shown,
+            ip.as_deref().unwrap_or("NULL")
+        ),
+        format!("the key is shown and journaled only as its SHA-256 prefix {kref}"),
+    ];
+    if ctx.dry_run() {
+        let step = kratos_step(
+            &found,
+            &found.email_from,
+            None,
+            sql_notes,
+            Map::new(),
+            &kref,
+        );
+        return life::run(ctx, step).await;
+    }
+    if ctx.interactive && !ctx.args.yes {
+        output::note_block(&sql_notes.join("\n"));
+    }
+    ctx.confirm(&format!(
+        "Reverse {described}? atoctl writes to the audit database (user_email_changes), then puts {} back in Kratos, ends every session and disables the password",
+        output::clean(&found.email_from)
+    ))?;
+    lock_user(&client, user, ctx.timeout).await?;
+    let rec = Recorder::open(ctx, Some(&user.to_string()), STEP)?;
+    let evidence = |r: Option<&Reversed>| {
+        let mut m = json!({
+            "change": found.id,
+            "key_sha256_prefix": kref,
+            "email_from": found.email_from,
+            "email_to": found.email_to,
+            "changed_at": found.created_at,
+        });
+        if let Some(r) = r {
+            m["reversed_at"] = json!(r.reversed_at);
+            m["voided_changes"] = json!(r.voided);
+            m["earliest_reversed_change"] = json!(r.earliest.0);
+        }
+        if let Some(i) = &ip {
+            m["reversed_ip"] = json!(i);
+        }
+        m
+    };
+    if found.reversed_at.is_none() {
+        rec.record(vec![
+            Entry::new(STEP, Some(&user.to_string()), Outcome::Started)
+                .with(
+                    "summary",
+                    format!(
+                        "reversal of e-mail change #{} began (audit database write)",
+                        found.id
+                    ),
+                )
+                .with("reversal", evidence(None)),
+        ])
+        .await?;
+    }
+    let done = match reverse(&mut client, &key, user, ip.as_deref(), ctx.timeout).await {
+        Ok(Some(d)) => d,
+        Ok(None) => {
+            rec.record(vec![
+                Entry::new(STEP, Some(&user.to_string()), Outcome::Failed)
+                    .with("summary", "the reversal key was voided meanwhile (an earlier change of the user was reversed); nothing was changed")
+                    .with("result", "not_found")
+                    .with("reversal", evidence(None)),
+            ])
+            .await?;
+            return Err(AppError::not_found(format!(
+                "the reversal key (sha256 {kref}…) was voided meanwhile: an earlier change of the user was reversed first, and it wins; nothing was changed"
+            )));
+        }
+        Err(e) => {
+            if found.reversed_at.is_none() {
+                rec.record(vec![
+                    Entry::new(STEP, Some(&user.to_string()), Outcome::Failed)
+                        .with(
+                            "summary",
+                            format!("the reversal transaction failed: {}", e.line_plain()),
+                        )
+                        .with("error", e.line_plain())
+                        .with("reversal", evidence(None)),
+                ])
+                .await?;
+            }
+            return Err(e);
+        }
+    };
+    let summary = if done.marked {
+        format!(
+            "e-mail change #{} reversed in the audit database; {} of later changes voided",
+            done.change.id,
+            super::count(done.voided.len(), "key pair", "key pairs")
+        )
+    } else {
+        format!(
+            "e-mail change #{} was reversed already (at {}); nothing more written to the audit database{}",
+            done.change.id,
+            done.reversed_at,
+            if done.voided.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "; {} voided",
+                    super::count(done.voided.len(), "later key pair", "later key pairs")
+                )
+            }
+        )
+    };
+    rec.record(vec![
+        Entry::new(STEP, Some(&user.to_string()), Outcome::Ok)
+            .with("summary", &summary)
+            .with("reversal", evidence(Some(&done))),
+    ])
+    .await?;
+    output::note(&summary);
+    let since = done.reversed_at.replace(' ', "T");
+    let since = parse_pg_time(&since);
+    let mut facts = Map::new();
+    facts.insert("reversal".into(), evidence(Some(&done)));
+    let step = kratos_step(
+        &done.change,
+        &done.earliest.1,
+        since,
+        Vec::new(),
+        facts,
+        &kref,
+    );
+    // Confirmed above: the Kratos half runs without asking again, under the same lock.
+    let mut args = ctx.args.clone();
+    args.yes = true;
+    let confirmed = Ctx::new(args)?;
+    let result = life::run(&confirmed, step).await;
+    drop(client);
+    result
+}
+
+/// PostgreSQL's text form of a `timestamptz` (`2026-12-07 01:02:03.456789+00`) as a time.
+fn parse_pg_time(s: &str) -> Option<Timestamp> {
+    let s = s.trim();
+    let fixed = match s.rfind(['+', '-']) {
+        Some(i) if i > 10 && s[i + 1..].len() == 2 => format!("{s}:00"),
+        _ => s.to_string(),
+    };
+    fixed.parse().ok()
+}
+
+/// The Kratos half: the e-mail back to `email_from` (the earliest reversed change's), then
+/// containment; nothing else of restore.
+fn kratos_step(
+    change: &ChangeRow,
+    email_from: &str,
+    password_done_since: Option<Timestamp>,
+    notes: Vec<String>,
+    facts: Map<String, Value>,
+    kref: &str,
+) -> Restore {
+    let at = parse_pg_time(&change.created_at.replace(' ', "T")).unwrap_or(Timestamp::UNIX_EPOCH);
+    let mut facts = facts;
+    facts
+        .entry("reversal_key_sha256_prefix")
+        .or_insert_with(|| json!(kref));
+    Restore {
+        identity: IdentityRef::Id(change.user),
+        resolved_from: None,
+        from: at,
+        changes: Changes {
+            traits: vec![TraitChange {
+                path: "email".into(),
+                before: Some(json!(email_from)),
+                at,
+                source: "user_email_changes",
+                last_to: None,
+            }],
+            ..Changes::default()
+        },
+        skip: vec![RestorePart::Oidc, RestorePart::Mfa, RestorePart::Oauth2],
+        all_oauth2: false,
+        contained: None,
+        password_done_since,
+        reversal: Some(ReversalNote { notes, facts }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn postgres_times_parse() {
+        assert_eq!(
+            parse_pg_time("2026-12-07T01:02:03.456789+00")
+                .map(|t| t.to_string())
+                .as_deref(),
+            Some("2026-12-07T01:02:03.456789Z")
+        );
+        assert!(parse_pg_time("2026-12-07T01:02:03+05:30").is_some());
+    }
+
+    #[test]
+    fn the_key_reference_is_a_short_digest() {
+        let r = key_ref(&SecretString::from("k1-secret".to_string()));
+        assert_eq!(r.len(), 12);
+        assert!(!r.contains("k1"));
+    }
+}
