@@ -293,7 +293,7 @@ fn schema_can_run_twice() {
     db.sql(&ddl);
     db.sql(&ddl);
     let n = db.sql("SELECT count(*) FROM pg_indexes WHERE tablename = 'security_audit'");
-    assert_eq!(n.trim(), "5");
+    assert_eq!(n.trim(), "6");
     // The reversal flow's table, as the contract defines it, with the index it needs: its
     // primary key, the two unique keys, and one user's changes in time order.
     assert!(ddl.contains("CREATE TABLE IF NOT EXISTS user_email_changes"));
@@ -308,6 +308,8 @@ fn schema_can_run_twice() {
         "SELECT string_agg(indexdef, E'\\n' ORDER BY indexname) FROM pg_indexes WHERE tablename = 'user_email_changes'",
     );
     assert!(idx.contains("(user_id, created_at, id)"), "{idx}");
+    // restore --identity with the owner's old address finds the identity by the change.
+    assert!(idx.contains("(lower(email_from))"), "{idx}");
     assert!(
         idx.contains("UNIQUE INDEX user_email_changes_reversal_key_key"),
         "{idx}"

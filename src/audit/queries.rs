@@ -125,6 +125,35 @@ ORDER BY e.created_at, e.id"
     }
 }
 
+/// The identities whose e-mail was changed away from an address (the owner's old one, which
+/// Kratos no longer has): `security_audit`'s `email.changed`, from a small partial index.
+pub fn changed_from(address: &str) -> Query {
+    Query {
+        purpose: "the identities whose e-mail was changed away from this address".into(),
+        sql: "SELECT e.identity_id::text, max(e.created_at)
+FROM security_audit e
+WHERE e.event_type = 'email.changed' AND lower(e.metadata->>'from') = lower($1)
+  AND e.identity_id IS NOT NULL
+GROUP BY e.identity_id"
+            .into(),
+        params: vec![Param::Text(address.into())],
+    }
+}
+
+/// [`changed_from`] in `user_email_changes`.
+pub fn changed_from_table(address: &str) -> Query {
+    Query {
+        purpose: "the users whose e-mail was changed away from this address (user_email_changes)"
+            .into(),
+        sql: "SELECT c.user_id::text, max(c.created_at)
+FROM user_email_changes c
+WHERE lower(c.email_from) = lower($1)
+GROUP BY c.user_id"
+            .into(),
+        params: vec![Param::Text(address.into())],
+    }
+}
+
 /// Whether the application keeps `user_email_changes` (its "this wasn't me" links).
 pub fn has_email_changes() -> Query {
     Query {

@@ -34,6 +34,13 @@ CREATE INDEX IF NOT EXISTS security_audit_ua_time
   ON security_audit (md5(user_agent), created_at)
   WHERE user_agent IS NOT NULL;
 
+-- restore --identity OLD-ADDRESS: the owner knows the address the attacker changed away from,
+-- which Kratos no longer has; the identity is found by the change. E-mail changes are few, so
+-- the partial index is small.
+CREATE INDEX IF NOT EXISTS security_audit_email_from
+  ON security_audit (lower(metadata->>'from'))
+  WHERE event_type = 'email.changed';
+
 -- Applications with "this wasn't me" links for e-mail changes keep one row per change; `atoctl
 -- restore --reversal-key` is the one step that writes here, in one transaction. The keys are
 -- UNIQUE (a key finds its change through that index); a NULL key is one used or voided.
@@ -57,3 +64,7 @@ CREATE TABLE IF NOT EXISTS user_email_changes (
 -- changes in time order, from one index.
 CREATE INDEX IF NOT EXISTS user_email_changes_user_time
   ON user_email_changes (user_id, created_at, id);
+
+-- restore --identity OLD-ADDRESS, for applications that keep this table.
+CREATE INDEX IF NOT EXISTS user_email_changes_from
+  ON user_email_changes (lower(email_from));

@@ -35,7 +35,14 @@ use crate::playbook::Playbook;
 use crate::playbook::status::{MANUAL_STEP, WEBHOOK_STEP};
 
 /// The steps that change an identity; their last entries are the report's actions.
-const CHANGES: [&str; 5] = ["revoke", "disable-password", "lock", "unlock", "recover"];
+const CHANGES: [&str; 6] = [
+    "revoke",
+    "disable-password",
+    "lock",
+    "unlock",
+    "recover",
+    "restore",
+];
 
 /// At most this many of a kind are kept (and shown); the rest are counted.
 const KEEP_WEBHOOKS: usize = 20;

@@ -62,7 +62,15 @@ pub async fn run(ctx: &Ctx, a: &RestoreArgs) -> Result<Exit> {
     if !ctx.dry_run() {
         ctx.ensure_may_change("restore the identity")?;
     }
-    let target = life::identity_id(ctx, identity).await?;
+    let target = match life::identity_id(ctx, identity).await {
+        Ok(t) => t,
+        // The owner knows the address the attacker changed away from; Kratos no longer has it.
+        Err(e) if e.exit == Exit::NotFound => match identity {
+            IdentityRef::Identifier(addr) => by_old_address(ctx, &db, addr).await?.ok_or(e)?,
+            IdentityRef::Id(_) => return Err(e),
+        },
+        Err(e) => return Err(e),
+    };
     let changes = read_changes(ctx, &db, target.id, &window).await?;
     let contained = if a.skip.contains(&RestorePart::Containment) {
         None
@@ -243,6 +251,62 @@ async fn read_changes(
     }
     tx.finish().await?;
     Ok(changes)
+}
+
+/// The identity whose e-mail was changed away from `addr`, found in the audit database; said
+/// on stderr. Several: the operator must choose (exit 1 naming them).
+async fn by_old_address(ctx: &Ctx, db: &audit::Target, addr: &str) -> Result<Option<Target>> {
+    let mut client = audit::db::connect(db, ctx.timeout).await?;
+    let tx = audit::ReadTx::begin(&mut client, ctx.timeout).await?;
+    let mut found: Vec<(String, Timestamp)> = Vec::new();
+    let mut add = |rows: Vec<tokio_postgres::Row>| -> Result<()> {
+        for r in rows {
+            let id = audit::db::text(&r, 0)?.unwrap_or_default();
+            let at = micros(audit::db::get::<audit::db::Micros>(&r, 1)?);
+            match found.iter_mut().find(|(i, _)| *i == id) {
+                Some(f) => f.1 = f.1.max(at),
+                None => found.push((id, at)),
+            }
+        }
+        Ok(())
+    };
+    add(tx.all(&audit::queries::changed_from(addr)).await?)?;
+    let has_table = tx
+        .all(&audit::queries::has_email_changes())
+        .await?
+        .first()
+        .map(|r| audit::db::get::<bool>(r, 0))
+        .transpose()?
+        .unwrap_or(false);
+    if has_table {
+        add(tx.all(&audit::queries::changed_from_table(addr)).await?)?;
+    }
+    tx.finish().await?;
+    let shown = output::clean(addr);
+    match found.as_slice() {
+        [] => Ok(None),
+        [(id, at)] => {
+            let id: IdentityId = id.parse().map_err(|_| {
+                AppError::failed("the audit database holds an identity id that is not a UUID")
+            })?;
+            output::note(&format!(
+                "no identity has {shown:?} in Kratos now; the audit log shows identity {id} changed its e-mail away from it (last at {at}): restoring that identity"
+            ));
+            Ok(Some(Target {
+                id,
+                resolved_from: Some(addr.to_string()),
+            }))
+        }
+        many => Err(AppError::failed(format!(
+            "no identity has {shown:?} in Kratos now, and the audit log shows {} identities changed their e-mail away from it: {}; nothing was changed",
+            many.len(),
+            many.iter()
+                .map(|(i, _)| output::clean(i))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+        .with_hint("give the identity's UUID")),
+    }
 }
 
 fn micros(m: audit::db::Micros) -> Timestamp {
@@ -785,6 +849,8 @@ impl Change for Restore {
         let mut hints: Vec<String> = Vec::new();
         let mut conflicts: Vec<Value> = Vec::new();
         let mut refused: Vec<Value> = Vec::new();
+        // What was done, by kind, for the owner's notice (no names, no ids).
+        let mut kinds = Map::new();
         let after = checks.identity().and_then(|r| r.ok());
         for (op, r) in acted.outcomes(&plan.calls) {
             match (op, r) {
@@ -792,7 +858,17 @@ impl Change for Restore {
                     let path = ops[0]["path"].as_str().unwrap_or_default().to_string();
                     let value = ops[0].get("value").cloned();
                     match r {
-                        Ok(_) => done.push(format!("{path} put back")),
+                        Ok(_) => {
+                            bump(
+                                &mut kinds,
+                                if path.contains("email") {
+                                    "email"
+                                } else {
+                                    "traits"
+                                },
+                            );
+                            done.push(format!("{path} put back"));
+                        }
                         Err(CallError::Api(e)) if e.is_status(409) => {
                             let addr = value.as_ref().and_then(Value::as_str).unwrap_or_default();
                             let owner = checks
@@ -829,7 +905,17 @@ impl Change for Restore {
                         None => kind.clone(),
                     };
                     match r {
-                        Ok(_) => done.push(format!("{what} removed")),
+                        Ok(_) => {
+                            bump(
+                                &mut kinds,
+                                if kind == "oidc" {
+                                    "social_logins"
+                                } else {
+                                    "mfa"
+                                },
+                            );
+                            done.push(format!("{what} removed"));
+                        }
                         Err(CallError::Api(e)) if is_last_factor(e) => {
                             problems.push(format!(
                                 "{what} not removed: Kratos refuses to remove the last first factor credential (the owner would have no way to log in)"
@@ -849,27 +935,36 @@ impl Change for Restore {
                     }
                 }
                 (Op::RevokeClientConsents { client, .. }, r) => match r {
-                    Ok(_) => done.push(format!(
-                        "OAuth2 consents to {} revoked",
-                        output::clean(client)
-                    )),
+                    Ok(_) => {
+                        bump(&mut kinds, "apps");
+                        done.push(format!(
+                            "OAuth2 consents to {} revoked",
+                            output::clean(client)
+                        ))
+                    }
                     Err(e) => problems.push(format!(
                         "OAuth2 consents to {} not revoked: {e}",
                         output::clean(client)
                     )),
                 },
                 (Op::RevokeConsent { consent_request_id }, r) => match r {
-                    Ok(_) => done.push(format!(
-                        "OAuth2 consent {} revoked",
-                        output::clean(consent_request_id)
-                    )),
+                    Ok(_) => {
+                        bump(&mut kinds, "apps");
+                        done.push(format!(
+                            "OAuth2 consent {} revoked",
+                            output::clean(consent_request_id)
+                        ))
+                    }
                     Err(e) => problems.push(format!(
                         "OAuth2 consent {} not revoked: {e}",
                         output::clean(consent_request_id)
                     )),
                 },
                 (Op::RevokeAllConsents { .. }, r) => match r {
-                    Ok(_) => done.push("every OAuth2 consent revoked".into()),
+                    Ok(_) => {
+                        bump(&mut kinds, "apps");
+                        done.push("every OAuth2 consent revoked".into())
+                    }
                     Err(e) => problems.push(format!("OAuth2 consents not revoked: {e}")),
                 },
                 (Op::LogoutLoginSession { sid }, r) => match r {
@@ -946,6 +1041,7 @@ impl Change for Restore {
                             let now = a.credential("password").and_then(|c| c.updated_at());
                             let hash = checks.password_state().and_then(|r| r.ok());
                             if now.is_some() && now != before && hash == Some(PasswordState::Hash) {
+                                bump(&mut kinds, "password");
                                 done.push(
                                     "password disabled (a random secret nobody knows)".into(),
                                 );
@@ -1004,6 +1100,7 @@ impl Change for Restore {
         {
             let e = ending.judge(&plan.calls, acted, checks);
             if e.kratos_ok && e.verified {
+                kinds.insert("sessions_ended".into(), json!(e.sessions_ended));
                 done.push(e.done_text());
             } else {
                 problems.extend(e.problems.iter().cloned());
@@ -1043,8 +1140,17 @@ impl Change for Restore {
                 plan.label
             );
         }
+        let email_restored = kinds.contains_key("email");
         let summary = if verified {
-            format!("restored: {}", done.join("; "))
+            format!(
+                "restored: {}{}",
+                done.join("; "),
+                if email_restored {
+                    " (Kratos sent no e-mail; the restored address is unverified until the owner verifies it)"
+                } else {
+                    ""
+                }
+            )
         } else {
             format!(
                 "not fully restored: {}",
@@ -1061,6 +1167,7 @@ impl Change for Restore {
             verified && self.doing(RestorePart::Containment) && self.contained.is_none();
         let mut v = Verdict::new(verified, summary, message)
             .evidence("contained", contained)
+            .evidence("done_kinds", &kinds)
             .evidence("restored", &done)
             .evidence("problems", &problems);
         if let Some(a) = after {
@@ -1240,6 +1347,11 @@ fn apply(i: &mut Identity, ops: &[Value]) {
             *slot = v.clone();
         }
     }
+}
+
+fn bump(kinds: &mut Map<String, Value>, k: &str) {
+    let n = kinds.get(k).and_then(Value::as_u64).unwrap_or(0) + 1;
+    kinds.insert(k.into(), json!(n));
 }
 
 fn is_last_factor(e: &ApiError) -> bool {

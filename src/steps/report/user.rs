@@ -155,7 +155,7 @@ fn notice(scan: &Scan) -> Notice {
 
     let what_was_done = done(scan);
     let reset_by_code = ok(scan.last_change("recover"));
-    let password_off = ok(scan.last_change("disable-password"));
+    let password_off = ok(scan.last_change("disable-password")) || restored(scan, "password") > 0;
     let mut what_to_do = vec![if reset_by_code {
         "Set a new password with the one-time recovery code we give you by phone or in person. Choose a password you have never used anywhere else.".to_string()
     } else if password_off {
@@ -193,6 +193,22 @@ fn notice(scan: &Scan) -> Notice {
         what_was_done,
         what_to_do,
     }
+}
+
+/// How many of a kind every successful `restore` did (`done_kinds`: email, traits,
+/// social_logins, mfa, apps, password, sessions_ended).
+fn restored(scan: &Scan, kind: &str) -> u64 {
+    scan.actions
+        .iter()
+        .filter_map(|a| match a {
+            Act::Change(_, r) if r.step == "restore" && r.outcome == Outcome::Ok => r
+                .evidence
+                .get("done_kinds")
+                .and_then(|k| k.get(kind))
+                .and_then(Value::as_u64),
+            _ => None,
+        })
+        .sum()
 }
 
 fn ok(r: Option<&Record>) -> bool {
@@ -259,7 +275,26 @@ fn done(scan: &Scan) -> Vec<String> {
             v.push("Your account is locked for now, so that nobody can sign in. We unlock it when you are ready to set a new password.".into());
         }
     }
-    if ok(scan.last_change("disable-password")) {
+    let restored = |kind: &str| restored(scan, kind);
+    if revoke.is_none() && restored("sessions_ended") > 0 {
+        v.push("We signed your account out everywhere.".into());
+    }
+    if restored("email") > 0 {
+        v.push("We put back the e-mail address your account had before it was changed. It shows as unconfirmed until you confirm it, and we did not send any e-mail about it.".into());
+    }
+    if restored("traits") > 0 {
+        v.push("We put back the account details that were changed.".into());
+    }
+    if restored("social_logins") > 0 {
+        v.push("We removed a way of signing in through another service (such as Google or Apple) that was added to your account.".into());
+    }
+    if restored("mfa") > 0 {
+        v.push("We removed two-step verification that someone else set up on your account; set it up again yourself once you are signed in.".into());
+    }
+    if restored("apps") > 0 && !apps {
+        v.push("We ended the access of apps that were connected to your account while someone else had access.".into());
+    }
+    if ok(scan.last_change("disable-password")) || restored("password") > 0 {
         v.push("Your old password no longer works: nobody can sign in with it, and you need to set a new one.".into());
     }
     if let Some(r) = scan
