@@ -64,7 +64,7 @@ fn a_drill_without_a_database_contains_the_takeover_and_renders_the_report() {
     }
     assert!(
         run.stderr
-            .contains("audit steps are left out (audit, scan-ips, revoke-others)"),
+            .contains("audit steps are left out (audit, scan-ips, restore, revoke-others)"),
         "{}",
         run.stderr
     );

@@ -121,7 +121,7 @@ fn the_bundled_playbook_and_a_clean_custom_one_pass() {
     assert_eq!(
         r.stdout,
         format!(
-            "ok: {}: 4 phases, 17 steps\nok: clean.toml: 3 phases, 11 steps\n",
+            "ok: {}: 4 phases, 18 steps\nok: clean.toml: 3 phases, 11 steps\n",
             bundled().display()
         )
     );
@@ -577,7 +577,7 @@ fn without_a_journal_every_step_is_pending_and_the_output_says_so() {
     assert_eq!(doc["phases"][3]["deadline"], "7d");
     assert_eq!(doc["phases"][3]["due"], Value::Null);
     let all = statuses(&doc);
-    assert_eq!(all.len(), 17);
+    assert_eq!(all.len(), 18);
     assert!(all.iter().all(|(_, s)| s == "pending"), "{all:?}");
 }
 

@@ -448,6 +448,7 @@ fn report_team_json_matches_the_golden_file_and_has_every_section() {
     assert_eq!(
         steps,
         [
+            "restore",
             "notify-user",
             "review-downstream",
             "document",
@@ -460,8 +461,9 @@ fn report_team_json_matches_the_golden_file_and_has_every_section() {
         follow.iter().all(|(_, _, st)| st == "overdue"),
         "{follow:?}"
     );
-    assert_eq!(follow[0].1, "24h");
-    assert_eq!(follow[3].1, "1w");
+    assert_eq!(follow[0].1, "1h");
+    assert_eq!(follow[1].1, "24h");
+    assert_eq!(follow[4].1, "1w");
 
     // `-o json` asks for the same document.
     let o = run(atoctl_testkit::atoctl()

@@ -389,9 +389,12 @@ fn write_answers(playbook: &Playbook, path: &Path) -> Result<()> {
 fn needs_database(playbook: &Playbook, phases: &[String]) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for s in playbook.steps.iter().filter(|s| phases.contains(&s.phase)) {
-        let db = s
-            .sample_command()
-            .is_some_and(|c| matches!(c, Command::AuditQuery(_) | Command::PatternScan(_)));
+        let db = s.sample_command().is_some_and(|c| {
+            matches!(
+                c,
+                Command::AuditQuery(_) | Command::PatternScan(_) | Command::Restore(_)
+            )
+        });
         if db {
             out.push(s.id.clone());
         }
