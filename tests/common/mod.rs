@@ -5,8 +5,8 @@
 use std::path::PathBuf;
 
 pub use atoctl_testkit::kratos::{
-    Config, Fault, FaultKind, Flavour, Hold, IdentitySeed, KratosDouble, LoginResult, RateBudget,
-    SessionSeed,
+    Config, ConsentRow, Fault, FaultKind, Flavour, Hold, IdentitySeed, KratosDouble,
+    LOOKUP_SECRET_CODES, LoginResult, RateBudget, SessionSeed,
 };
 use serde_json::Value;
 

@@ -146,7 +146,13 @@ pub struct IdentitySeed {
     oidc: Vec<(String, String)>,
     totp: bool,
     webauthn_mfa: bool,
+    passkey: bool,
+    lookup_secret: bool,
 }
+
+/// The recovery codes of [`IdentitySeed::lookup_secret`], none used yet: secrets a test can
+/// look for in what atoctl printed or journaled.
+pub const LOOKUP_SECRET_CODES: [&str; 4] = ["7f3k2m9q", "x8c4v1b6", "p2n7w5r3", "h9j4t6y2"];
 
 impl IdentitySeed {
     /// Schema `default`, state `active`, traits `{"email": email}`, no password.
@@ -162,6 +168,8 @@ impl IdentitySeed {
             oidc: vec![],
             totp: false,
             webauthn_mfa: false,
+            passkey: false,
+            lookup_secret: false,
         }
     }
 
@@ -213,6 +221,20 @@ impl IdentitySeed {
     /// Adds one non-passwordless (MFA) WebAuthn key.
     pub fn webauthn_mfa(mut self) -> Self {
         self.webauthn_mfa = true;
+        self
+    }
+
+    /// Adds a `passkey` credential with one passwordless key (display name "Passkey"): a
+    /// first factor (§8), which the admin API cannot delete (400 "Credentials type passkey
+    /// cannot be deleted.", on every flavour).
+    pub fn passkey(mut self) -> Self {
+        self.passkey = true;
+        self
+    }
+
+    /// Adds a `lookup_secret` credential holding [`LOOKUP_SECRET_CODES`], none used.
+    pub fn lookup_secret(mut self) -> Self {
+        self.lookup_secret = true;
         self
     }
 
@@ -300,6 +322,17 @@ pub struct SessionRow {
     pub db_active: bool,
     pub expires_at: String,
     pub devices: Vec<Value>,
+}
+
+/// A granted Hydra consent as the double stores it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConsentRow {
+    pub consent_request_id: String,
+    pub client_id: String,
+    /// The remembered login session it was granted in; `None` once that session was deleted.
+    pub login_session_id: Option<String>,
+    /// When it was granted (the listing's `handled_at`).
+    pub handled_at: jiff::Timestamp,
 }
 
 pub use crate::common::RecordedRequest;
@@ -624,6 +657,47 @@ impl KratosDouble {
                 ),
             );
         }
+        if seed.passkey {
+            use base64::Engine;
+            let b64 = base64::engine::general_purpose::STANDARD;
+            let user_handle = b64.encode(Uuid::new_v4().as_bytes());
+            identity.credentials.insert(
+                "passkey".into(),
+                Credential::new(
+                    "passkey",
+                    vec![user_handle.clone()],
+                    json!({
+                        "credentials": [{
+                            "id": b64.encode(Uuid::new_v4().as_bytes()),
+                            "public_key": b64.encode(b"fake passkey public key"),
+                            "attestation_type": "none",
+                            "authenticator": {"aaguid": b64.encode([0u8; 16]), "sign_count": 0, "clone_warning": false},
+                            "display_name": "Passkey",
+                            "added_at": model::ts(t),
+                            "is_passwordless": true,
+                        }],
+                        "user_handle": user_handle,
+                    }),
+                    1,
+                ),
+            );
+        }
+        if seed.lookup_secret {
+            identity.credentials.insert(
+                "lookup_secret".into(),
+                Credential::new(
+                    "lookup_secret",
+                    vec![id.to_string()],
+                    json!({
+                        "recovery_codes": LOOKUP_SECRET_CODES
+                            .iter()
+                            .map(|c| json!({"code": c, "used_at": null}))
+                            .collect::<Vec<_>>()
+                    }),
+                    1,
+                ),
+            );
+        }
         identity.recompute(self.shared.config.passwordless_code_login);
         // A seeded account's address has been verified long ago.
         for a in &mut identity.verifiable_addresses {
@@ -686,6 +760,38 @@ impl KratosDouble {
         db.identities
             .get(&id)
             .map(|i| i.to_json(&self.url, model::Creds::All))
+    }
+
+    /// The identity's credential types (the keys of `credentials`, sorted), as a plain GET
+    /// shows them. An identity without a password still has an empty `password` credential
+    /// (§14.20), so `password` is there whenever the traits hold an e-mail.
+    ///
+    /// # Panics
+    /// If the identity does not exist (a test asking about nothing would pass vacuously).
+    pub fn credential_types(&self, identity_id: &str) -> Vec<String> {
+        let iid = Uuid::parse_str(identity_id).expect("credential_types needs an identity UUID");
+        let types = self
+            .db()
+            .identities
+            .get(&iid)
+            .map(|i| i.credentials.keys().cloned().collect());
+        types.unwrap_or_else(|| panic!("credential_types: no identity {identity_id}"))
+    }
+
+    /// The identity's OIDC links as `provider:subject` (the identifiers of its `oidc`
+    /// credential, in the order they were added); empty when it has none.
+    ///
+    /// # Panics
+    /// If the identity does not exist.
+    pub fn oidc_identifiers(&self, identity_id: &str) -> Vec<String> {
+        let iid = Uuid::parse_str(identity_id).expect("oidc_identifiers needs an identity UUID");
+        let links = self.db().identities.get(&iid).map(|i| {
+            i.credentials
+                .get("oidc")
+                .map(|c| c.identifiers.clone())
+                .unwrap_or_default()
+        });
+        links.unwrap_or_else(|| panic!("oidc_identifiers: no identity {identity_id}"))
     }
 
     /// The raw session rows of an identity (hard-deleted ones are gone), oldest first.
@@ -874,6 +980,26 @@ impl KratosDouble {
         consent_request_id
     }
 
+    /// Sets when a consent was granted (`handled_at` in the consent listing), e.g. to make it
+    /// look granted long before an incident. Rounded to microseconds, as Hydra stores it.
+    ///
+    /// # Panics
+    /// If there is no such consent.
+    pub fn set_consent_handled_at(&self, consent_request_id: &str, at: jiff::Timestamp) {
+        let at = at.round(jiff::Unit::Microsecond).unwrap_or(at);
+        let found = self
+            .db()
+            .consents
+            .iter_mut()
+            .find(|c| c.consent_request_id == consent_request_id)
+            .map(|c| c.handled_at = at)
+            .is_some();
+        assert!(
+            found,
+            "set_consent_handled_at: no consent {consent_request_id}"
+        );
+    }
+
     /// The login session a consent was granted in (`None` for an unknown consent, or once
     /// that login session was deleted).
     pub fn login_session_of_consent(&self, consent_request_id: &str) -> Option<String> {
@@ -891,6 +1017,21 @@ impl KratosDouble {
             .iter()
             .filter(|c| c.subject == subject)
             .count()
+    }
+
+    /// The subject's consents, in the order they were granted (added).
+    pub fn consents(&self, subject: &str) -> Vec<ConsentRow> {
+        self.db()
+            .consents
+            .iter()
+            .filter(|c| c.subject == subject)
+            .map(|c| ConsentRow {
+                consent_request_id: c.consent_request_id.clone(),
+                client_id: c.client_id.clone(),
+                login_session_id: c.login_session_id.clone(),
+                handled_at: c.handled_at,
+            })
+            .collect()
     }
 
     /// How many access and refresh tokens issued under the subject's consents still exist.

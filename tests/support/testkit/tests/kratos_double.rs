@@ -5,8 +5,8 @@ mod common;
 use std::time::Duration;
 
 use atoctl_testkit::kratos::{
-    Config, Fault, FaultKind, Flavour, IdentitySeed, KratosDouble, LoginResult, RateBudget,
-    SessionSeed,
+    Config, Fault, FaultKind, Flavour, IdentitySeed, KratosDouble, LOOKUP_SECRET_CODES,
+    LoginResult, RateBudget, SessionSeed,
 };
 use base64::Engine;
 use common::{Api, Resp};
@@ -1191,6 +1191,128 @@ async fn delete_credentials_v1_3() {
     );
 }
 
+#[tokio::test]
+async fn a_seeded_passkey_is_a_first_factor_that_no_admin_call_removes() {
+    for (d, api) in [current(), v13()] {
+        let id = d.add_identity(
+            IdentitySeed::new("pk@example.com")
+                .oidc("google", "1")
+                .passkey()
+                .webauthn_mfa(),
+        );
+        let v = api
+            .get(&format!(
+                "/admin/identities/{id}?include_credential=passkey"
+            ))
+            .await
+            .json();
+        let pk = &v["credentials"]["passkey"];
+        assert_eq!(pk["type"], json!("passkey"));
+        let keys = pk["config"]["credentials"].as_array().unwrap();
+        assert_eq!(keys.len(), 1);
+        assert_eq!(keys[0]["display_name"], json!("Passkey"));
+        assert_eq!(keys[0]["is_passwordless"], json!(true));
+        assert!(keys[0]["id"].is_string() && keys[0]["public_key"].is_string());
+        assert!(keys[0]["added_at"].is_string());
+        assert!(pk["config"]["user_handle"].is_string());
+        // Neither the passkey DELETE nor the webauthn one (MFA keys only) touches it.
+        let r = api
+            .delete(&format!("/admin/identities/{id}/credentials/passkey"))
+            .await;
+        assert_herodot(&r, 400);
+        assert_eq!(r.reason(), "Credentials type passkey cannot be deleted.");
+        assert_eq!(
+            api.delete(&format!("/admin/identities/{id}/credentials/webauthn"))
+                .await
+                .status,
+            204
+        );
+        assert_eq!(d.credential_types(&id), ["oidc", "passkey", "password"]);
+    }
+    // On current Kratos it counts as a first factor: the only OIDC link can go.
+    let (d, api) = current();
+    let id = d.add_identity(
+        IdentitySeed::new("pk2@example.com")
+            .oidc("google", "1")
+            .passkey(),
+    );
+    assert_eq!(
+        api.delete(&format!(
+            "/admin/identities/{id}/credentials/oidc?identifier=google:1"
+        ))
+        .await
+        .status,
+        204
+    );
+    assert!(d.oidc_identifiers(&id).is_empty());
+}
+
+#[tokio::test]
+async fn a_seeded_lookup_secret_holds_unused_codes_and_can_be_deleted() {
+    for (d, api) in [current(), v13()] {
+        let id = d.add_identity(
+            IdentitySeed::new("ls@example.com")
+                .password("pw")
+                .lookup_secret(),
+        );
+        let v = api
+            .get(&format!(
+                "/admin/identities/{id}?include_credential=lookup_secret"
+            ))
+            .await
+            .json();
+        let ls = &v["credentials"]["lookup_secret"];
+        assert_eq!(ls["identifiers"], json!([id]));
+        let codes: Vec<&str> = ls["config"]["recovery_codes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                assert_eq!(c["used_at"], Value::Null);
+                c["code"].as_str().unwrap()
+            })
+            .collect();
+        assert_eq!(codes, LOOKUP_SECRET_CODES);
+        // A plain GET shows the type, not the codes.
+        let plain = api.get(&format!("/admin/identities/{id}")).await;
+        for c in LOOKUP_SECRET_CODES {
+            assert!(!String::from_utf8_lossy(&plain.body).contains(c));
+        }
+        assert_eq!(
+            api.delete(&format!("/admin/identities/{id}/credentials/lookup_secret"))
+                .await
+                .status,
+            204
+        );
+        assert_eq!(d.credential_types(&id), ["password"]);
+    }
+}
+
+#[test]
+fn credential_types_and_oidc_identifiers_read_the_stored_identity() {
+    let d = KratosDouble::start(Config::default());
+    let id = d.add_identity(
+        IdentitySeed::new("c@example.com")
+            .password("pw")
+            .oidc("google", "owner-sub")
+            .oidc("github", "7")
+            .totp(),
+    );
+    assert_eq!(d.credential_types(&id), ["oidc", "password", "totp"]);
+    assert_eq!(d.oidc_identifiers(&id), ["google:owner-sub", "github:7"]);
+    let bare = d.add_identity(IdentitySeed::new("bare@example.com"));
+    assert_eq!(
+        d.credential_types(&bare),
+        ["password"],
+        "the empty one (§14.20)"
+    );
+    assert!(d.oidc_identifiers(&bare).is_empty());
+    let unknown = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        d.credential_types(&uuid::Uuid::new_v4().to_string())
+    }));
+    assert!(unknown.is_err(), "an unknown identity is a bug in the test");
+}
+
 // ---------------------------------------------------------------- recovery (§9)
 
 #[tokio::test]
@@ -1611,6 +1733,54 @@ async fn hydra_consent_and_login_sessions() {
             .status,
         204
     );
+}
+
+#[tokio::test]
+async fn a_consent_can_be_made_to_look_granted_long_ago() {
+    let (d, api) = current();
+    let old = d.add_consent("subj-2", "owner-app");
+    let new = d.add_consent("subj-2", "evil-app");
+    let long_ago: jiff::Timestamp = "2020-01-02T03:04:05.123456789Z".parse().unwrap();
+    d.set_consent_handled_at(&old, long_ago);
+    let v = api
+        .get("/admin/oauth2/auth/sessions/consent?subject=subj-2")
+        .await
+        .json();
+    let handled = |crid: &str| -> jiff::Timestamp {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["consent_request_id"] == json!(crid))
+            .unwrap()["handled_at"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    assert_eq!(
+        handled(&old),
+        "2020-01-02T03:04:05.123457Z"
+            .parse::<jiff::Timestamp>()
+            .unwrap(),
+        "microseconds, as Hydra stores it"
+    );
+    let age = jiff::Timestamp::now().duration_since(handled(&new));
+    assert!(age < jiff::SignedDuration::from_mins(5), "{age:?}");
+    let rows = d.consents("subj-2");
+    assert_eq!(
+        rows.iter()
+            .map(|c| c.client_id.as_str())
+            .collect::<Vec<_>>(),
+        ["owner-app", "evil-app"]
+    );
+    assert_eq!(rows[0].consent_request_id, old);
+    assert_eq!(rows[0].handled_at, handled(&old));
+    assert_eq!(rows[1].login_session_id, d.login_session_of_consent(&new));
+    assert!(d.consents("nobody").is_empty());
+    let missing = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        d.set_consent_handled_at("nope", long_ago)
+    }));
+    assert!(missing.is_err());
 }
 
 // ---------------------------------------------------------------- OpenAPI gateway
