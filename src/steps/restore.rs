@@ -85,7 +85,7 @@ pub async fn run(ctx: &Ctx, a: &RestoreArgs) -> Result<Exit> {
         skip: a.skip.clone(),
         all_oauth2: a.all_oauth2,
         contained,
-        password_done_since: None,
+        password_done: None,
         reversal: None,
     };
     life::run(ctx, step).await
@@ -378,9 +378,9 @@ pub struct Restore {
     pub all_oauth2: bool,
     /// Containment found done in the journal, and why.
     pub contained: Option<String>,
-    /// The password counts as disabled when it was rewritten at or after this time (the
-    /// reversal flow: its change's `reversed_at`).
-    pub password_done_since: Option<Timestamp>,
+    /// The password was disabled already, and where that is recorded (the reversal flow's
+    /// re-run): it is not disabled again.
+    pub password_done: Option<String>,
     pub reversal: Option<ReversalNote>,
 }
 
@@ -638,6 +638,17 @@ impl Change for Restore {
                 n += 1;
             }
             let kept: Vec<&String> = linked_now.iter().filter(|l| !seen.contains(l)).collect();
+            // Kratos 1.3.x unlinks without counting first factors (current Kratos refuses the
+            // last one): say when nothing but recovery would be left.
+            if n > 0
+                && kept.is_empty()
+                && look.password.is_some_and(|p| !p.usable())
+                && i.credential("passkey").is_none()
+            {
+                plan.notes.push(
+                    "after the unlinking, the identity has no password and no social login left: the owner gets in only through recovery (atoctl recover)".into(),
+                );
+            }
             if !kept.is_empty() {
                 plan.notes.push(format!(
                     "kept (not linked in the window): {}",
@@ -751,14 +762,9 @@ impl Change for Restore {
                 plan.notes.push(format!("containment not repeated: {why}"));
             }
             if let Some(pw) = look.password {
-                let rewritten_since = self.password_done_since.and_then(|since| {
-                    let at: Timestamp = i.credential("password")?.updated_at()?.parse().ok()?;
-                    (at >= since).then_some(at)
-                });
-                if let Some(at) = rewritten_since {
-                    plan.notes.push(format!(
-                        "the password was rewritten at {at}, after the reversal: not disabled again"
-                    ));
+                if let Some(why) = &self.password_done {
+                    plan.notes
+                        .push(format!("the password is not disabled again: {why}"));
                 } else if pw.usable() {
                     let mut planned = i.clone();
                     if let Some(Value::Array(ops)) = self.planned_traits(&plan) {
@@ -1041,7 +1047,8 @@ impl Change for Restore {
                             let now = a.credential("password").and_then(|c| c.updated_at());
                             let hash = checks.password_state().and_then(|r| r.ok());
                             if now.is_some() && now != before && hash == Some(PasswordState::Hash) {
-                                bump(&mut kinds, "password");
+                                // Not "password": the journal redacts keys named like a secret.
+                                bump(&mut kinds, "password_disabled");
                                 done.push(
                                     "password disabled (a random secret nobody knows)".into(),
                                 );

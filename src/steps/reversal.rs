@@ -441,14 +441,13 @@ pub async fn run(ctx: &Ctx, a: &RestoreArgs, source: &str) -> Result<Exit> {
     ])
     .await?;
     output::note(&summary);
-    let since = done.reversed_at.replace(' ', "T");
-    let since = parse_pg_time(&since);
+    let password_done = password_disabled_after(&rec.path, user, done.change.id);
     let mut facts = Map::new();
     facts.insert("reversal".into(), evidence(Some(&done)));
     let step = kratos_step(
         &done.change,
         &done.earliest.1,
-        since,
+        password_done,
         Vec::new(),
         facts,
         &kref,
@@ -460,6 +459,39 @@ pub async fn run(ctx: &Ctx, a: &RestoreArgs, source: &str) -> Result<Exit> {
     let result = life::run(&confirmed, step).await;
     drop(client);
     result
+}
+
+/// Whether the journal shows the password disabled after the change was first reversed (its
+/// first `restore` entry naming the change): by order in the journal, not by clocks (a trait
+/// PATCH rewrites the password credential's identifiers and so its update time too).
+fn password_disabled_after(journal: &str, user: IdentityId, change: i64) -> Option<String> {
+    let records = crate::journal::read_records(std::path::Path::new(journal)).ok()?;
+    let ids = user.to_string();
+    let mine = |r: &&crate::journal::Record| r.identity.as_deref() == Some(ids.as_str());
+    let reversed = records.iter().filter(mine).find(|r| {
+        r.step == STEP
+            && r.outcome == Outcome::Ok
+            && r.evidence
+                .get("reversal")
+                .and_then(|v| v.get("change"))
+                .and_then(Value::as_i64)
+                == Some(change)
+    })?;
+    records
+        .iter()
+        .filter(mine)
+        .filter(|r| r.seq > reversed.seq)
+        .find(|r| {
+            let ok = matches!(r.outcome, Outcome::Ok | Outcome::Skipped);
+            (r.step == "disable-password" && ok)
+                // A restore that failed in another part still read the password back
+                // as replaced when it says so.
+                || (r.step == STEP
+                    && r.evidence
+                        .get("done_kinds")
+                        .is_some_and(|k| k.get("password_disabled").is_some()))
+        })
+        .map(|r| format!("the journal shows it done at {} (entry {})", r.ts, r.seq))
 }
 
 /// PostgreSQL's text form of a `timestamptz` (`2026-12-07 01:02:03.456789+00`) as a time.
@@ -477,7 +509,7 @@ fn parse_pg_time(s: &str) -> Option<Timestamp> {
 fn kratos_step(
     change: &ChangeRow,
     email_from: &str,
-    password_done_since: Option<Timestamp>,
+    password_done: Option<String>,
     notes: Vec<String>,
     facts: Map<String, Value>,
     kref: &str,
@@ -504,7 +536,7 @@ fn kratos_step(
         skip: vec![RestorePart::Oidc, RestorePart::Mfa, RestorePart::Oauth2],
         all_oauth2: false,
         contained: None,
-        password_done_since,
+        password_done,
         reversal: Some(ReversalNote { notes, facts }),
     }
 }

@@ -155,7 +155,8 @@ fn notice(scan: &Scan) -> Notice {
 
     let what_was_done = done(scan);
     let reset_by_code = ok(scan.last_change("recover"));
-    let password_off = ok(scan.last_change("disable-password")) || restored(scan, "password") > 0;
+    let password_off =
+        ok(scan.last_change("disable-password")) || restored(scan, "password_disabled") > 0;
     let mut what_to_do = vec![if reset_by_code {
         "Set a new password with the one-time recovery code we give you by phone or in person. Choose a password you have never used anywhere else.".to_string()
     } else if password_off {
@@ -196,7 +197,7 @@ fn notice(scan: &Scan) -> Notice {
 }
 
 /// How many of a kind every successful `restore` did (`done_kinds`: email, traits,
-/// social_logins, mfa, apps, password, sessions_ended).
+/// social_logins, mfa, apps, password_disabled, sessions_ended).
 fn restored(scan: &Scan, kind: &str) -> u64 {
     scan.actions
         .iter()
@@ -294,7 +295,7 @@ fn done(scan: &Scan) -> Vec<String> {
     if restored("apps") > 0 && !apps {
         v.push("We ended the access of apps that were connected to your account while someone else had access.".into());
     }
-    if ok(scan.last_change("disable-password")) || restored("password") > 0 {
+    if ok(scan.last_change("disable-password")) || restored("password_disabled") > 0 {
         v.push("Your old password no longer works: nobody can sign in with it, and you need to set a new one.".into());
     }
     if let Some(r) = scan
