@@ -313,19 +313,23 @@ fn micros(m: audit::db::Micros) -> Timestamp {
     Timestamp::from_microsecond(m.0).unwrap_or(Timestamp::UNIX_EPOCH)
 }
 
+/// The journal a step about `id` would append to, if it exists already: `--incident`, else the
+/// identity's open incident.
+pub fn journal_of(ctx: &Ctx, id: IdentityId) -> Option<std::path::PathBuf> {
+    match &ctx.args.incident {
+        Some(p) if p.exists() => Some(p.clone()),
+        Some(_) => None,
+        None => journal::open_incidents_of(&ctx.incidents_dir(), &id.to_string())
+            .first()
+            .map(|g| g.path.clone()),
+    }
+}
+
 /// Whether the incident's journal shows the sessions ended and the password disabled after
 /// `after` (the attacker's last change): then containment is not done again.
 fn containment_in_journal(ctx: &Ctx, id: IdentityId, after: Timestamp) -> Option<String> {
     let ids = id.to_string();
-    let path = match &ctx.args.incident {
-        Some(p) if p.exists() => p.clone(),
-        Some(_) => return None,
-        None => journal::open_incidents_of(&ctx.incidents_dir(), &ids)
-            .first()?
-            .path
-            .clone(),
-    };
-    let records = journal::read_records(&path).ok()?;
+    let records = journal::read_records(&journal_of(ctx, id)?).ok()?;
     let done_after = |step: &str| -> Option<String> {
         records
             .iter()

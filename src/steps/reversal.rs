@@ -73,6 +73,11 @@ RETURNING id";
 const EARLIEST_SQL: &str = "SELECT id, email_from, reversed_at::text FROM user_email_changes
 WHERE user_id = $1::text::uuid AND reversed_at IS NOT NULL ORDER BY created_at, id LIMIT 1";
 
+const UNLOCK_SQL: &str = "SELECT pg_advisory_unlock(hashtextextended('atoctl.reversal:' || $1, 0))";
+
+const DRY_TARGET_SQL: &str = "SELECT email_from FROM user_email_changes
+WHERE user_id = $1::text::uuid AND (reversed_at IS NOT NULL OR id = $2) ORDER BY created_at, id LIMIT 1";
+
 const LOCK_SQL: &str = "SELECT pg_try_advisory_lock(hashtextextended('atoctl.reversal:' || $1, 0))";
 
 /// The first 12 hex digits of the key's SHA-256: enough to tell keys apart in a journal,
@@ -332,14 +337,21 @@ pub async fn run(ctx: &Ctx, a: &RestoreArgs, source: &str) -> Result<Exit> {
         format!("the key is shown and journaled only as its SHA-256 prefix {kref}"),
     ];
     if ctx.dry_run() {
-        let step = kratos_step(
-            &found,
-            &found.email_from,
-            None,
-            sql_notes,
-            Map::new(),
-            &kref,
-        );
+        // What the run would put back: the earliest of this change and those reversed already.
+        let row = client
+            .query_one(DRY_TARGET_SQL, &[&user.to_string(), &found.id])
+            .await
+            .map_err(|e| write_error(&e, ctx.timeout))?;
+        let target: String = audit::db::get(&row, 0)?;
+        let mut notes = sql_notes;
+        if let Some(at) = &found.reversed_at {
+            notes[0] = format!(
+                "{described} was reversed already (at {at}): nothing more is written to the audit database"
+            );
+        }
+        let password_done = super::restore::journal_of(ctx, user)
+            .and_then(|p| password_disabled_after(&p.to_string_lossy(), user, found.id));
+        let step = kratos_step(&found, &target, password_done, notes, Map::new(), &kref);
         return life::run(ctx, step).await;
     }
     if ctx.interactive && !ctx.args.yes {
@@ -457,6 +469,8 @@ pub async fn run(ctx: &Ctx, a: &RestoreArgs, source: &str) -> Result<Exit> {
     args.yes = true;
     let confirmed = Ctx::new(args)?;
     let result = life::run(&confirmed, step).await;
+    // The lock goes with the session anyway; unlocking first lets a waiting run go at once.
+    let _ = client.query_one(UNLOCK_SQL, &[&user.to_string()]).await;
     drop(client);
     result
 }
