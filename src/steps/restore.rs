@@ -41,7 +41,7 @@ use crate::ids::{IdentityId, IdentityRef};
 use crate::journal::{self, Outcome, Record};
 use crate::kratos::{Identity, PasswordState, WebauthnKey};
 use crate::output;
-use crate::plan::{Acted, Call, CallError, Check, Checks, Op, REDACTED, put_body};
+use crate::plan::{Acted, Call, CallError, Check, Checks, Op, Performed, REDACTED, put_body};
 
 pub const STEP: &str = "restore";
 
@@ -337,6 +337,8 @@ fn containment_in_journal(ctx: &Ctx, id: IdentityId, after: Timestamp) -> Option
                 r.step == step
                     && r.identity.as_deref() == Some(ids.as_str())
                     && matches!(r.outcome, Outcome::Ok | Outcome::Skipped)
+                    // `revoke --session` ended one session, not every one.
+                    && !r.evidence.contains_key("scope")
             })
             .rfind(|r| r.ts.parse::<Timestamp>().is_ok_and(|t| t > after))
             .map(|r| r.ts.clone())
@@ -423,7 +425,10 @@ pub fn trait_pointer(path: &str) -> String {
 
 fn same_value(a: Option<&Value>, b: Option<&Value>) -> bool {
     match (a, b) {
-        (Some(Value::String(x)), Some(Value::String(y))) => x.eq_ignore_ascii_case(y),
+        // Addresses compare without case (Kratos lower-cases identifiers); other text exactly.
+        (Some(Value::String(x)), Some(Value::String(y))) if x.contains('@') && y.contains('@') => {
+            x.eq_ignore_ascii_case(y)
+        }
         (a, b) => a.unwrap_or(&Value::Null) == b.unwrap_or(&Value::Null),
     }
 }
@@ -491,7 +496,13 @@ impl Change for Restore {
             ),
             _ => None,
         };
-        let (ending, password) = if self.doing(RestorePart::Containment) && self.contained.is_none()
+        // Sessions are looked at also when containment was done, if a social login is about
+        // to be unlinked: a session it opened since would outlive it.
+        let sessions_again = self.contained.is_some()
+            && self.doing(RestorePart::Oidc)
+            && !self.changes.oidc.is_empty();
+        let (ending, password) = if self.doing(RestorePart::Containment)
+            && (self.contained.is_none() || sessions_again)
         {
             let all = list_sessions(cx, id, None).await?;
             let mut ending = Ending::look(cx, id, all, Some(&identity)).await?;
@@ -751,8 +762,8 @@ impl Change for Restore {
                 None if cx.has_hydra() => {}
                 None => {
                     if !self.changes.oauth2.is_empty() || self.all_oauth2 {
-                        plan.notes.push(
-                            "no Hydra admin URL: the OAuth2 grants of the window were not revoked (set HYDRA_ADMIN_URL)".into(),
+                        manual.push(
+                            "the audit log shows OAuth2 grants in the window, and no Hydra admin URL is set: they were not revoked (set HYDRA_ADMIN_URL and run restore again, or --skip oauth2)".into(),
                         );
                     }
                 }
@@ -765,7 +776,7 @@ impl Change for Restore {
             if let Some(why) = &self.contained {
                 plan.notes.push(format!("containment not repeated: {why}"));
             }
-            if let Some(pw) = look.password {
+            if let Some(pw) = look.password.filter(|_| self.contained.is_none()) {
                 if let Some(why) = &self.password_done {
                     plan.notes
                         .push(format!("the password is not disabled again: {why}"));
@@ -792,9 +803,18 @@ impl Change for Restore {
                     will.push("disable the password".into());
                 }
             }
+            let unlinks = plan.calls.iter().any(|c| {
+                matches!(&c.op, Op::DeleteCredential { kind, .. } if kind == "oidc" || kind == "saml")
+            });
             if let Some(ending) = &look.ending
                 && (!ending.live.is_empty() || !ending.all.is_empty())
+                && (self.contained.is_none() || unlinks)
             {
+                if self.contained.is_some() {
+                    plan.notes.push(
+                        "the sessions are ended again: a social login of the attacker's is unlinked, and a session it opened since the last revoke would outlive it".into(),
+                    );
+                }
                 ending.plan(
                     id,
                     "sessions before restore ended them",
@@ -816,17 +836,30 @@ impl Change for Restore {
             plan.fact("manual", &manual);
         }
         if plan.calls.is_empty() && manual.is_empty() {
-            plan.skip = Some(if self.reversal.is_some() {
+            let mut why: String = if self.reversal.is_some() {
                 "the change is reversed, and Kratos already shows the address back, no session and the password disabled since".into()
             } else if self.changes.traits.is_empty()
                 && self.changes.oidc.is_empty()
                 && self.changes.mfa.is_empty()
                 && self.changes.oauth2.is_empty()
             {
-                "the audit log shows no change to reverse in the window, and containment needs nothing".into()
+                "the audit log shows no change atoctl can reverse in the window, and containment needs nothing".into()
             } else {
-                "everything the attacker changed in the window is back already".into()
-            });
+                "what the audit log shows the attacker changed in the window is back already".into()
+            };
+            if !self.changes.unreadable.is_empty() {
+                why.push_str(&format!(
+                    " ({} in the window cannot be put back from the log and {} left to you: {})",
+                    super::count(self.changes.unreadable.len(), "change", "changes"),
+                    if self.changes.unreadable.len() == 1 {
+                        "is"
+                    } else {
+                        "are"
+                    },
+                    self.changes.unreadable.join(", ")
+                ));
+            }
+            plan.skip = Some(why);
             return Ok(plan);
         }
         plan.question = if will.is_empty() {
@@ -1005,9 +1038,20 @@ impl Change for Restore {
         match &after {
             Some(a) => {
                 let traits = a.traits.clone().unwrap_or(Value::Null);
+                // The password credential's time as last answered before the PUT: a trait
+                // PATCH rewrites it too (its identifiers follow the address).
+                let pw_time = |i: &Identity| {
+                    i.credential("password")
+                        .and_then(|c| c.updated_at())
+                        .map(str::to_string)
+                };
+                let mut pw_seen = pw_time(&look.identity);
                 for (op, r) in acted.outcomes(&plan.calls) {
                     match (op, r) {
-                        (Op::PatchTraits { ops, .. }, Ok(_)) => {
+                        (Op::PatchTraits { ops, .. }, Ok(answer)) => {
+                            if let Performed::Identity(i) = answer {
+                                pw_seen = pw_time(i);
+                            }
                             let path = ops[0]["path"].as_str().unwrap_or_default();
                             let sub = path.trim_start_matches("/traits");
                             if !same_value(traits.pointer(sub), ops[0].get("value")) {
@@ -1043,14 +1087,16 @@ impl Change for Restore {
                         ) if kind != "webauthn" && a.credential(kind).is_some() => {
                             problems.push(format!("{kind} is still there after its removal"));
                         }
-                        (Op::ReplacePassword { .. }, Ok(_)) => {
-                            let before = look
-                                .identity
-                                .credential("password")
-                                .and_then(|c| c.updated_at());
-                            let now = a.credential("password").and_then(|c| c.updated_at());
+                        (Op::ReplacePassword { .. }, Ok(answer)) => {
+                            // The PUT's own answer shows the credential rewritten by it, and
+                            // the read afterwards still has a hash (of the random secret).
+                            let put = match answer {
+                                Performed::Identity(i) => pw_time(i),
+                                _ => None,
+                            };
                             let hash = checks.password_state().and_then(|r| r.ok());
-                            if now.is_some() && now != before && hash == Some(PasswordState::Hash) {
+                            if put.is_some() && put != pw_seen && hash == Some(PasswordState::Hash)
+                            {
                                 // Not "password": the journal redacts keys named like a secret.
                                 bump(&mut kinds, "password_disabled");
                                 done.push(

@@ -7,18 +7,21 @@
 //! 2. The whole run holds a session advisory lock on the user (taken with `pg_try_advisory_lock`
 //!    in a loop, so that the wait is said and bounded): two reversals of one user, with two
 //!    keys, run one after the other, Kratos calls included. The earliest change then wins
-//!    whatever the order: a later run either finds its key voided (exit 3) or puts the address
-//!    of the earliest reversed change back.
+//!    whatever the order: a later change's run either finds its key voided (exit 3) or runs
+//!    first and is followed by the earlier change's, which puts the older address back. The
+//!    write connection must keep its session (no transaction pooling in front of it).
 //! 3. In ONE transaction, with the user's rows locked (`FOR UPDATE`): the change is found by its
-//!    key (none: exit 3, nothing changed), marked reversed (`reversed_at`, `reversed_ip`), and
-//!    every later change of the user loses its `confirm_key` and `reversal_key`, so that none of
-//!    the attacker's later links can take the account back. The change keeps its own key: a
-//!    re-run finds it.
-//! 4. Then Kratos, with the step life of [`super::restore`]: `traits.email` back to the
-//!    `email_from` of the user's earliest reversed change, every session ended, the password
-//!    disabled. A re-run (after a crash between the transaction and Kratos, say) finds the change
-//!    reversed, writes nothing more to the database, and finishes what is left; when nothing
-//!    is, it says so and exits 0.
+//!    key (none: exit 3, nothing changed), marked reversed (`reversed_at`, `reversed_ip`, its
+//!    `confirm_key` voided), and every later change of the user loses its `confirm_key` and
+//!    `reversal_key`, so that none of the attacker's later links can take the account back. The
+//!    change keeps its own reversal key: a re-run finds it.
+//! 4. Then Kratos, with the step life of [`super::restore`]: `traits.email` back to the change's
+//!    `email_from`, every session ended, the password disabled.
+//! 5. A re-run finds the change reversed and writes nothing to the database. It leaves Kratos
+//!    alone when a journal shows the reversal finished, or when the user's address was changed
+//!    again after the reversal (that is the owner's doing, or a new incident); otherwise it
+//!    finishes what is left (after a crash between the transaction and Kratos, say) and says
+//!    "nothing to do" when nothing is (exit 0).
 
 use std::time::Duration;
 
@@ -33,6 +36,7 @@ use super::Recorder;
 use super::life;
 use super::restore::{Changes, Restore, ReversalNote, STEP, TraitChange};
 use crate::audit;
+use crate::audit::db::Micros;
 use crate::cli::{RestoreArgs, RestorePart};
 use crate::context::Ctx;
 use crate::error::{AppError, Exit, Result};
@@ -50,19 +54,22 @@ struct ChangeRow {
     user: IdentityId,
     email_from: String,
     email_to: String,
-    created_at: String,
-    reversed_at: Option<String>,
+    created_at: Timestamp,
+    reversed_at: Option<Timestamp>,
 }
 
-const FIND_SQL: &str =
-    "SELECT id, user_id::text, email_from, email_to, created_at::text, reversed_at::text
+// Times travel in binary (`Micros`): their text form would depend on the session's DateStyle
+// and TimeZone.
+const FIND_SQL: &str = "SELECT id, user_id::text, email_from, email_to, created_at, reversed_at
 FROM user_email_changes WHERE reversal_key = $1";
 
 const LOCK_USER_SQL: &str = "SELECT id FROM user_email_changes WHERE user_id = $1::text::uuid
 ORDER BY created_at, id FOR UPDATE";
 
-const MARK_SQL: &str =
-    "UPDATE user_email_changes SET reversed_at = now(), reversed_ip = $2::text::inet
+// The change's own confirm key goes too (the attacker's "confirm" link for it); its reversal key
+// stays, so that a re-run finds it.
+const MARK_SQL: &str = "UPDATE user_email_changes
+SET reversed_at = now(), reversed_ip = $2::text::inet, confirm_key = NULL
 WHERE id = $1 AND reversed_at IS NULL";
 
 const VOID_SQL: &str = "UPDATE user_email_changes SET confirm_key = NULL, reversal_key = NULL
@@ -70,13 +77,15 @@ WHERE user_id = $1::text::uuid AND (created_at, id) > (SELECT created_at, id FRO
   AND (confirm_key IS NOT NULL OR reversal_key IS NOT NULL)
 RETURNING id";
 
-const EARLIEST_SQL: &str = "SELECT id, email_from, reversed_at::text FROM user_email_changes
-WHERE user_id = $1::text::uuid AND reversed_at IS NOT NULL ORDER BY created_at, id LIMIT 1";
+const REVERSED_AT_SQL: &str = "SELECT reversed_at FROM user_email_changes WHERE id = $1";
+
+/// The user's changes made after this one was reversed: the address moved on since.
+const NEWER_SQL: &str = "SELECT id, created_at FROM user_email_changes
+WHERE user_id = $1::text::uuid
+  AND created_at > (SELECT reversed_at FROM user_email_changes WHERE id = $2)
+ORDER BY created_at, id";
 
 const UNLOCK_SQL: &str = "SELECT pg_advisory_unlock(hashtextextended('atoctl.reversal:' || $1, 0))";
-
-const DRY_TARGET_SQL: &str = "SELECT email_from FROM user_email_changes
-WHERE user_id = $1::text::uuid AND (reversed_at IS NOT NULL OR id = $2) ORDER BY created_at, id LIMIT 1";
 
 const LOCK_SQL: &str = "SELECT pg_try_advisory_lock(hashtextextended('atoctl.reversal:' || $1, 0))";
 
@@ -157,25 +166,29 @@ async fn find(client: &Client, key: &SecretString, timeout: Duration) -> Result<
             .map_err(|_| AppError::failed("user_email_changes.user_id is not a UUID"))?,
         email_from: audit::db::get(r, 2)?,
         email_to: audit::db::get(r, 3)?,
-        created_at: audit::db::get(r, 4)?,
-        reversed_at: audit::db::get(r, 5)?,
+        created_at: time(audit::db::get(r, 4)?),
+        reversed_at: audit::db::get::<Option<Micros>>(r, 5)?.map(time),
     }))
+}
+
+fn time(m: Micros) -> Timestamp {
+    Timestamp::from_microsecond(m.0).unwrap_or(Timestamp::UNIX_EPOCH)
 }
 
 /// What the transaction did.
 struct Reversed {
     change: ChangeRow,
-    /// This run marked it (false: it was reversed already).
+    /// This run marked it (false: it was reversed already, and nothing was written).
     marked: bool,
-    reversed_at: String,
+    reversed_at: Timestamp,
     voided: Vec<i64>,
-    /// The user's earliest reversed change: its id and the address it puts back.
-    earliest: (i64, String),
+    /// The user's changes made after the reversal (id, when).
+    newer: Vec<(i64, Timestamp)>,
 }
 
-/// The transaction: find the change by its key with the user's rows locked, mark it reversed,
-/// void the keys of every later change, and read the earliest reversed change. `None`: the key
-/// is unknown (or was voided meanwhile); nothing was changed.
+/// The transaction: find the change by its key with the user's rows locked; the first time,
+/// mark it reversed and void the keys of every later change. `None`: the key is unknown (or was
+/// voided meanwhile); nothing was changed.
 async fn reverse(
     client: &mut Client,
     key: &SecretString,
@@ -207,33 +220,37 @@ async fn reverse(
         .await
         .map_err(err)?
         == 1;
-    let voided: Vec<i64> = tx
-        .query(VOID_SQL, &[&users, &change.id])
+    // Only the first run voids: a re-run must not take away the keys of a change the owner
+    // made after the reversal.
+    let voided: Vec<i64> = if marked {
+        tx.query(VOID_SQL, &[&users, &change.id])
+            .await
+            .map_err(err)?
+            .iter()
+            .map(|r| audit::db::get::<i64>(r, 0))
+            .collect::<Result<_>>()?
+    } else {
+        Vec::new()
+    };
+    let row = tx
+        .query_one(REVERSED_AT_SQL, &[&change.id])
+        .await
+        .map_err(err)?;
+    let reversed_at = time(audit::db::get::<Micros>(&row, 0)?);
+    let newer = tx
+        .query(NEWER_SQL, &[&users, &change.id])
         .await
         .map_err(err)?
         .iter()
-        .map(|r| audit::db::get::<i64>(r, 0))
-        .collect::<Result<_>>()?;
-    let row = tx.query_one(EARLIEST_SQL, &[&users]).await.map_err(err)?;
-    let earliest = (
-        audit::db::get::<i64>(&row, 0)?,
-        audit::db::get::<String>(&row, 1)?,
-    );
-    let mine = tx
-        .query_one(
-            "SELECT reversed_at::text FROM user_email_changes WHERE id = $1",
-            &[&change.id],
-        )
-        .await
-        .map_err(err)?;
-    let reversed_at: String = audit::db::get(&mine, 0)?;
+        .map(|r| Ok((audit::db::get::<i64>(r, 0)?, time(audit::db::get(r, 1)?))))
+        .collect::<Result<Vec<_>>>()?;
     tx.commit().await.map_err(err)?;
     Ok(Some(Reversed {
         change,
         marked,
         reversed_at,
         voided,
-        earliest,
+        newer,
     }))
 }
 
@@ -257,8 +274,8 @@ async fn find_in(
             .map_err(|_| AppError::failed("user_email_changes.user_id is not a UUID"))?,
         email_from: audit::db::get(r, 2)?,
         email_to: audit::db::get(r, 3)?,
-        created_at: audit::db::get(r, 4)?,
-        reversed_at: audit::db::get(r, 5)?,
+        created_at: time(audit::db::get(r, 4)?),
+        reversed_at: audit::db::get::<Option<Micros>>(r, 5)?.map(time),
     }))
 }
 
@@ -328,30 +345,50 @@ pub async fn run(ctx: &Ctx, a: &RestoreArgs, source: &str) -> Result<Exit> {
         output::clean(&found.email_to),
         found.created_at
     );
+    let journals = journals_of(ctx, user);
+    // A change reversed already: leave Kratos alone when the reversal was finished, or when the
+    // address moved on since (the owner's doing, or another incident). Said before anything.
+    if let Some(at) = found.reversed_at {
+        let newer = client
+            .query(NEWER_SQL, &[&user.to_string(), &found.id])
+            .await
+            .map_err(|e| write_error(&e, ctx.timeout))?;
+        if let Some(n) = newer.first() {
+            let id: i64 = audit::db::get(n, 0)?;
+            let when = time(audit::db::get(n, 1)?);
+            return nothing_to_do(
+                ctx,
+                user,
+                &format!(
+                    "{described} was reversed at {at}, and the address was changed again since (change #{id} at {when}): atoctl leaves the identity as it is now"
+                ),
+            );
+        }
+        if let Some(why) = reversal_finished(&journals, user, found.id) {
+            return nothing_to_do(
+                ctx,
+                user,
+                &format!("{described} was reversed at {at}, and {why}"),
+            );
+        }
+    }
     let sql_notes = vec![
-        format!(
-            "first, in one transaction on the audit database {} (the one place atoctl writes there): lock the user's rows in user_email_changes, mark {described} reversed (reversed_at = now(), reversed_ip = {}), and set confirm_key and reversal_key to NULL on every later change of the user",
-            db.shown,
-            ip.as_deref().unwrap_or("NULL")
-        ),
+        match found.reversed_at {
+            Some(at) => format!(
+                "{described} was reversed already (at {at}): nothing more is written to the audit database {}",
+                db.shown
+            ),
+            None => format!(
+                "first, in one transaction on the audit database {} (the one place atoctl writes there): lock the user's rows in user_email_changes, mark {described} reversed (reversed_at = now(), reversed_ip = {}, its confirm_key set to NULL), and set confirm_key and reversal_key to NULL on every later change of the user",
+                db.shown,
+                ip.as_deref().unwrap_or("NULL")
+            ),
+        },
         format!("the key is shown and journaled only as its SHA-256 prefix {kref}"),
     ];
     if ctx.dry_run() {
-        // What the run would put back: the earliest of this change and those reversed already.
-        let row = client
-            .query_one(DRY_TARGET_SQL, &[&user.to_string(), &found.id])
-            .await
-            .map_err(|e| write_error(&e, ctx.timeout))?;
-        let target: String = audit::db::get(&row, 0)?;
-        let mut notes = sql_notes;
-        if let Some(at) = &found.reversed_at {
-            notes[0] = format!(
-                "{described} was reversed already (at {at}): nothing more is written to the audit database"
-            );
-        }
-        let password_done = super::restore::journal_of(ctx, user)
-            .and_then(|p| password_disabled_after(&p.to_string_lossy(), user, found.id));
-        let step = kratos_step(&found, &target, password_done, notes, Map::new(), &kref);
+        let password_done = password_disabled_after(&journals, user, found.id);
+        let step = kratos_step(&found, password_done, sql_notes, Map::new(), &kref);
         return life::run(ctx, step).await;
     }
     if ctx.interactive && !ctx.args.yes {
@@ -369,12 +406,11 @@ pub async fn run(ctx: &Ctx, a: &RestoreArgs, source: &str) -> Result<Exit> {
             "key_sha256_prefix": kref,
             "email_from": found.email_from,
             "email_to": found.email_to,
-            "changed_at": found.created_at,
+            "changed_at": found.created_at.to_string(),
         });
         if let Some(r) = r {
-            m["reversed_at"] = json!(r.reversed_at);
+            m["reversed_at"] = json!(r.reversed_at.to_string());
             m["voided_changes"] = json!(r.voided);
-            m["earliest_reversed_change"] = json!(r.earliest.0);
         }
         if let Some(i) = &ip {
             m["reversed_ip"] = json!(i);
@@ -405,6 +441,7 @@ pub async fn run(ctx: &Ctx, a: &RestoreArgs, source: &str) -> Result<Exit> {
                     .with("reversal", evidence(None)),
             ])
             .await?;
+            unlock_user(&client, user).await;
             return Err(AppError::not_found(format!(
                 "the reversal key (sha256 {kref}…) was voided meanwhile: an earlier change of the user was reversed first, and it wins; nothing was changed"
             )));
@@ -422,9 +459,24 @@ pub async fn run(ctx: &Ctx, a: &RestoreArgs, source: &str) -> Result<Exit> {
                 ])
                 .await?;
             }
+            unlock_user(&client, user).await;
             return Err(e);
         }
     };
+    if !done.marked
+        && let Some((id, when)) = done.newer.first()
+    {
+        // Reversed by a run that finished meanwhile, and the address moved on since.
+        unlock_user(&client, user).await;
+        return nothing_to_do(
+            ctx,
+            user,
+            &format!(
+                "{described} was reversed at {}, and the address was changed again since (change #{id} at {when}): atoctl leaves the identity as it is now",
+                done.reversed_at
+            ),
+        );
+    }
     let summary = if done.marked {
         format!(
             "e-mail change #{} reversed in the audit database; {} of later changes voided",
@@ -433,17 +485,8 @@ pub async fn run(ctx: &Ctx, a: &RestoreArgs, source: &str) -> Result<Exit> {
         )
     } else {
         format!(
-            "e-mail change #{} was reversed already (at {}); nothing more written to the audit database{}",
-            done.change.id,
-            done.reversed_at,
-            if done.voided.is_empty() {
-                String::new()
-            } else {
-                format!(
-                    "; {} voided",
-                    super::count(done.voided.len(), "later key pair", "later key pairs")
-                )
-            }
+            "e-mail change #{} was reversed already (at {}); nothing more written to the audit database",
+            done.change.id, done.reversed_at
         )
     };
     rec.record(vec![
@@ -453,82 +496,169 @@ pub async fn run(ctx: &Ctx, a: &RestoreArgs, source: &str) -> Result<Exit> {
     ])
     .await?;
     output::note(&summary);
-    let password_done = password_disabled_after(&rec.path, user, done.change.id);
+    let mut journals = journals;
+    journals.push(std::path::PathBuf::from(&rec.path));
+    let password_done = password_disabled_after(&journals, user, done.change.id);
     let mut facts = Map::new();
     facts.insert("reversal".into(), evidence(Some(&done)));
-    let step = kratos_step(
-        &done.change,
-        &done.earliest.1,
-        password_done,
-        Vec::new(),
-        facts,
-        &kref,
-    );
+    let step = kratos_step(&done.change, password_done, Vec::new(), facts, &kref);
     // Confirmed above: the Kratos half runs without asking again, under the same lock.
     let mut args = ctx.args.clone();
     args.yes = true;
     let confirmed = Ctx::new(args)?;
     let result = life::run(&confirmed, step).await;
-    // The lock goes with the session anyway; unlocking first lets a waiting run go at once.
-    let _ = client.query_one(UNLOCK_SQL, &[&user.to_string()]).await;
+    unlock_user(&client, user).await;
     drop(client);
     result
 }
 
-/// Whether the journal shows the password disabled after the change was first reversed (its
+/// Says that nothing needs doing (exit 0), as the other steps do: on stdout, or as one JSON
+/// document.
+fn nothing_to_do(ctx: &Ctx, user: IdentityId, why: &str) -> Result<Exit> {
+    if ctx.json() {
+        output::print_json(&json!({
+            "identity": user,
+            "result": "skipped",
+            "message": format!("nothing to do: {why}"),
+        }))?;
+    } else {
+        output::line(&format!("{user}: nothing to do: {why}"));
+    }
+    Ok(Exit::Ok)
+}
+
+/// Releases the user's reversal lock; a lock that was not held any more means the connection
+/// did not keep its session (a pooler in transaction mode), which is said.
+async fn unlock_user(client: &Client, user: IdentityId) {
+    let held = client
+        .query_one(UNLOCK_SQL, &[&user.to_string()])
+        .await
+        .ok()
+        .and_then(|r| r.try_get::<_, bool>(0).ok());
+    if held == Some(false) {
+        output::warn(
+            "the reversal lock was not held by this connection when released: a connection pooler in transaction mode sits in front of the write database; give the reversal a direct connection (--write-database-url), or two reversals of one user may interleave",
+        );
+    }
+}
+
+/// Every journal about `user`: `--incident`, and the incidents directory's journals of the
+/// identity, open or closed.
+fn journals_of(ctx: &Ctx, user: IdentityId) -> Vec<std::path::PathBuf> {
+    let ids = user.to_string();
+    let mut out: Vec<std::path::PathBuf> = Vec::new();
+    if let Some(p) = &ctx.args.incident
+        && p.exists()
+    {
+        out.push(p.clone());
+    }
+    if let Ok(entries) = std::fs::read_dir(ctx.incidents_dir()) {
+        for p in entries.flatten().map(|e| e.path()) {
+            if p.extension().is_some_and(|x| x == "jsonl")
+                && !out.contains(&p)
+                && crate::journal::glance(&p)
+                    .is_ok_and(|g| g.identity.as_deref() == Some(ids.as_str()))
+            {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
+/// The journal entries of `user` in `journals`, each journal's in its order.
+fn records_of(
+    journals: &[std::path::PathBuf],
+    user: IdentityId,
+) -> Vec<Vec<crate::journal::Record>> {
+    let ids = user.to_string();
+    journals
+        .iter()
+        .filter_map(|p| crate::journal::read_records(p).ok())
+        .map(|rs| {
+            rs.into_iter()
+                .filter(|r| r.identity.as_deref() == Some(ids.as_str()))
+                .collect()
+        })
+        .collect()
+}
+
+fn about_change(r: &crate::journal::Record, change: i64) -> bool {
+    r.evidence
+        .get("reversal")
+        .and_then(|v| v.get("change"))
+        .and_then(Value::as_i64)
+        == Some(change)
+}
+
+/// A journal shows the reversal of `change` finished: its Kratos half verified, containment
+/// included.
+fn reversal_finished(
+    journals: &[std::path::PathBuf],
+    user: IdentityId,
+    change: i64,
+) -> Option<String> {
+    for records in records_of(journals, user) {
+        if let Some(r) = records.iter().find(|r| {
+            r.step == STEP
+                && r.outcome == Outcome::Ok
+                && about_change(r, change)
+                && r.evidence.get("contained") == Some(&Value::Bool(true))
+        }) {
+            return Some(format!(
+                "the journal shows it finished at {} (entry {})",
+                r.ts, r.seq
+            ));
+        }
+    }
+    None
+}
+
+/// Whether a journal shows the password disabled after the change was first reversed (its
 /// first `restore` entry naming the change): by order in the journal, not by clocks (a trait
 /// PATCH rewrites the password credential's identifiers and so its update time too).
-fn password_disabled_after(journal: &str, user: IdentityId, change: i64) -> Option<String> {
-    let records = crate::journal::read_records(std::path::Path::new(journal)).ok()?;
-    let ids = user.to_string();
-    let mine = |r: &&crate::journal::Record| r.identity.as_deref() == Some(ids.as_str());
-    let reversed = records.iter().filter(mine).find(|r| {
-        r.step == STEP
-            && r.outcome == Outcome::Ok
-            && r.evidence
-                .get("reversal")
-                .and_then(|v| v.get("change"))
-                .and_then(Value::as_i64)
-                == Some(change)
-    })?;
-    records
-        .iter()
-        .filter(mine)
-        .filter(|r| r.seq > reversed.seq)
-        .find(|r| {
+fn password_disabled_after(
+    journals: &[std::path::PathBuf],
+    user: IdentityId,
+    change: i64,
+) -> Option<String> {
+    for records in records_of(journals, user) {
+        let Some(reversed) = records
+            .iter()
+            .find(|r| r.step == STEP && r.outcome == Outcome::Ok && about_change(r, change))
+        else {
+            continue;
+        };
+        let found = records.iter().filter(|r| r.seq > reversed.seq).find(|r| {
             let ok = matches!(r.outcome, Outcome::Ok | Outcome::Skipped);
             (r.step == "disable-password" && ok)
-                // A restore that failed in another part still read the password back
-                // as replaced when it says so.
+                // A restore that failed in another part still read the password back as
+                // replaced when it says so.
                 || (r.step == STEP
                     && r.evidence
                         .get("done_kinds")
                         .is_some_and(|k| k.get("password_disabled").is_some()))
-        })
-        .map(|r| format!("the journal shows it done at {} (entry {})", r.ts, r.seq))
+        });
+        if let Some(r) = found {
+            return Some(format!(
+                "the journal shows it done at {} (entry {})",
+                r.ts, r.seq
+            ));
+        }
+    }
+    None
 }
 
-/// PostgreSQL's text form of a `timestamptz` (`2026-12-07 01:02:03.456789+00`) as a time.
-fn parse_pg_time(s: &str) -> Option<Timestamp> {
-    let s = s.trim();
-    let fixed = match s.rfind(['+', '-']) {
-        Some(i) if i > 10 && s[i + 1..].len() == 2 => format!("{s}:00"),
-        _ => s.to_string(),
-    };
-    fixed.parse().ok()
-}
-
-/// The Kratos half: the e-mail back to `email_from` (the earliest reversed change's), then
-/// containment; nothing else of restore.
+/// The Kratos half: the e-mail back to the change's `email_from`, then containment; nothing
+/// else of restore.
 fn kratos_step(
     change: &ChangeRow,
-    email_from: &str,
     password_done: Option<String>,
     notes: Vec<String>,
     facts: Map<String, Value>,
     kref: &str,
 ) -> Restore {
-    let at = parse_pg_time(&change.created_at.replace(' ', "T")).unwrap_or(Timestamp::UNIX_EPOCH);
+    let at = change.created_at;
     let mut facts = facts;
     facts
         .entry("reversal_key_sha256_prefix")
@@ -540,7 +670,7 @@ fn kratos_step(
         changes: Changes {
             traits: vec![TraitChange {
                 path: "email".into(),
-                before: Some(json!(email_from)),
+                before: Some(json!(change.email_from)),
                 at,
                 source: "user_email_changes",
                 last_to: None,
@@ -558,17 +688,6 @@ fn kratos_step(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn postgres_times_parse() {
-        assert_eq!(
-            parse_pg_time("2026-12-07T01:02:03.456789+00")
-                .map(|t| t.to_string())
-                .as_deref(),
-            Some("2026-12-07T01:02:03.456789Z")
-        );
-        assert!(parse_pg_time("2026-12-07T01:02:03+05:30").is_some());
-    }
 
     #[test]
     fn the_key_reference_is_a_short_digest() {

@@ -196,17 +196,21 @@ fn notice(scan: &Scan) -> Notice {
     }
 }
 
-/// How many of a kind every successful `restore` did (`done_kinds`: email, traits,
+/// How many of a kind every `restore` did and read back (`done_kinds`: email, traits,
 /// social_logins, mfa, apps, password_disabled, sessions_ended).
 fn restored(scan: &Scan, kind: &str) -> u64 {
     scan.actions
         .iter()
         .filter_map(|a| match a {
-            Act::Change(_, r) if r.step == "restore" && r.outcome == Outcome::Ok => r
-                .evidence
-                .get("done_kinds")
-                .and_then(|k| k.get(kind))
-                .and_then(Value::as_u64),
+            // A restore that failed in one part still records what it did and read back.
+            Act::Change(_, r)
+                if r.step == "restore" && matches!(r.outcome, Outcome::Ok | Outcome::Failed) =>
+            {
+                r.evidence
+                    .get("done_kinds")
+                    .and_then(|k| k.get(kind))
+                    .and_then(Value::as_u64)
+            }
             _ => None,
         })
         .sum()
