@@ -173,6 +173,12 @@ fn restore_with_hydra(env: &Env, db: &TestDb, args: &[&str]) -> Run {
 /// `atoctl_testkit::atoctl` gives (nothing of this machine's atoctl, Kratos, Hydra or database
 /// settings), the key written to its stdin.
 fn spawn_reversal(env: &Env, db: &TestDb, key: &str) -> Child {
+    spawn_reversal_with(env, db, key, Stdio::null())
+}
+
+/// [`spawn_reversal`] with stderr going to `stderr` (piped: read what the run says while it
+/// runs).
+fn spawn_reversal_with(env: &Env, db: &TestDb, key: &str, stderr: Stdio) -> Child {
     let mut c = std::process::Command::new(atoctl_testkit::atoctl_bin());
     for (k, _) in std::env::vars_os() {
         let upper = k.to_string_lossy().to_ascii_uppercase();
@@ -202,7 +208,7 @@ fn spawn_reversal(env: &Env, db: &TestDb, key: &str) -> Child {
         .args(["restore", "--reversal-key", "-", "--yes"])
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(stderr)
         .spawn()
         .expect("start atoctl");
     let mut stdin = child.stdin.take().expect("piped stdin");
@@ -288,6 +294,13 @@ fn a_reversal_key_puts_the_first_address_back_voids_later_keys_and_contains() {
         // The database: this change reversed (when, from where), every later key voided.
         assert!(!is_null(&db, c.rows[0], "reversed_at"), "{flavour:?}");
         assert_eq!(col(&db, c.rows[0], "host(reversed_ip)"), "192.0.2.55");
+        // The attacker's "confirm" link for this change is void too; its reversal key stays,
+        // so that a re-run finds the change.
+        assert!(is_null(&db, c.rows[0], "confirm_key"), "{flavour:?}");
+        assert!(!is_null(&db, c.rows[0], "reversal_key"), "{flavour:?}");
+        // The operator is told that Kratos sent no mail and the address is unverified.
+        assert!(r.stderr.contains("sends no e-mail"), "{}", r.stderr);
+        assert!(r.stderr.contains("unverified"), "{}", r.stderr);
         for row in &c.rows[1..] {
             assert!(is_null(&db, *row, "confirm_key"), "{flavour:?} row {row}");
             assert!(is_null(&db, *row, "reversal_key"), "{flavour:?} row {row}");
@@ -437,10 +450,20 @@ fn a_second_key_waits_for_the_run_in_progress_and_the_earliest_change_wins() {
     let mut k3 = reversal(&env, &db, &c.keys[2]);
     let k3_run = std::thread::spawn(move || run(&mut k3));
     wait_held(&hold, || k3_run.is_finished());
-    let mut k1 = reversal(&env, &db, &c.keys[0]);
-    let k1_run = std::thread::spawn(move || run(&mut k1));
-    // A negative check: give the k1 run time to (wrongly) go ahead.
-    std::thread::sleep(Duration::from_millis(1500));
+    // The k1 run says it waits for the k3 run (it polls the per-user lock); until then, and
+    // while it waits, it has written nothing.
+    let mut k1 = spawn_reversal_with(&env, &db, &c.keys[0], Stdio::piped());
+    let mut err = std::io::BufReader::new(k1.stderr.take().expect("piped stderr"));
+    let mut said = String::new();
+    loop {
+        let mut line = String::new();
+        let n = std::io::BufRead::read_line(&mut err, &mut line).expect("stderr");
+        assert!(n > 0, "the k1 run ended without waiting: {said}");
+        said.push_str(&line);
+        if line.contains("waiting for another reversal") {
+            break;
+        }
+    }
     assert!(
         is_null(&db, c.rows[0], "reversed_at"),
         "the k1 run did not wait for the k3 run to end"
@@ -454,9 +477,11 @@ fn a_second_key_waits_for_the_run_in_progress_and_the_earliest_change_wins() {
     assert_eq!(patches, 1, "only the held PATCH: {:?}", env.writes());
     hold.release();
     let k3_done = k3_run.join().expect("the k3 run");
-    let k1_done = k1_run.join().expect("the k1 run");
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut err, &mut rest).expect("stderr");
+    let k1_code = k1.wait().expect("the k1 run").code();
     assert_eq!(k3_done.code, 0, "{k3_done:?}");
-    assert_eq!(k1_done.code, 0, "{k1_done:?}");
+    assert_eq!(k1_code, Some(0), "{said}{rest}");
     assert_eq!(email(&env, &c.id), c.emails[0]);
     assert!(!is_null(&db, c.rows[0], "reversed_at"));
     for row in &c.rows[1..] {
@@ -1265,4 +1290,200 @@ fn a_removal_the_version_refuses_is_said_once_and_the_rest_goes_on() {
     // The rest went on: the session ended and the password no longer works.
     assert_eq!(live_sessions(&env, &id), 0);
     assert!(!password_works(&env, "refused-mfa@example.com", PASSWORD));
+}
+
+/// Broken, a key used once and run again later (the link clicked twice, a script retried)
+/// would take away the keys of the owner's own later change and put an old address back over
+/// the one the owner chose since.
+#[test]
+fn a_used_key_run_again_after_the_owner_moved_on_changes_nothing() {
+    let env = Env::new(Flavour::Current);
+    let db = TestDb::with_schema();
+    let c = three_changes(&env, &db, "moved");
+    let r = reverse(&env, &db, &c.keys[0]);
+    assert_eq!(r.code, 0, "{r:?}");
+    // Back in, the owner moves to a new address: a new change, made after the reversal.
+    let newest = format!("new-{}", c.emails[0]);
+    let owner_row = email_change(
+        &db,
+        &c.id,
+        &c.emails[0],
+        &newest,
+        "0 seconds",
+        "ck-owner",
+        "rk-owner",
+    );
+    db.sql(&format!(
+        "UPDATE user_email_changes SET created_at = now() + interval '1 second' WHERE id = {owner_row};"
+    ));
+    let patched = env.kratos.identity_json(&c.id).unwrap();
+    assert_eq!(patched["traits"]["email"], json!(c.emails[0]));
+    let sid = env.kratos.add_session(&c.id, SessionSeed::new());
+    env.kratos.clear_requests();
+    let before = dump(&db);
+    let again = reverse(&env, &db, &c.keys[0]);
+    assert_eq!(again.code, 0, "{again:?}");
+    assert!(again.stdout.contains("nothing to do"), "{again:?}");
+    assert!(again.stdout.contains("changed again"), "{again:?}");
+    assert!(env.writes().is_empty(), "{:?}", env.writes());
+    assert_eq!(dump(&db), before, "nothing written to the database");
+    assert!(!is_null(&db, owner_row, "reversal_key"));
+    assert!(env.kratos.whoami(&sid), "the owner's new session is alive");
+}
+
+/// Broken, the owner's "this wasn't me" on today's change would put back the address of an
+/// incident long closed (an older reversed change), undoing what the owner chose since.
+#[test]
+fn a_reversal_puts_back_its_own_change_not_an_older_incidents() {
+    let env = Env::new(Flavour::Current);
+    let db = TestDb::with_schema();
+    let tag = "older";
+    let (a, x, b, y) = (
+        format!("a-{tag}@example.com"),
+        format!("x-{tag}@evil.example"),
+        format!("b-{tag}@example.com"),
+        format!("y-{tag}@evil.example"),
+    );
+    let id = victim(&env, &y, 1);
+    // A month ago A → X, reversed then; ten days ago the owner moved A → B; an hour ago the
+    // attacker moved B → Y.
+    let old = email_change(&db, &id, &a, &x, "30 days", "ck-o", "rk-o");
+    db.sql(&format!(
+        "UPDATE user_email_changes SET reversed_at = created_at + interval '1 hour', confirm_key = NULL WHERE id = {old};"
+    ));
+    email_change(&db, &id, &a, &b, "10 days", "ck-b", "rk-b");
+    let key = fresh_key("rk-y");
+    email_change(&db, &id, &b, &y, "1 hour", "ck-y", &key);
+    let r = reverse(&env, &db, &key);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(email(&env, &id), b, "the address before this change, not A");
+}
+
+/// Broken, ending one session with `revoke --session` would count as ending every session:
+/// restore would leave the attacker's other sessions alive.
+#[test]
+fn a_one_session_revoke_is_not_containment() {
+    let env = Env::new(Flavour::Current);
+    let db = TestDb::with_schema();
+    let id = victim(&env, "att-one@evil.example", 2);
+    event(
+        &db,
+        &id,
+        "email.changed",
+        "2 hours",
+        json!({"from": "one@example.com", "to": "att-one@evil.example"}),
+    );
+    let sid = env.kratos.sessions_of(&id)[0].id.clone();
+    let r = env.run(&["revoke", "--session", &sid, "--yes"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let r = env.run(&["disable-password", "--identity", &id, "--yes"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(live_sessions(&env, &id), 1);
+    let r = restore(&env, &db, &["--identity", &id, "--yes"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(
+        live_sessions(&env, &id),
+        0,
+        "the other session was ended too"
+    );
+}
+
+/// Broken, a social login of the attacker's unlinked after an earlier revoke would leave the
+/// session it opened since alive.
+#[test]
+fn sessions_end_again_when_a_social_login_is_unlinked_after_containment() {
+    let env = Env::new(Flavour::Current);
+    let db = TestDb::with_schema();
+    let t = takeover(&env, &db, "again");
+    for step in ["revoke", "disable-password"] {
+        let r = env.run(&[step, "--identity", &t.id, "--yes"]);
+        assert_eq!(r.code, 0, "{step}: {r:?}");
+    }
+    // The attacker signs in again through the linked Google account.
+    env.kratos.add_session(&t.id, SessionSeed::new());
+    env.kratos.clear_requests();
+    let r = restore(&env, &db, &["--identity", &t.id, "--yes"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(env.kratos.oidc_identifiers(&t.id), ["google:owner-sub"]);
+    assert_eq!(live_sessions(&env, &t.id), 0);
+    // The password was disabled after the attack: not again.
+    assert!(
+        !env.writes().iter().any(|w| w.starts_with("PUT")),
+        "{:?}",
+        env.writes()
+    );
+}
+
+/// Broken, OAuth2 grants from the window would stay, silently, when no Hydra URL is set.
+#[test]
+fn grants_in_the_window_without_hydra_are_not_called_restored() {
+    let env = Env::new(Flavour::Current);
+    let db = TestDb::with_schema();
+    let t = takeover(&env, &db, "nohydra");
+    event(
+        &db,
+        &t.id,
+        "oauth2.consent.granted",
+        "2 hours",
+        json!({"client_id": "evil-app"}),
+    );
+    let r = restore(&env, &db, &["--identity", &t.id, "--yes"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.error_line().contains("HYDRA_ADMIN_URL"), "{}", r.stderr);
+    // The rest was done.
+    assert_eq!(email(&env, &t.id), t.owner);
+}
+
+/// Broken, the report and the owner's notice would not say that the address was put back
+/// unverified and that no e-mail was sent.
+#[test]
+fn the_report_and_the_notice_say_what_restore_put_back() {
+    let env = Env::new(Flavour::Current);
+    let db = TestDb::with_schema();
+    let t = takeover(&env, &db, "report");
+    let r = restore(&env, &db, &["--identity", &t.id, "--yes"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let team = env.run(&["report"]);
+    assert_eq!(team.code, 0, "{team:?}");
+    assert!(team.stdout.contains("| restore |"), "{}", team.stdout);
+    assert!(team.stdout.contains("unverified"), "{}", team.stdout);
+    assert!(team.stdout.contains("sent no e-mail"), "{}", team.stdout);
+    // The sessions restore ended are the report's evidence, recorded before they ended.
+    assert!(team.stdout.contains("203.0.113.60"), "{}", team.stdout);
+    let user = env.run(&["report", "--audience", "user"]);
+    assert_eq!(user.code, 0, "{user:?}");
+    for said in [
+        "put back the e-mail address",
+        "unconfirmed",
+        "did not send any e-mail",
+        "removed a way of signing in",
+        "removed two-step verification",
+        "old password no longer works",
+        "signed your account out everywhere",
+    ] {
+        assert!(user.stdout.contains(said), "{said:?} in {}", user.stdout);
+    }
+    // The notice names no identity id and no IP.
+    assert!(!user.stdout.contains(&t.id), "{}", user.stdout);
+    assert!(!user.stdout.contains("203.0.113."), "{}", user.stdout);
+}
+
+/// Broken, a dry run of a reversal would write the database or Kratos, show the key, or plan
+/// another address than the run puts back.
+#[test]
+fn a_reversal_dry_run_shows_the_plan_and_changes_nothing() {
+    let env = Env::new(Flavour::Current);
+    let db = TestDb::with_schema();
+    let c = three_changes(&env, &db, "dry");
+    let before = dump(&db);
+    env.kratos.clear_requests();
+    let r = run(reversal(&env, &db, &c.keys[1]).arg("--dry-run"));
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stdout.contains("PATCH"), "{}", r.stdout);
+    assert!(r.stdout.contains(&c.emails[1]), "{}", r.stdout);
+    assert!(r.stdout.contains("one transaction"), "{}", r.stdout);
+    assert!(env.writes().is_empty(), "{:?}", env.writes());
+    assert_eq!(dump(&db), before);
+    assert!(!env.journal.exists() || !env.journal_text().contains("restore"));
+    assert_nowhere(&env, &r, &c.keys[1], "the reversal key");
 }

@@ -815,13 +815,7 @@ impl Change for Restore {
                         "the sessions are ended again: a social login of the attacker's is unlinked, and a session it opened since the last revoke would outlive it".into(),
                     );
                 }
-                ending.plan(
-                    id,
-                    "sessions before restore ended them",
-                    false,
-                    false,
-                    &mut plan,
-                );
+                ending.plan(id, "before restore", false, false, &mut plan);
                 if !ending.live.is_empty() {
                     will.push(format!(
                         "end {}",
@@ -1200,13 +1194,13 @@ impl Change for Restore {
         let email_restored = kinds.contains_key("email");
         let summary = if verified {
             format!(
-                "restored: {}{}",
-                done.join("; "),
+                "restored{}: {}",
                 if email_restored {
-                    " (Kratos sent no e-mail; the restored address is unverified until the owner verifies it)"
+                    " (the address is back unverified, and Kratos sent no e-mail)"
                 } else {
                     ""
-                }
+                },
+                done.join("; ")
             )
         } else {
             format!(
