@@ -117,6 +117,7 @@ fn a_drill_with_a_database_rehearses_the_audit_steps_and_drops_its_schema() {
     for check in [
         "step audit (1h)",
         "step scan-ips (1h)",
+        "step restore (1h)",
         "step revoke-others (1h)",
         "the other identities hit from the attacker's IP have no live session",
     ] {

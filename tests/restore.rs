@@ -179,32 +179,12 @@ fn spawn_reversal(env: &Env, db: &TestDb, key: &str) -> Child {
 /// [`spawn_reversal`] with stderr going to `stderr` (piped: read what the run says while it
 /// runs).
 fn spawn_reversal_with(env: &Env, db: &TestDb, key: &str, stderr: Stdio) -> Child {
-    let mut c = std::process::Command::new(atoctl_testkit::atoctl_bin());
-    for (k, _) in std::env::vars_os() {
-        let upper = k.to_string_lossy().to_ascii_uppercase();
-        if ["ATOCTL_", "KRATOS_", "HYDRA_", "CASTLE_"]
-            .iter()
-            .any(|p| upper.starts_with(p))
-            || [
-                "DATABASE_URL",
-                "HTTP_PROXY",
-                "HTTPS_PROXY",
-                "ALL_PROXY",
-                "NO_PROXY",
-            ]
-            .contains(&upper.as_str())
-        {
-            c.env_remove(&k);
-        }
-    }
+    let mut c = atoctl_testkit::atoctl_process();
     let mut child = c
         .current_dir(env.dir.path())
         .env("KRATOS_ADMIN_URL", env.kratos.url())
         .env("ATOCTL_INCIDENT", &env.journal)
         .env("ATOCTL_DATABASE_URL", db.url())
-        .env("ATOCTL_OPERATOR", "oncall-test")
-        .env("ATOCTL_RETRY_BASE_MS", "1")
-        .env("NO_COLOR", "1")
         .args(["restore", "--reversal-key", "-", "--yes"])
         .stdin(Stdio::piped())
         .stdout(Stdio::null())

@@ -29,8 +29,8 @@ use jiff::Timestamp;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
-use tokio_postgres::Client;
 use tokio_postgres::error::SqlState;
+use tokio_postgres::{Client, GenericClient};
 
 use super::Recorder;
 use super::life;
@@ -150,9 +150,20 @@ fn write_error(e: &tokio_postgres::Error, timeout: Duration) -> AppError {
     audit::db::db_error(e, timeout)
 }
 
-async fn find(client: &Client, key: &SecretString, timeout: Duration) -> Result<Option<ChangeRow>> {
+/// The change a key names (`lock`: `FOR UPDATE`, inside the transaction).
+async fn find(
+    client: &impl GenericClient,
+    key: &SecretString,
+    lock: bool,
+    timeout: Duration,
+) -> Result<Option<ChangeRow>> {
+    let sql = if lock {
+        format!("{FIND_SQL} FOR UPDATE")
+    } else {
+        FIND_SQL.to_string()
+    };
     let rows = client
-        .query(FIND_SQL, &[&key.expose_secret()])
+        .query(&sql, &[&key.expose_secret()])
         .await
         .map_err(|e| write_error(&e, timeout))?;
     let Some(r) = rows.first() else {
@@ -205,7 +216,7 @@ async fn reverse(
     let users = user.to_string();
     // Every change of the user, locked in one order: a concurrent reversal waits here.
     tx.query(LOCK_USER_SQL, &[&users]).await.map_err(err)?;
-    let Some(change) = find_in(&tx, key, timeout).await? else {
+    let Some(change) = find(&tx, key, true, timeout).await? else {
         tx.rollback().await.map_err(err)?;
         return Ok(None);
     };
@@ -251,31 +262,6 @@ async fn reverse(
         reversed_at,
         voided,
         newer,
-    }))
-}
-
-async fn find_in(
-    tx: &tokio_postgres::Transaction<'_>,
-    key: &SecretString,
-    timeout: Duration,
-) -> Result<Option<ChangeRow>> {
-    let rows = tx
-        .query(&format!("{FIND_SQL} FOR UPDATE"), &[&key.expose_secret()])
-        .await
-        .map_err(|e| write_error(&e, timeout))?;
-    let Some(r) = rows.first() else {
-        return Ok(None);
-    };
-    let user: String = audit::db::get(r, 1)?;
-    Ok(Some(ChangeRow {
-        id: audit::db::get(r, 0)?,
-        user: user
-            .parse()
-            .map_err(|_| AppError::failed("user_email_changes.user_id is not a UUID"))?,
-        email_from: audit::db::get(r, 2)?,
-        email_to: audit::db::get(r, 3)?,
-        created_at: time(audit::db::get(r, 4)?),
-        reversed_at: audit::db::get::<Option<Micros>>(r, 5)?.map(time),
     }))
 }
 
@@ -332,7 +318,7 @@ pub async fn run(ctx: &Ctx, a: &RestoreArgs, source: &str) -> Result<Exit> {
     let key = read_key()?;
     let kref = key_ref(&key);
     let mut client = audit::db::connect(&db, ctx.timeout).await?;
-    let Some(found) = find(&client, &key, ctx.timeout).await? else {
+    let Some(found) = find(&client, &key, false, ctx.timeout).await? else {
         return Err(AppError::not_found(format!(
             "no e-mail change has this reversal key (sha256 {kref}…): it is unknown, or was voided when an earlier change of the user was reversed; nothing was changed"
         )));

@@ -16,7 +16,16 @@ pub mod kratos;
 /// limit so that a hang fails instead of blocking CI. Tests add what they are about.
 #[cfg(feature = "cli-tests")]
 pub fn atoctl() -> assert_cmd::Command {
-    let mut c = assert_cmd::Command::new(atoctl_bin());
+    let mut c = assert_cmd::Command::from_std(atoctl_process());
+    c.timeout(std::time::Duration::from_secs(120));
+    c
+}
+
+/// [`atoctl`] as a plain process, for a test that must hold the child (kill it, read its
+/// stderr while it runs); without the time limit.
+#[cfg(feature = "cli-tests")]
+pub fn atoctl_process() -> std::process::Command {
+    let mut c = std::process::Command::new(atoctl_bin());
     for (k, _) in std::env::vars_os() {
         let name = k.to_string_lossy();
         let upper = name.to_ascii_uppercase();
@@ -37,8 +46,7 @@ pub fn atoctl() -> assert_cmd::Command {
     }
     c.env("ATOCTL_OPERATOR", "oncall-test")
         .env("ATOCTL_RETRY_BASE_MS", "1")
-        .env("NO_COLOR", "1")
-        .timeout(std::time::Duration::from_secs(120));
+        .env("NO_COLOR", "1");
     c
 }
 
