@@ -247,6 +247,8 @@ pub type Trace = Arc<Mutex<Vec<(String, String)>>>;
 pub struct Transport {
     client: reqwest::Client,
     base: String,
+    /// Each request's timeout (`--timeout`); a listing derives its overall deadline from it.
+    timeout: Duration,
     token: Option<SecretString>,
     retry: RetryPolicy,
     gate: Arc<RateGate>,
@@ -277,6 +279,7 @@ impl Transport {
         headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
         Ok(Transport {
             client,
+            timeout,
             base: base.trim_end_matches('/').to_string(),
             token,
             retry,
@@ -286,6 +289,11 @@ impl Transport {
             name: None,
             retry_broken_bodies: false,
         })
+    }
+
+    /// The timeout of each request.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
     }
 
     /// Remembers every request sent from now on, in `trace`.

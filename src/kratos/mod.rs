@@ -43,6 +43,13 @@ use crate::ids::{IdentityId, SessionId};
 /// take 1000, a spec-enforcing gateway would not).
 pub const SESSION_PAGE_SIZE: u64 = 500;
 
+/// At most this many pages of one identity's sessions (20,000 sessions): a server that claims
+/// more, or hands out new ids on every page, does not keep a step paging without end.
+pub const MAX_SESSION_PAGES: u32 = 40;
+
+/// A listing stops after this many times `--timeout` in all (30 s with `--timeout 2`).
+pub const LISTING_DEADLINE_TIMEOUTS: u32 = 15;
+
 /// Rate-limit buckets (the OpenAPI document's `x-ory-ratelimit-bucket`, reference §0).
 mod bucket {
     pub const HIGH: &str = "kratos-admin-high";
@@ -65,6 +72,9 @@ pub struct SessionListing {
     pub total: Option<u64>,
     /// Fewer distinct sessions than `X-Total-Count`: never report "all sessions ended" on it.
     pub complete: bool,
+    /// Why the listing stopped before Kratos's count was reached, when atoctl stopped it (a
+    /// page cap, pages that add nothing, the deadline): the server's count is not believed.
+    pub cut_short: Option<String>,
     /// Requests it took.
     pub pages: u32,
 }
@@ -286,7 +296,31 @@ impl Client {
         let mut pages = 0u32;
         let mut page = 0u64;
         let want = id.to_string();
+        let started = std::time::Instant::now();
+        let deadline = self
+            .http
+            .timeout()
+            .saturating_mul(LISTING_DEADLINE_TIMEOUTS);
+        let mut cut_short = None;
+        // Pages in a row that added no session (the first page comes twice: reference §14).
+        let mut idle = 0u32;
         loop {
+            if page > 0 {
+                if pages >= MAX_SESSION_PAGES {
+                    cut_short = Some(format!(
+                        "atoctl stopped after {MAX_SESSION_PAGES} pages ({} sessions)",
+                        seen.len()
+                    ));
+                    break;
+                }
+                if started.elapsed() >= deadline {
+                    cut_short = Some(format!(
+                        "atoctl stopped at the listing's deadline ({} s, {LISTING_DEADLINE_TIMEOUTS}× --timeout) after {pages} pages",
+                        deadline.as_secs()
+                    ));
+                    break;
+                }
+            }
             let token = if page == 0 {
                 None
             } else {
@@ -320,12 +354,21 @@ impl Client {
                     .and_then(|v| v.trim().parse::<u64>().ok());
             }
             let empty = batch.is_empty();
+            let before = seen.len();
             for s in batch {
                 if seen.insert(s.id.clone()) {
                     sessions.push(s);
                 }
             }
+            idle = if seen.len() == before { idle + 1 } else { 0 };
             page += 1;
+            if idle >= 2 && !empty {
+                cut_short = Some(format!(
+                    "two pages in a row added no new session (after {} sessions): the server repeats itself",
+                    seen.len()
+                ));
+                break;
+            }
             let Some(t) = total else { break };
             let last_page = t.div_ceil(SESSION_PAGE_SIZE);
             if empty || seen.len() as u64 >= t || page > last_page {
@@ -337,15 +380,17 @@ impl Client {
                 token_style = ans.header("link").and_then(TokenStyle::learn);
             }
         }
-        let complete = match total {
-            Some(t) => seen.len() as u64 >= t,
-            None => sessions.len() < SESSION_PAGE_SIZE as usize,
-        };
+        let complete = cut_short.is_none()
+            && match total {
+                Some(t) => seen.len() as u64 >= t,
+                None => sessions.len() < SESSION_PAGE_SIZE as usize,
+            };
         Ok(SessionListing {
             sessions,
             total,
             complete,
             pages,
+            cut_short,
         })
     }
 

@@ -199,6 +199,7 @@ impl Change for Unlock {
             return Ok(UnlockLook {
                 identity,
                 all: SessionListing {
+                    cut_short: None,
                     sessions: vec![],
                     total: None,
                     complete: true,

@@ -204,6 +204,7 @@ impl Ending {
     pub fn assumed() -> Ending {
         Ending {
             all: SessionListing {
+                cut_short: None,
                 sessions: vec![Session::placeholder("<each session, as read>")],
                 total: Some(1),
                 complete: true,
@@ -265,10 +266,18 @@ impl Ending {
                     json!({"counted": self.all.total, "listed": self.all.sessions.len()}),
                 );
                 plan.notes.push(format!(
-                    "Kratos counts {} sessions but listed only {}: atoctl hard-deletes no row it could not record, so it disables the listed live ones one by one and fails; lock the identity (an inactive identity's sessions cannot be used) and look into the listing",
+                    "Kratos counts {} sessions but listed only {}{}: atoctl hard-deletes no row it could not record, so it disables the listed live ones one by one and fails; lock the identity (an inactive identity's sessions cannot be used) and look into the listing",
                     self.all.total.unwrap_or_default(),
-                    self.all.sessions.len()
+                    self.all.sessions.len(),
+                    self.all
+                        .cut_short
+                        .as_deref()
+                        .map(|w| format!(" ({w})"))
+                        .unwrap_or_default()
                 ));
+                if let Some(w) = &self.all.cut_short {
+                    plan.fact("listing_cut_short", w);
+                }
             }
         }
         if !recheck {
@@ -599,6 +608,7 @@ impl Change for RevokeSession {
     fn plan(&self, _: &Cx<'_>, _: Option<&Target>, look: &SessionLook) -> Result<Plan> {
         let sid = self.session;
         let listing = SessionListing {
+            cut_short: None,
             sessions: vec![look.session.clone()],
             total: Some(1),
             complete: true,

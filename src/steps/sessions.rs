@@ -44,11 +44,17 @@ pub async fn run(ctx: &Ctx, a: &SessionsArgs) -> Result<Exit> {
         who_from_listing(&listing, id)
     };
     if !listing.complete {
-        output::warn(&format!(
-            "Kratos counts {} sessions but listed {} distinct ones: this listing is incomplete",
-            listing.total.unwrap_or_default(),
-            listing.sessions.len()
-        ));
+        output::warn(&match &listing.cut_short {
+            Some(why) => format!(
+                "this listing is incomplete: {why} (Kratos counts {} sessions)",
+                listing.total.unwrap_or_default()
+            ),
+            None => format!(
+                "Kratos counts {} sessions but listed {} distinct ones: this listing is incomplete",
+                listing.total.unwrap_or_default(),
+                listing.sessions.len()
+            ),
+        });
     }
     if ctx.args.incident.is_some() {
         let rec = Recorder::open(ctx, Some(&id.to_string()), "sessions")?;

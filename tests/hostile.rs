@@ -1,0 +1,91 @@
+//! atoctl against a lying or broken server (issue 12): what a server says is bounded by what
+//! atoctl is willing to believe. Each test would fail (hang, page without end, or act on a
+//! listing it could not trust) if the bound were gone.
+
+mod common;
+
+use common::*;
+use serde_json::json;
+
+/// One page of one session of `id`, with a total of sessions no identity has and a
+/// `rel="next"` link in Kratos's form (an offset token), so that there is always a next page.
+fn lying_page(id: &str, sid: &str) -> FaultKind {
+    use base64::Engine;
+    let token =
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(r#"{"offset":"500","v":2}"#);
+    FaultKind::JsonWithHeaders {
+        status: 200,
+        body: json!([{"id": sid, "active": true,
+            "identity": {"id": id, "state": "active"}, "devices": []}]),
+        headers: vec![
+            ("x-total-count".into(), "999999999999".into()),
+            (
+                "link".into(),
+                format!(
+                    "</admin/identities/{id}/sessions?page_size=500&page_token={token}>; rel=\"next\""
+                ),
+            ),
+        ],
+    }
+}
+
+fn listing_requests(env: &Env, id: &str) -> usize {
+    let path = format!("/admin/identities/{id}/sessions");
+    env.kratos
+        .requests()
+        .iter()
+        .filter(|r| r.method == "GET" && r.path.starts_with(&path))
+        .count()
+}
+
+/// Broken, a server that hands out the same page forever (and claims a trillion sessions)
+/// would keep `sessions` paging without end, and `revoke` would never reach its DELETE.
+#[test]
+fn the_same_page_forever_ends_the_listing_as_incomplete() {
+    let env = Env::new(Flavour::Current);
+    let id = victim(&env, "samepage@example.com", 1);
+    let sid = env.kratos.sessions_of(&id)[0].id.clone();
+    env.kratos.inject(
+        Fault::new(lying_page(&id, &sid))
+            .on("GET", &format!("/admin/identities/{id}/sessions"))
+            .times(100_000),
+    );
+    let r = env.run(&["sessions", "--identity", &id]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stderr.contains("incomplete"), "{}", r.stderr);
+    assert!(r.stderr.contains("repeats itself"), "{}", r.stderr);
+    // The first page, its known repeat (reference §14), one more: then atoctl stops.
+    assert_eq!(listing_requests(&env, &id), 3);
+
+    // revoke does not hard-delete on such a listing: the listed session is disabled softly,
+    // and the step fails saying why.
+    env.kratos.clear_requests();
+    let r = env.run(&["revoke", "--identity", &id, "--yes"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stderr.contains("repeats itself"), "{}", r.stderr);
+    assert!(
+        !env.writes()
+            .contains(&format!("DELETE /admin/identities/{id}/sessions")),
+        "{:?}",
+        env.writes()
+    );
+}
+
+/// Broken, a server that hands out new ids on every page would keep atoctl paging (and
+/// growing) for as long as it claims sessions.
+#[test]
+fn new_ids_on_every_page_stop_at_the_page_cap() {
+    let env = Env::new(Flavour::Current);
+    let id = victim(&env, "endless@example.com", 1);
+    for _ in 0..60 {
+        env.kratos.inject(
+            Fault::new(lying_page(&id, &uuid::Uuid::new_v4().to_string()))
+                .on("GET", &format!("/admin/identities/{id}/sessions")),
+        );
+    }
+    let r = env.run(&["sessions", "--identity", &id, "-o", "json"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stderr.contains("stopped after 40 pages"), "{}", r.stderr);
+    assert_eq!(listing_requests(&env, &id), 40);
+    assert_eq!(r.json()["complete"], json!(false), "{}", r.stdout);
+}
