@@ -53,7 +53,7 @@ impl Target {
 
 /// Ready to answer.
 enum Checker {
-    Api(RangeClient),
+    Api(Box<RangeClient>),
     Offline(Corpus),
 }
 
@@ -112,9 +112,9 @@ pub async fn run_given(ctx: &Ctx, a: &HibpCheckArgs, given: Option<&Password>) -
     }
     // Open the corpus first: a wrong path fails before the password is asked for.
     let checker = match &target {
-        Target::Api(base) => {
-            Checker::Api(RangeClient::new(base, ctx.timeout, ctx.retry).map_err(AppError::failed)?)
-        }
+        Target::Api(base) => Checker::Api(Box::new(
+            RangeClient::new(base, ctx.timeout, ctx.retry).map_err(AppError::failed)?,
+        )),
         Target::Offline(path) => {
             Checker::Offline(Corpus::open(path, kind).map_err(|e| lookup_error(e, None))?)
         }
