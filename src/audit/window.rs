@@ -66,6 +66,16 @@ impl Window {
         let baseline_from = from
             .checked_sub(baseline)
             .map_err(|_| AppError::usage("--baseline reaches back too far (before year -9999)"))?;
+        // An audit log holds nothing from before 1970, and PostgreSQL cannot take a negative
+        // year in the text form atoctl binds: said here, before anything is connected to.
+        for (t, what) in [(from, "the window"), (baseline_from, "the baseline")] {
+            if t < Timestamp::UNIX_EPOCH {
+                return Err(AppError::usage(format!(
+                    "{what} would start at {t}, before 1970: no audit log goes back that far"
+                ))
+                .with_hint("give --since, --from or --baseline within the log's lifetime (--since 30d, --from 2026-11-01)"));
+            }
+        }
         Ok(Window {
             from,
             to,
@@ -151,6 +161,16 @@ mod tests {
         assert_eq!(w.from.to_string(), "2026-11-24T12:00:00Z");
         assert_eq!(w.to, now());
         assert_eq!(w.baseline_from.to_string(), "2026-10-25T12:00:00Z");
+    }
+
+    #[test]
+    fn a_window_or_baseline_before_1970_is_a_usage_error() {
+        for (since, baseline) in [("2900000d", "30d"), ("24h", "3000000d"), ("20100d", "30d")] {
+            let e = Window::resolve(now(), Some(since), None, None, baseline).unwrap_err();
+            assert_eq!(e.exit, crate::error::Exit::Usage, "{since} {baseline}");
+            assert!(e.message.contains("before 1970"), "{}", e.message);
+        }
+        assert!(Window::resolve(now(), Some("3650d"), None, None, "30d").is_ok());
     }
 
     #[test]
