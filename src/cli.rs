@@ -151,7 +151,13 @@ Typical containment:
 pub struct GlobalArgs {
     /// Kratos admin API base URL: the self-hosted admin port (http://127.0.0.1:4434) or
     /// https://<slug>.projects.oryapis.com
-    #[arg(long, env = "KRATOS_ADMIN_URL", global = true, value_name = "URL")]
+    #[arg(
+        long,
+        env = "KRATOS_ADMIN_URL",
+        global = true,
+        value_name = "URL",
+        hide_env_values = true
+    )]
     pub kratos_admin_url: Option<String>,
 
     /// Kratos admin token, sent as `Authorization: Bearer TOKEN` (an Ory Network project API key,
@@ -166,7 +172,13 @@ pub struct GlobalArgs {
     pub kratos_token: Option<String>,
 
     /// Ory Hydra admin API base URL (OAuth2 grants and login sessions), optional
-    #[arg(long, env = "HYDRA_ADMIN_URL", global = true, value_name = "URL")]
+    #[arg(
+        long,
+        env = "HYDRA_ADMIN_URL",
+        global = true,
+        value_name = "URL",
+        hide_env_values = true
+    )]
     pub hydra_admin_url: Option<String>,
 
     /// The audit database (PostgreSQL); ATOCTL_DATABASE_URL, then DATABASE_URL

@@ -365,8 +365,11 @@ fn login_name() -> Option<String> {
 /// Checks an admin base URL: http or https, a host, no credentials, no query.
 pub fn check_base_url(url: &str, flag: &str) -> Result<String> {
     let parsed = reqwest::Url::parse(url).map_err(|e| {
-        AppError::usage(format!("{flag} {url:?} is not a URL: {e}"))
-            .with_hint("write it like http://127.0.0.1:4434 or https://<slug>.projects.oryapis.com")
+        AppError::usage(format!(
+            "{flag} {:?} is not a URL: {e}",
+            output::clean(&redact_userinfo(url))
+        ))
+        .with_hint("write it like http://127.0.0.1:4434 or https://<slug>.projects.oryapis.com")
     })?;
     if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
         return Err(AppError::usage(format!(
@@ -398,6 +401,48 @@ pub fn redact_url(url: &str) -> String {
             }
             u.to_string().trim_end_matches('/').to_string()
         }
-        Err(_) => "(not a URL)".into(),
+        Err(_) => redact_userinfo(url),
+    }
+}
+
+/// Text that may be a URL with the `user:password@` part taken out, whether or not it parses:
+/// everything before the last `@` of what follows `://`, up to the first `/`, `?` or `#`.
+pub fn redact_userinfo(text: &str) -> String {
+    let Some(start) = text.find("://").map(|i| i + 3) else {
+        return text.to_string();
+    };
+    let rest = &text[start..];
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..end].rfind('@') {
+        Some(at) => format!("{}[redacted]@{}", &text[..start], &rest[at + 1..]),
+        None => text.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_url_that_does_not_parse_is_named_without_its_password() {
+        for url in ["http://u:s3cret@exa mple.com", "http://u:s3cret@h:99999"] {
+            let e = check_base_url(url, "--kratos-admin-url")
+                .err()
+                .map(|e| e.line())
+                .unwrap_or_default();
+            assert!(e.contains("is not a URL"), "{e}");
+            assert!(!e.contains("s3cret"), "{e}");
+            assert!(e.contains("[redacted]@"), "{e}");
+        }
+        let e = check_base_url("https://u:s3cret@@h/x?y", "--kratos-admin-url")
+            .err()
+            .map(|e| e.line())
+            .unwrap_or_default();
+        assert!(!e.is_empty() && !e.contains("s3cret"), "{e}");
+        assert_eq!(redact_userinfo("not a url"), "not a url");
+        assert_eq!(
+            redact_userinfo("http://h.example/a@b"),
+            "http://h.example/a@b"
+        );
     }
 }

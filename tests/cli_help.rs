@@ -81,3 +81,28 @@ fn counts_read_as_english() {
     assert!(r.stdout.contains("(1 session ended)"), "{}", r.stdout);
     assert!(!r.all().contains("(s)"), "{}", r.all());
 }
+
+/// Broken, `--help` would print the admin URLs' `user:password@` from the environment (and
+/// so put it into a terminal's scrollback or a CI log).
+#[test]
+fn help_never_shows_the_environments_urls() {
+    for args in [
+        vec!["--help"],
+        vec!["revoke", "--help"],
+        vec!["restore", "-h"],
+    ] {
+        let r = run(atoctl_testkit::atoctl()
+            .env("KRATOS_ADMIN_URL", "https://u:s3cret-k@kratos.example")
+            .env("HYDRA_ADMIN_URL", "https://u:s3cret-h@hydra.example")
+            .env("ATOCTL_WRITE_DATABASE_URL", "postgres://u:s3cret-w@db/x")
+            .args(&args));
+        assert_eq!(r.code, 0, "{r:?}");
+        for secret in ["s3cret-k", "s3cret-h", "s3cret-w", "kratos.example"] {
+            assert!(
+                !r.all().contains(secret),
+                "{secret} in {args:?}: {}",
+                r.stdout
+            );
+        }
+    }
+}
