@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_atoctl_global_optspecs
-    string join \n kratos-admin-url= kratos-token= hydra-admin-url= database-url= incident= operator= o/output= y/yes dry-run timeout= h/help V/version
+    string join \n kratos-admin-url= kratos-token= kratos-token-file= hydra-admin-url= database-url= incident= operator= o/output= y/yes dry-run timeout= h/help V/version
 end
 
 function __fish_atoctl_needs_command
@@ -26,6 +26,7 @@ end
 
 complete -c atoctl -n "__fish_atoctl_needs_command" -l kratos-admin-url -d 'Kratos admin API base URL: the self-hosted admin port (http://127.0.0.1:4434) or https://<slug>.projects.oryapis.com' -r
 complete -c atoctl -n "__fish_atoctl_needs_command" -l kratos-token -d 'Kratos admin token, sent as `Authorization: Bearer TOKEN` (an Ory Network project API key, ory_pat_… or ory_apikey_…). Never printed, logged or journaled' -r
+complete -c atoctl -n "__fish_atoctl_needs_command" -l kratos-token-file -d 'Read the admin token from FILE (`-`: the first line of stdin) instead: unlike --kratos-token, it then appears in no process listing' -r -F
 complete -c atoctl -n "__fish_atoctl_needs_command" -l hydra-admin-url -d 'Ory Hydra admin API base URL (OAuth2 grants and login sessions), optional' -r
 complete -c atoctl -n "__fish_atoctl_needs_command" -l database-url -d 'The audit database (PostgreSQL); ATOCTL_DATABASE_URL, then DATABASE_URL' -r
 complete -c atoctl -n "__fish_atoctl_needs_command" -l incident -d 'The incident journal to append to (JSON Lines)' -r -F
@@ -60,6 +61,7 @@ complete -c atoctl -n "__fish_atoctl_needs_command" -f -a "man" -d 'Print the ma
 complete -c atoctl -n "__fish_atoctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and not __fish_seen_subcommand_from open verify note show close help" -l kratos-admin-url -d 'Kratos admin API base URL: the self-hosted admin port (http://127.0.0.1:4434) or https://<slug>.projects.oryapis.com' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and not __fish_seen_subcommand_from open verify note show close help" -l kratos-token -d 'Kratos admin token, sent as `Authorization: Bearer TOKEN` (an Ory Network project API key, ory_pat_… or ory_apikey_…). Never printed, logged or journaled' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and not __fish_seen_subcommand_from open verify note show close help" -l kratos-token-file -d 'Read the admin token from FILE (`-`: the first line of stdin) instead: unlike --kratos-token, it then appears in no process listing' -r -F
 complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and not __fish_seen_subcommand_from open verify note show close help" -l hydra-admin-url -d 'Ory Hydra admin API base URL (OAuth2 grants and login sessions), optional' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and not __fish_seen_subcommand_from open verify note show close help" -l database-url -d 'The audit database (PostgreSQL); ATOCTL_DATABASE_URL, then DATABASE_URL' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and not __fish_seen_subcommand_from open verify note show close help" -l incident -d 'The incident journal to append to (JSON Lines)' -r -F
@@ -83,6 +85,7 @@ complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_
 complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from open" -l reported-at -d 'When the user reported it (RFC 3339), default now' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from open" -l kratos-admin-url -d 'Kratos admin API base URL: the self-hosted admin port (http://127.0.0.1:4434) or https://<slug>.projects.oryapis.com' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from open" -l kratos-token -d 'Kratos admin token, sent as `Authorization: Bearer TOKEN` (an Ory Network project API key, ory_pat_… or ory_apikey_…). Never printed, logged or journaled' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from open" -l kratos-token-file -d 'Read the admin token from FILE (`-`: the first line of stdin) instead: unlike --kratos-token, it then appears in no process listing' -r -F
 complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from open" -l hydra-admin-url -d 'Ory Hydra admin API base URL (OAuth2 grants and login sessions), optional' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from open" -l database-url -d 'The audit database (PostgreSQL); ATOCTL_DATABASE_URL, then DATABASE_URL' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from open" -l incident -d 'The incident journal to append to (JSON Lines)' -r -F
@@ -97,6 +100,7 @@ complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_
 complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from open" -s V -l version -d 'Print version'
 complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from verify" -l kratos-admin-url -d 'Kratos admin API base URL: the self-hosted admin port (http://127.0.0.1:4434) or https://<slug>.projects.oryapis.com' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from verify" -l kratos-token -d 'Kratos admin token, sent as `Authorization: Bearer TOKEN` (an Ory Network project API key, ory_pat_… or ory_apikey_…). Never printed, logged or journaled' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from verify" -l kratos-token-file -d 'Read the admin token from FILE (`-`: the first line of stdin) instead: unlike --kratos-token, it then appears in no process listing' -r -F
 complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from verify" -l hydra-admin-url -d 'Ory Hydra admin API base URL (OAuth2 grants and login sessions), optional' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from verify" -l database-url -d 'The audit database (PostgreSQL); ATOCTL_DATABASE_URL, then DATABASE_URL' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from verify" -l incident -d 'The incident journal to append to (JSON Lines)' -r -F
@@ -113,6 +117,7 @@ complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_
 complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from note" -l text -d 'Free text' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from note" -l kratos-admin-url -d 'Kratos admin API base URL: the self-hosted admin port (http://127.0.0.1:4434) or https://<slug>.projects.oryapis.com' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from note" -l kratos-token -d 'Kratos admin token, sent as `Authorization: Bearer TOKEN` (an Ory Network project API key, ory_pat_… or ory_apikey_…). Never printed, logged or journaled' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from note" -l kratos-token-file -d 'Read the admin token from FILE (`-`: the first line of stdin) instead: unlike --kratos-token, it then appears in no process listing' -r -F
 complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from note" -l hydra-admin-url -d 'Ory Hydra admin API base URL (OAuth2 grants and login sessions), optional' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from note" -l database-url -d 'The audit database (PostgreSQL); ATOCTL_DATABASE_URL, then DATABASE_URL' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from note" -l incident -d 'The incident journal to append to (JSON Lines)' -r -F
@@ -127,6 +132,7 @@ complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_
 complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from note" -s V -l version -d 'Print version'
 complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from show" -l kratos-admin-url -d 'Kratos admin API base URL: the self-hosted admin port (http://127.0.0.1:4434) or https://<slug>.projects.oryapis.com' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from show" -l kratos-token -d 'Kratos admin token, sent as `Authorization: Bearer TOKEN` (an Ory Network project API key, ory_pat_… or ory_apikey_…). Never printed, logged or journaled' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from show" -l kratos-token-file -d 'Read the admin token from FILE (`-`: the first line of stdin) instead: unlike --kratos-token, it then appears in no process listing' -r -F
 complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from show" -l hydra-admin-url -d 'Ory Hydra admin API base URL (OAuth2 grants and login sessions), optional' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from show" -l database-url -d 'The audit database (PostgreSQL); ATOCTL_DATABASE_URL, then DATABASE_URL' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from show" -l incident -d 'The incident journal to append to (JSON Lines)' -r -F
@@ -142,6 +148,7 @@ complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_
 complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from close" -l resolution -d 'How the incident ended, one line' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from close" -l kratos-admin-url -d 'Kratos admin API base URL: the self-hosted admin port (http://127.0.0.1:4434) or https://<slug>.projects.oryapis.com' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from close" -l kratos-token -d 'Kratos admin token, sent as `Authorization: Bearer TOKEN` (an Ory Network project API key, ory_pat_… or ory_apikey_…). Never printed, logged or journaled' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from close" -l kratos-token-file -d 'Read the admin token from FILE (`-`: the first line of stdin) instead: unlike --kratos-token, it then appears in no process listing' -r -F
 complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from close" -l hydra-admin-url -d 'Ory Hydra admin API base URL (OAuth2 grants and login sessions), optional' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from close" -l database-url -d 'The audit database (PostgreSQL); ATOCTL_DATABASE_URL, then DATABASE_URL' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from close" -l incident -d 'The incident journal to append to (JSON Lines)' -r -F
@@ -163,6 +170,7 @@ complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_
 complete -c atoctl -n "__fish_atoctl_using_subcommand identity" -l identity -d 'The identity: its UUID, or a login identifier such as an e-mail address (exact match)' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand identity" -l kratos-admin-url -d 'Kratos admin API base URL: the self-hosted admin port (http://127.0.0.1:4434) or https://<slug>.projects.oryapis.com' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand identity" -l kratos-token -d 'Kratos admin token, sent as `Authorization: Bearer TOKEN` (an Ory Network project API key, ory_pat_… or ory_apikey_…). Never printed, logged or journaled' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand identity" -l kratos-token-file -d 'Read the admin token from FILE (`-`: the first line of stdin) instead: unlike --kratos-token, it then appears in no process listing' -r -F
 complete -c atoctl -n "__fish_atoctl_using_subcommand identity" -l hydra-admin-url -d 'Ory Hydra admin API base URL (OAuth2 grants and login sessions), optional' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand identity" -l database-url -d 'The audit database (PostgreSQL); ATOCTL_DATABASE_URL, then DATABASE_URL' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand identity" -l incident -d 'The incident journal to append to (JSON Lines)' -r -F
@@ -178,6 +186,7 @@ complete -c atoctl -n "__fish_atoctl_using_subcommand identity" -s V -l version 
 complete -c atoctl -n "__fish_atoctl_using_subcommand sessions" -l identity -d 'The identity: its UUID, or a login identifier such as an e-mail address (exact match)' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand sessions" -l kratos-admin-url -d 'Kratos admin API base URL: the self-hosted admin port (http://127.0.0.1:4434) or https://<slug>.projects.oryapis.com' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand sessions" -l kratos-token -d 'Kratos admin token, sent as `Authorization: Bearer TOKEN` (an Ory Network project API key, ory_pat_… or ory_apikey_…). Never printed, logged or journaled' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand sessions" -l kratos-token-file -d 'Read the admin token from FILE (`-`: the first line of stdin) instead: unlike --kratos-token, it then appears in no process listing' -r -F
 complete -c atoctl -n "__fish_atoctl_using_subcommand sessions" -l hydra-admin-url -d 'Ory Hydra admin API base URL (OAuth2 grants and login sessions), optional' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand sessions" -l database-url -d 'The audit database (PostgreSQL); ATOCTL_DATABASE_URL, then DATABASE_URL' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand sessions" -l incident -d 'The incident journal to append to (JSON Lines)' -r -F
@@ -197,6 +206,7 @@ complete -c atoctl -n "__fish_atoctl_using_subcommand revoke" -l concurrency -d 
 complete -c atoctl -n "__fish_atoctl_using_subcommand revoke" -l rate -d 'With --stdin: start at most this many identities per second (0.01 to 10000); the server\'s rate-limit answers pace the run besides' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand revoke" -l kratos-admin-url -d 'Kratos admin API base URL: the self-hosted admin port (http://127.0.0.1:4434) or https://<slug>.projects.oryapis.com' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand revoke" -l kratos-token -d 'Kratos admin token, sent as `Authorization: Bearer TOKEN` (an Ory Network project API key, ory_pat_… or ory_apikey_…). Never printed, logged or journaled' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand revoke" -l kratos-token-file -d 'Read the admin token from FILE (`-`: the first line of stdin) instead: unlike --kratos-token, it then appears in no process listing' -r -F
 complete -c atoctl -n "__fish_atoctl_using_subcommand revoke" -l hydra-admin-url -d 'Ory Hydra admin API base URL (OAuth2 grants and login sessions), optional' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand revoke" -l database-url -d 'The audit database (PostgreSQL); ATOCTL_DATABASE_URL, then DATABASE_URL' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand revoke" -l incident -d 'The incident journal to append to (JSON Lines)' -r -F
@@ -213,6 +223,7 @@ complete -c atoctl -n "__fish_atoctl_using_subcommand revoke" -s V -l version -d
 complete -c atoctl -n "__fish_atoctl_using_subcommand disable-password" -l identity -d 'The identity: its UUID, or a login identifier such as an e-mail address (exact match)' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand disable-password" -l kratos-admin-url -d 'Kratos admin API base URL: the self-hosted admin port (http://127.0.0.1:4434) or https://<slug>.projects.oryapis.com' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand disable-password" -l kratos-token -d 'Kratos admin token, sent as `Authorization: Bearer TOKEN` (an Ory Network project API key, ory_pat_… or ory_apikey_…). Never printed, logged or journaled' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand disable-password" -l kratos-token-file -d 'Read the admin token from FILE (`-`: the first line of stdin) instead: unlike --kratos-token, it then appears in no process listing' -r -F
 complete -c atoctl -n "__fish_atoctl_using_subcommand disable-password" -l hydra-admin-url -d 'Ory Hydra admin API base URL (OAuth2 grants and login sessions), optional' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand disable-password" -l database-url -d 'The audit database (PostgreSQL); ATOCTL_DATABASE_URL, then DATABASE_URL' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand disable-password" -l incident -d 'The incident journal to append to (JSON Lines)' -r -F
@@ -228,6 +239,7 @@ complete -c atoctl -n "__fish_atoctl_using_subcommand disable-password" -s V -l 
 complete -c atoctl -n "__fish_atoctl_using_subcommand lock" -l identity -d 'The identity: its UUID, or a login identifier such as an e-mail address (exact match)' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand lock" -l kratos-admin-url -d 'Kratos admin API base URL: the self-hosted admin port (http://127.0.0.1:4434) or https://<slug>.projects.oryapis.com' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand lock" -l kratos-token -d 'Kratos admin token, sent as `Authorization: Bearer TOKEN` (an Ory Network project API key, ory_pat_… or ory_apikey_…). Never printed, logged or journaled' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand lock" -l kratos-token-file -d 'Read the admin token from FILE (`-`: the first line of stdin) instead: unlike --kratos-token, it then appears in no process listing' -r -F
 complete -c atoctl -n "__fish_atoctl_using_subcommand lock" -l hydra-admin-url -d 'Ory Hydra admin API base URL (OAuth2 grants and login sessions), optional' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand lock" -l database-url -d 'The audit database (PostgreSQL); ATOCTL_DATABASE_URL, then DATABASE_URL' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand lock" -l incident -d 'The incident journal to append to (JSON Lines)' -r -F
@@ -243,6 +255,7 @@ complete -c atoctl -n "__fish_atoctl_using_subcommand lock" -s V -l version -d '
 complete -c atoctl -n "__fish_atoctl_using_subcommand unlock" -l identity -d 'The identity: its UUID, or a login identifier such as an e-mail address (exact match)' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand unlock" -l kratos-admin-url -d 'Kratos admin API base URL: the self-hosted admin port (http://127.0.0.1:4434) or https://<slug>.projects.oryapis.com' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand unlock" -l kratos-token -d 'Kratos admin token, sent as `Authorization: Bearer TOKEN` (an Ory Network project API key, ory_pat_… or ory_apikey_…). Never printed, logged or journaled' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand unlock" -l kratos-token-file -d 'Read the admin token from FILE (`-`: the first line of stdin) instead: unlike --kratos-token, it then appears in no process listing' -r -F
 complete -c atoctl -n "__fish_atoctl_using_subcommand unlock" -l hydra-admin-url -d 'Ory Hydra admin API base URL (OAuth2 grants and login sessions), optional' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand unlock" -l database-url -d 'The audit database (PostgreSQL); ATOCTL_DATABASE_URL, then DATABASE_URL' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand unlock" -l incident -d 'The incident journal to append to (JSON Lines)' -r -F
@@ -261,6 +274,7 @@ link\t'A one-time link'"
 complete -c atoctl -n "__fish_atoctl_using_subcommand recover" -l expires-in -d 'How long it stays valid: 30m, 1h, 1h30m, 7d, at least 1s (default: Kratos\'s configured lifespan)' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand recover" -l kratos-admin-url -d 'Kratos admin API base URL: the self-hosted admin port (http://127.0.0.1:4434) or https://<slug>.projects.oryapis.com' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand recover" -l kratos-token -d 'Kratos admin token, sent as `Authorization: Bearer TOKEN` (an Ory Network project API key, ory_pat_… or ory_apikey_…). Never printed, logged or journaled' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand recover" -l kratos-token-file -d 'Read the admin token from FILE (`-`: the first line of stdin) instead: unlike --kratos-token, it then appears in no process listing' -r -F
 complete -c atoctl -n "__fish_atoctl_using_subcommand recover" -l hydra-admin-url -d 'Ory Hydra admin API base URL (OAuth2 grants and login sessions), optional' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand recover" -l database-url -d 'The audit database (PostgreSQL); ATOCTL_DATABASE_URL, then DATABASE_URL' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand recover" -l incident -d 'The incident journal to append to (JSON Lines)' -r -F
@@ -275,6 +289,7 @@ complete -c atoctl -n "__fish_atoctl_using_subcommand recover" -s h -l help -d '
 complete -c atoctl -n "__fish_atoctl_using_subcommand recover" -s V -l version -d 'Print version'
 complete -c atoctl -n "__fish_atoctl_using_subcommand schema" -l kratos-admin-url -d 'Kratos admin API base URL: the self-hosted admin port (http://127.0.0.1:4434) or https://<slug>.projects.oryapis.com' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand schema" -l kratos-token -d 'Kratos admin token, sent as `Authorization: Bearer TOKEN` (an Ory Network project API key, ory_pat_… or ory_apikey_…). Never printed, logged or journaled' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand schema" -l kratos-token-file -d 'Read the admin token from FILE (`-`: the first line of stdin) instead: unlike --kratos-token, it then appears in no process listing' -r -F
 complete -c atoctl -n "__fish_atoctl_using_subcommand schema" -l hydra-admin-url -d 'Ory Hydra admin API base URL (OAuth2 grants and login sessions), optional' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand schema" -l database-url -d 'The audit database (PostgreSQL); ATOCTL_DATABASE_URL, then DATABASE_URL' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand schema" -l incident -d 'The incident journal to append to (JSON Lines)' -r -F
@@ -296,6 +311,7 @@ complete -c atoctl -n "__fish_atoctl_using_subcommand audit-query" -l baseline -
 complete -c atoctl -n "__fish_atoctl_using_subcommand audit-query" -l max-speed -d 'Faster than this between two located events is impossible travel (km/h)' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand audit-query" -l kratos-admin-url -d 'Kratos admin API base URL: the self-hosted admin port (http://127.0.0.1:4434) or https://<slug>.projects.oryapis.com' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand audit-query" -l kratos-token -d 'Kratos admin token, sent as `Authorization: Bearer TOKEN` (an Ory Network project API key, ory_pat_… or ory_apikey_…). Never printed, logged or journaled' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand audit-query" -l kratos-token-file -d 'Read the admin token from FILE (`-`: the first line of stdin) instead: unlike --kratos-token, it then appears in no process listing' -r -F
 complete -c atoctl -n "__fish_atoctl_using_subcommand audit-query" -l hydra-admin-url -d 'Ory Hydra admin API base URL (OAuth2 grants and login sessions), optional' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand audit-query" -l database-url -d 'The audit database (PostgreSQL); ATOCTL_DATABASE_URL, then DATABASE_URL' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand audit-query" -l incident -d 'The incident journal to append to (JSON Lines)' -r -F
@@ -323,6 +339,7 @@ nginx\t'nginx `deny ADDRESS;` lines'
 cloudflare\t'The JSON body of Cloudflare\'s list items API (IPv6 as /64, the narrowest it takes)'"
 complete -c atoctl -n "__fish_atoctl_using_subcommand pattern-scan" -l kratos-admin-url -d 'Kratos admin API base URL: the self-hosted admin port (http://127.0.0.1:4434) or https://<slug>.projects.oryapis.com' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand pattern-scan" -l kratos-token -d 'Kratos admin token, sent as `Authorization: Bearer TOKEN` (an Ory Network project API key, ory_pat_… or ory_apikey_…). Never printed, logged or journaled' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand pattern-scan" -l kratos-token-file -d 'Read the admin token from FILE (`-`: the first line of stdin) instead: unlike --kratos-token, it then appears in no process listing' -r -F
 complete -c atoctl -n "__fish_atoctl_using_subcommand pattern-scan" -l hydra-admin-url -d 'Ory Hydra admin API base URL (OAuth2 grants and login sessions), optional' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand pattern-scan" -l database-url -d 'The audit database (PostgreSQL); ATOCTL_DATABASE_URL, then DATABASE_URL' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand pattern-scan" -l incident -d 'The incident journal to append to (JSON Lines)' -r -F
@@ -345,6 +362,7 @@ complete -c atoctl -n "__fish_atoctl_using_subcommand hibp-check" -l identity -d
 complete -c atoctl -n "__fish_atoctl_using_subcommand hibp-check" -l concurrency -d 'With --sha1-file online: range requests in flight at once' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand hibp-check" -l kratos-admin-url -d 'Kratos admin API base URL: the self-hosted admin port (http://127.0.0.1:4434) or https://<slug>.projects.oryapis.com' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand hibp-check" -l kratos-token -d 'Kratos admin token, sent as `Authorization: Bearer TOKEN` (an Ory Network project API key, ory_pat_… or ory_apikey_…). Never printed, logged or journaled' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand hibp-check" -l kratos-token-file -d 'Read the admin token from FILE (`-`: the first line of stdin) instead: unlike --kratos-token, it then appears in no process listing' -r -F
 complete -c atoctl -n "__fish_atoctl_using_subcommand hibp-check" -l hydra-admin-url -d 'Ory Hydra admin API base URL (OAuth2 grants and login sessions), optional' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand hibp-check" -l database-url -d 'The audit database (PostgreSQL); ATOCTL_DATABASE_URL, then DATABASE_URL' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand hibp-check" -l incident -d 'The incident journal to append to (JSON Lines)' -r -F
@@ -366,6 +384,7 @@ user\t'The notice to the account owner, for a second channel: no secret, no inte
 complete -c atoctl -n "__fish_atoctl_using_subcommand report" -l playbook -d 'The playbook whose open follow-ups the team report lists (default: the bundled one)' -r -F
 complete -c atoctl -n "__fish_atoctl_using_subcommand report" -l kratos-admin-url -d 'Kratos admin API base URL: the self-hosted admin port (http://127.0.0.1:4434) or https://<slug>.projects.oryapis.com' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand report" -l kratos-token -d 'Kratos admin token, sent as `Authorization: Bearer TOKEN` (an Ory Network project API key, ory_pat_… or ory_apikey_…). Never printed, logged or journaled' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand report" -l kratos-token-file -d 'Read the admin token from FILE (`-`: the first line of stdin) instead: unlike --kratos-token, it then appears in no process listing' -r -F
 complete -c atoctl -n "__fish_atoctl_using_subcommand report" -l hydra-admin-url -d 'Ory Hydra admin API base URL (OAuth2 grants and login sessions), optional' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand report" -l database-url -d 'The audit database (PostgreSQL); ATOCTL_DATABASE_URL, then DATABASE_URL' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand report" -l incident -d 'The incident journal to append to (JSON Lines)' -r -F
@@ -389,6 +408,7 @@ complete -c atoctl -n "__fish_atoctl_using_subcommand respond" -l answers -d 'An
 complete -c atoctl -n "__fish_atoctl_using_subcommand respond" -l skip -d 'Leave these steps out of this run (they stay pending), e.g. the audit steps when there is no audit database yet' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand respond" -l kratos-admin-url -d 'Kratos admin API base URL: the self-hosted admin port (http://127.0.0.1:4434) or https://<slug>.projects.oryapis.com' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand respond" -l kratos-token -d 'Kratos admin token, sent as `Authorization: Bearer TOKEN` (an Ory Network project API key, ory_pat_… or ory_apikey_…). Never printed, logged or journaled' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand respond" -l kratos-token-file -d 'Read the admin token from FILE (`-`: the first line of stdin) instead: unlike --kratos-token, it then appears in no process listing' -r -F
 complete -c atoctl -n "__fish_atoctl_using_subcommand respond" -l hydra-admin-url -d 'Ory Hydra admin API base URL (OAuth2 grants and login sessions), optional' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand respond" -l database-url -d 'The audit database (PostgreSQL); ATOCTL_DATABASE_URL, then DATABASE_URL' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand respond" -l incident -d 'The incident journal to append to (JSON Lines)' -r -F
@@ -405,6 +425,7 @@ complete -c atoctl -n "__fish_atoctl_using_subcommand respond" -s h -l help -d '
 complete -c atoctl -n "__fish_atoctl_using_subcommand respond" -s V -l version -d 'Print version'
 complete -c atoctl -n "__fish_atoctl_using_subcommand playbook; and not __fish_seen_subcommand_from check show help" -l kratos-admin-url -d 'Kratos admin API base URL: the self-hosted admin port (http://127.0.0.1:4434) or https://<slug>.projects.oryapis.com' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand playbook; and not __fish_seen_subcommand_from check show help" -l kratos-token -d 'Kratos admin token, sent as `Authorization: Bearer TOKEN` (an Ory Network project API key, ory_pat_… or ory_apikey_…). Never printed, logged or journaled' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand playbook; and not __fish_seen_subcommand_from check show help" -l kratos-token-file -d 'Read the admin token from FILE (`-`: the first line of stdin) instead: unlike --kratos-token, it then appears in no process listing' -r -F
 complete -c atoctl -n "__fish_atoctl_using_subcommand playbook; and not __fish_seen_subcommand_from check show help" -l hydra-admin-url -d 'Ory Hydra admin API base URL (OAuth2 grants and login sessions), optional' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand playbook; and not __fish_seen_subcommand_from check show help" -l database-url -d 'The audit database (PostgreSQL); ATOCTL_DATABASE_URL, then DATABASE_URL' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand playbook; and not __fish_seen_subcommand_from check show help" -l incident -d 'The incident journal to append to (JSON Lines)' -r -F
@@ -422,6 +443,7 @@ complete -c atoctl -n "__fish_atoctl_using_subcommand playbook; and not __fish_s
 complete -c atoctl -n "__fish_atoctl_using_subcommand playbook; and not __fish_seen_subcommand_from check show help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c atoctl -n "__fish_atoctl_using_subcommand playbook; and __fish_seen_subcommand_from check" -l kratos-admin-url -d 'Kratos admin API base URL: the self-hosted admin port (http://127.0.0.1:4434) or https://<slug>.projects.oryapis.com' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand playbook; and __fish_seen_subcommand_from check" -l kratos-token -d 'Kratos admin token, sent as `Authorization: Bearer TOKEN` (an Ory Network project API key, ory_pat_… or ory_apikey_…). Never printed, logged or journaled' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand playbook; and __fish_seen_subcommand_from check" -l kratos-token-file -d 'Read the admin token from FILE (`-`: the first line of stdin) instead: unlike --kratos-token, it then appears in no process listing' -r -F
 complete -c atoctl -n "__fish_atoctl_using_subcommand playbook; and __fish_seen_subcommand_from check" -l hydra-admin-url -d 'Ory Hydra admin API base URL (OAuth2 grants and login sessions), optional' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand playbook; and __fish_seen_subcommand_from check" -l database-url -d 'The audit database (PostgreSQL); ATOCTL_DATABASE_URL, then DATABASE_URL' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand playbook; and __fish_seen_subcommand_from check" -l incident -d 'The incident journal to append to (JSON Lines)' -r -F
@@ -436,6 +458,7 @@ complete -c atoctl -n "__fish_atoctl_using_subcommand playbook; and __fish_seen_
 complete -c atoctl -n "__fish_atoctl_using_subcommand playbook; and __fish_seen_subcommand_from check" -s V -l version -d 'Print version'
 complete -c atoctl -n "__fish_atoctl_using_subcommand playbook; and __fish_seen_subcommand_from show" -l kratos-admin-url -d 'Kratos admin API base URL: the self-hosted admin port (http://127.0.0.1:4434) or https://<slug>.projects.oryapis.com' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand playbook; and __fish_seen_subcommand_from show" -l kratos-token -d 'Kratos admin token, sent as `Authorization: Bearer TOKEN` (an Ory Network project API key, ory_pat_… or ory_apikey_…). Never printed, logged or journaled' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand playbook; and __fish_seen_subcommand_from show" -l kratos-token-file -d 'Read the admin token from FILE (`-`: the first line of stdin) instead: unlike --kratos-token, it then appears in no process listing' -r -F
 complete -c atoctl -n "__fish_atoctl_using_subcommand playbook; and __fish_seen_subcommand_from show" -l hydra-admin-url -d 'Ory Hydra admin API base URL (OAuth2 grants and login sessions), optional' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand playbook; and __fish_seen_subcommand_from show" -l database-url -d 'The audit database (PostgreSQL); ATOCTL_DATABASE_URL, then DATABASE_URL' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand playbook; and __fish_seen_subcommand_from show" -l incident -d 'The incident journal to append to (JSON Lines)' -r -F
@@ -464,6 +487,7 @@ complete -c atoctl -n "__fish_atoctl_using_subcommand restore" -l ip -d 'The IP 
 complete -c atoctl -n "__fish_atoctl_using_subcommand restore" -l write-database-url -d 'Where the reversal writes `user_email_changes` (default: the audit database URL)' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand restore" -l kratos-admin-url -d 'Kratos admin API base URL: the self-hosted admin port (http://127.0.0.1:4434) or https://<slug>.projects.oryapis.com' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand restore" -l kratos-token -d 'Kratos admin token, sent as `Authorization: Bearer TOKEN` (an Ory Network project API key, ory_pat_… or ory_apikey_…). Never printed, logged or journaled' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand restore" -l kratos-token-file -d 'Read the admin token from FILE (`-`: the first line of stdin) instead: unlike --kratos-token, it then appears in no process listing' -r -F
 complete -c atoctl -n "__fish_atoctl_using_subcommand restore" -l hydra-admin-url -d 'Ory Hydra admin API base URL (OAuth2 grants and login sessions), optional' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand restore" -l database-url -d 'The audit database (PostgreSQL); ATOCTL_DATABASE_URL, then DATABASE_URL' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand restore" -l incident -d 'The incident journal to append to (JSON Lines)' -r -F
@@ -481,6 +505,7 @@ complete -c atoctl -n "__fish_atoctl_using_subcommand drill" -l playbook -d 'The
 complete -c atoctl -n "__fish_atoctl_using_subcommand drill" -l dir -d 'Where the drill\'s files go (journal, report, notice); default a new directory under the system\'s temporary directory' -r -F
 complete -c atoctl -n "__fish_atoctl_using_subcommand drill" -l kratos-admin-url -d 'Kratos admin API base URL: the self-hosted admin port (http://127.0.0.1:4434) or https://<slug>.projects.oryapis.com' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand drill" -l kratos-token -d 'Kratos admin token, sent as `Authorization: Bearer TOKEN` (an Ory Network project API key, ory_pat_… or ory_apikey_…). Never printed, logged or journaled' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand drill" -l kratos-token-file -d 'Read the admin token from FILE (`-`: the first line of stdin) instead: unlike --kratos-token, it then appears in no process listing' -r -F
 complete -c atoctl -n "__fish_atoctl_using_subcommand drill" -l hydra-admin-url -d 'Ory Hydra admin API base URL (OAuth2 grants and login sessions), optional' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand drill" -l database-url -d 'The audit database (PostgreSQL); ATOCTL_DATABASE_URL, then DATABASE_URL' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand drill" -l incident -d 'The incident journal to append to (JSON Lines)' -r -F
@@ -495,6 +520,7 @@ complete -c atoctl -n "__fish_atoctl_using_subcommand drill" -s h -l help -d 'Pr
 complete -c atoctl -n "__fish_atoctl_using_subcommand drill" -s V -l version -d 'Print version'
 complete -c atoctl -n "__fish_atoctl_using_subcommand completions" -l kratos-admin-url -d 'Kratos admin API base URL: the self-hosted admin port (http://127.0.0.1:4434) or https://<slug>.projects.oryapis.com' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand completions" -l kratos-token -d 'Kratos admin token, sent as `Authorization: Bearer TOKEN` (an Ory Network project API key, ory_pat_… or ory_apikey_…). Never printed, logged or journaled' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand completions" -l kratos-token-file -d 'Read the admin token from FILE (`-`: the first line of stdin) instead: unlike --kratos-token, it then appears in no process listing' -r -F
 complete -c atoctl -n "__fish_atoctl_using_subcommand completions" -l hydra-admin-url -d 'Ory Hydra admin API base URL (OAuth2 grants and login sessions), optional' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand completions" -l database-url -d 'The audit database (PostgreSQL); ATOCTL_DATABASE_URL, then DATABASE_URL' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand completions" -l incident -d 'The incident journal to append to (JSON Lines)' -r -F
@@ -510,6 +536,7 @@ complete -c atoctl -n "__fish_atoctl_using_subcommand completions" -s V -l versi
 complete -c atoctl -n "__fish_atoctl_using_subcommand man" -l dir -d 'Write atoctl.1 and one atoctl-SUBCOMMAND.1 page per subcommand (with its options) here' -r -F
 complete -c atoctl -n "__fish_atoctl_using_subcommand man" -l kratos-admin-url -d 'Kratos admin API base URL: the self-hosted admin port (http://127.0.0.1:4434) or https://<slug>.projects.oryapis.com' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand man" -l kratos-token -d 'Kratos admin token, sent as `Authorization: Bearer TOKEN` (an Ory Network project API key, ory_pat_… or ory_apikey_…). Never printed, logged or journaled' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand man" -l kratos-token-file -d 'Read the admin token from FILE (`-`: the first line of stdin) instead: unlike --kratos-token, it then appears in no process listing' -r -F
 complete -c atoctl -n "__fish_atoctl_using_subcommand man" -l hydra-admin-url -d 'Ory Hydra admin API base URL (OAuth2 grants and login sessions), optional' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand man" -l database-url -d 'The audit database (PostgreSQL); ATOCTL_DATABASE_URL, then DATABASE_URL' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand man" -l incident -d 'The incident journal to append to (JSON Lines)' -r -F

@@ -171,6 +171,16 @@ pub struct GlobalArgs {
     )]
     pub kratos_token: Option<String>,
 
+    /// Read the admin token from FILE (`-`: the first line of stdin) instead: unlike
+    /// --kratos-token, it then appears in no process listing
+    #[arg(long, global = true, value_name = "FILE")]
+    pub kratos_token_file: Option<PathBuf>,
+
+    /// The token was resolved once (read from its file, or warned about as an argument): the
+    /// contexts made later in the same run do not do it again.
+    #[arg(skip)]
+    pub token_resolved: bool,
+
     /// Ory Hydra admin API base URL (OAuth2 grants and login sessions), optional
     #[arg(
         long,
@@ -501,6 +511,28 @@ Examples:
   atoctl identity --identity 5f1c… -o json | jq '.credentials[] | {type, updated_at}'";
 
 impl Command {
+    /// Whether the command reads stdin (ids, a password, a hash, a webhook, a key): then
+    /// `--kratos-token-file -` cannot have it too.
+    pub fn reads_stdin(&self) -> bool {
+        match self {
+            Command::Revoke(a) => a.stdin,
+            Command::HibpCheck(a) => {
+                a.stdin
+                    || a.sha1.as_deref() == Some("-")
+                    || a.nt_hash.as_deref() == Some("-")
+                    || (a.sha1.is_none() && a.nt_hash.is_none() && a.sha1_file.is_none())
+            }
+            Command::Respond(a) => {
+                a.password_stdin
+                    || a.from_webhook
+                        .as_deref()
+                        .is_some_and(|p| p.as_os_str() == "-")
+            }
+            Command::Restore(a) => a.reversal_key.is_some(),
+            _ => false,
+        }
+    }
+
     /// Whether the command talks to a server (Kratos, Hydra, the range API, PostgreSQL): it
     /// needs the runtime's I/O and timer drivers and may look host names up. A lookup in a
     /// local corpus and the journal commands do neither.

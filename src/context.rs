@@ -29,7 +29,8 @@ pub struct Ctx {
 }
 
 impl Ctx {
-    pub fn new(args: GlobalArgs) -> Result<Ctx> {
+    pub fn new(mut args: GlobalArgs) -> Result<Ctx> {
+        resolve_token(&mut args)?;
         if !(args.timeout.is_finite() && args.timeout > 0.0 && args.timeout <= 3600.0) {
             return Err(AppError::usage(format!(
                 "--timeout {} is not a number of seconds between 0 and 3600",
@@ -389,6 +390,57 @@ pub fn check_base_url(url: &str, flag: &str) -> Result<String> {
         )));
     }
     Ok(url.trim_end_matches('/').to_string())
+}
+
+/// The admin token: from `--kratos-token-file` (read once; the file beats the flag and the
+/// environment), else `--kratos-token`/`KRATOS_ADMIN_TOKEN`. A token with a line break or
+/// another control character in it is refused: pasted with its newline, it would make every
+/// request fail with a confusing error. Given as an argument, it is readable by every local user
+/// in the process list for the whole run: said on stderr.
+fn resolve_token(args: &mut GlobalArgs) -> Result<()> {
+    if let Some(path) = args.kratos_token_file.take() {
+        let text = if path.as_os_str() == "-" {
+            let mut line = zeroize::Zeroizing::new(String::new());
+            std::io::stdin().read_line(&mut line).map_err(|e| {
+                AppError::usage(format!("--kratos-token-file -: cannot read stdin: {e}"))
+            })?;
+            line.trim_end_matches(['\n', '\r']).to_string()
+        } else {
+            let raw = zeroize::Zeroizing::new(std::fs::read_to_string(&path).map_err(|e| {
+                AppError::usage(format!(
+                    "--kratos-token-file {}: cannot read it: {e}",
+                    path.display()
+                ))
+            })?);
+            raw.trim_end_matches(['\n', '\r']).to_string()
+        };
+        if text.is_empty() {
+            return Err(AppError::usage(format!(
+                "--kratos-token-file {}: the file holds no token",
+                path.display()
+            )));
+        }
+        args.kratos_token = Some(text);
+        args.token_resolved = true;
+    } else if let Some(t) = &args.kratos_token
+        && !args.token_resolved
+        && std::env::var("KRATOS_ADMIN_TOKEN").ok().as_deref() != Some(t.as_str())
+    {
+        output::warn(
+            "--kratos-token on the command line is readable by every local user in the process list while atoctl runs: prefer KRATOS_ADMIN_TOKEN or --kratos-token-file FILE",
+        );
+        // Said once: the contexts made later for the same run carry the token along.
+        args.token_resolved = true;
+    }
+    if let Some(t) = &args.kratos_token
+        && t.chars().any(char::is_control)
+    {
+        return Err(AppError::usage(
+            "the admin token has a line break or another control character in it (copied with its newline?); nothing was sent",
+        )
+        .with_hint("remove it: a token is one line of printable characters"));
+    }
+    Ok(())
 }
 
 /// A URL without any user:password part, for messages and the journal.

@@ -39,6 +39,17 @@ pub fn run(cli: Cli) -> Result<Exit> {
         Command::Schema => return steps::schema::run(&Ctx::new(cli.global.clone())?),
         _ => {}
     }
+    if cli
+        .global
+        .kratos_token_file
+        .as_deref()
+        .is_some_and(|p| p.as_os_str() == "-")
+        && cli.command.reads_stdin()
+    {
+        return Err(AppError::usage(
+            "--kratos-token-file - reads the token from stdin, and this command reads stdin too: give the token in a file (or KRATOS_ADMIN_TOKEN)",
+        ));
+    }
     let ctx = Ctx::new(cli.global.clone())?;
     // One thread: atoctl's work is I/O-bound (admin API calls, one database connection),
     // and waking tasks across threads costs more than it gives (measured on bulk revoke too).

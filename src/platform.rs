@@ -54,3 +54,25 @@ fn pin_name_lookups() {
         let _ = unsafe { __nss_configure_lookup(database.as_ptr(), services.as_ptr()) };
     }
 }
+
+/// Makes the process non-dumpable, first thing: a crash (a panic that aborts, SIGABRT, SIGSEGV)
+/// writes no core file, and no other process of the same user can attach to it or read its
+/// memory through /proc. Its memory holds the admin token for the whole run, and for moments a
+/// password, its full SHA-1 or a reversal key; a core dump would keep them on disk. Linux only;
+/// a failure is ignored (the run is not worth refusing over it).
+pub fn no_core_dumps() {
+    #[cfg(target_os = "linux")]
+    let _ = rustix::process::set_dumpable_behavior(rustix::process::DumpableBehavior::NotDumpable);
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod dump_tests {
+    #[test]
+    fn the_process_is_not_dumpable_after_the_call() {
+        super::no_core_dumps();
+        assert_eq!(
+            rustix::process::dumpable_behavior().ok(),
+            Some(rustix::process::DumpableBehavior::NotDumpable)
+        );
+    }
+}

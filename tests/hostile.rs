@@ -89,3 +89,89 @@ fn new_ids_on_every_page_stop_at_the_page_cap() {
     assert_eq!(listing_requests(&env, &id), 40);
     assert_eq!(r.json()["complete"], json!(false), "{}", r.stdout);
 }
+
+/// Broken, the admin token would have to sit in argv (readable in /proc by every local user)
+/// with no word said, and a token pasted with its newline would fail every request obscurely.
+#[test]
+fn the_token_comes_from_a_file_or_stdin_and_an_argument_is_warned_about() {
+    let env = Env::with_config(Config {
+        require_token: Some("ory_pat_good".into()),
+        ..Config::default()
+    });
+    let id = victim(&env, "token@example.com", 1);
+    let file = env.dir.path().join("token");
+    std::fs::write(&file, "ory_pat_good\n").unwrap();
+    let path = file.to_string_lossy().to_string();
+    let r = env.run(&["sessions", "--identity", &id, "--kratos-token-file", &path]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(!r.stderr.contains("process list"), "{}", r.stderr);
+
+    let r = env.run_stdin(
+        &["sessions", "--identity", &id, "--kratos-token-file", "-"],
+        "ory_pat_good\n",
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+
+    let r = env.run(&[
+        "sessions",
+        "--identity",
+        &id,
+        "--kratos-token",
+        "ory_pat_good",
+    ]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stderr.contains("process list"), "{}", r.stderr);
+    assert!(!r.all().contains("ory_pat_good"), "{}", r.all());
+
+    // From the environment, nothing is said.
+    let r = run(env.cmd().env("KRATOS_ADMIN_TOKEN", "ory_pat_good").args([
+        "sessions",
+        "--identity",
+        &id,
+    ]));
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(!r.stderr.contains("process list"), "{}", r.stderr);
+
+    // A token with a line break in it is named as such, and nothing is sent.
+    env.kratos.clear_requests();
+    let r = run(env
+        .cmd()
+        .env("KRATOS_ADMIN_TOKEN", "ory_pat_good\nx")
+        .args(["sessions", "--identity", &id]));
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.error_line().contains("line break"), "{}", r.stderr);
+    assert!(env.kratos.requests().is_empty());
+
+    // `-` and a command that reads stdin too cannot share it.
+    let r = env.run_stdin(
+        &["revoke", "--stdin", "--yes", "--kratos-token-file", "-"],
+        &id,
+    );
+    assert_eq!(r.code, 2, "{r:?}");
+}
+
+/// Broken, a password's full SHA-1 given as an argument would sit in the process list with no
+/// word said.
+#[test]
+fn a_hash_on_the_command_line_is_warned_about() {
+    let r = run(atoctl_testkit::atoctl().args([
+        "hibp-check",
+        "--sha1",
+        "5BAA61E4C9B93F3F0682250B6CF8331B7EE68FD8",
+        "--api-url",
+        "http://127.0.0.1:9",
+    ]));
+    assert!(r.stderr.contains("process list"), "{r:?}");
+    let r = run(atoctl_testkit::atoctl()
+        .args([
+            "hibp-check",
+            "--sha1",
+            "-",
+            "--api-url",
+            "http://127.0.0.1:9",
+        ])
+        .write_stdin("5BAA61E4C9B93F3F0682250B6CF8331B7EE68FD8\n"));
+    assert!(!r.stderr.contains("process list"), "{r:?}");
+    // The hash was read and used (the range API, refused here, was asked).
+    assert_eq!(r.code, 1, "{r:?}");
+}

@@ -153,6 +153,9 @@ fn obtain_hash(a: &HibpCheckArgs, kind: HashKind) -> Result<HashHex> {
             })?;
             HashHex::parse_bytes(&line, kind)
         } else {
+            crate::output::warn(&format!(
+                "{flag} with the hash on the command line puts the password's full hash in the process list (readable by every local user) and the shell history: prefer {flag} - and the hash on stdin"
+            ));
             HashHex::parse(hex, kind)
         };
         return parsed.map_err(|e| AppError::usage(format!("{flag}: {e}; nothing was sent")));
