@@ -175,3 +175,50 @@ fn a_hash_on_the_command_line_is_warned_about() {
     // The hash was read and used (the range API, refused here, was asked).
     assert_eq!(r.code, 1, "{r:?}");
 }
+
+/// A port that accepts connections and never speaks, held open for the test's life.
+fn silent_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for conn in listener.incoming().flatten() {
+            held.push(conn);
+        }
+    });
+    port
+}
+
+/// Broken, a database URL pointing at something that accepts TCP and never answers (a stalled
+/// proxy) would hang the step until someone killed it: statement_timeout needs a server that
+/// speaks.
+#[test]
+fn a_database_that_never_answers_fails_naming_the_stage() {
+    let port = silent_port();
+    let url = format!("postgres://postgres@127.0.0.1:{port}/audit");
+    let r = run(atoctl_testkit::atoctl().args([
+        "audit-query",
+        "--identity",
+        "aaaaaaaa-0000-4000-8000-000000000001",
+        "--timeout",
+        "1",
+        "--database-url",
+        &url,
+    ]));
+    assert_eq!(r.code, 1, "{r:?}");
+    let line = r.error_line();
+    assert!(line.contains("did not complete the connection"), "{line}");
+    assert!(line.contains("TCP and login"), "{line}");
+    // With TLS asked for, the stage says so.
+    let r = run(atoctl_testkit::atoctl().args([
+        "pattern-scan",
+        "--ip",
+        "203.0.113.7",
+        "--timeout",
+        "1",
+        "--database-url",
+        &format!("{url}?sslmode=require"),
+    ]));
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.error_line().contains("TLS handshake"), "{}", r.stderr);
+}

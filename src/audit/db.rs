@@ -6,8 +6,11 @@
 //! Parameters are always bound; nothing from the command line is formatted into SQL.
 
 use std::borrow::Cow;
+use std::future::Future;
+use std::pin::Pin;
 use std::str::FromStr;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use futures::{Stream, StreamExt};
@@ -258,15 +261,103 @@ pub async fn connect(target: &Target, timeout: Duration) -> Result<Client> {
         config.user(user);
     }
     let tls = tls_connector(target)?;
-    let (client, connection) = config
-        .connect(tls)
-        .await
-        .map_err(|e| connect_error(&e, target))?;
+    // connect_timeout covers the TCP connect only: a port that accepts and never speaks (a
+    // stalled proxy) would hold the startup and TLS handshakes forever.
+    let (client, connection) = match tokio::time::timeout(timeout, config.connect(tls)).await {
+        Ok(r) => r.map_err(|e| connect_error(&e, target))?,
+        Err(_) => {
+            return Err(AppError::failed(format!(
+                "the audit database {} did not complete the connection ({}) within {} s",
+                target.shown,
+                if target.tls_required {
+                    "TCP, TLS handshake and login"
+                } else {
+                    "TCP and login"
+                },
+                timeout.as_secs_f64()
+            ))
+            .with_hint(
+                "something accepts connections there but does not answer like PostgreSQL (a stalled proxy or another service?): check the host and port, or raise --timeout",
+            ));
+        }
+    };
     tokio::spawn(async move {
         // Errors surface on the client's next call; nothing to do here.
         let _ = connection.await;
     });
     Ok(client)
+}
+
+/// How much longer than `--timeout` atoctl waits for an answer to a statement before it gives
+/// up on the server itself: the server's own `statement_timeout` cancels first whenever the
+/// server still answers.
+pub const CLIENT_GRACE: Duration = Duration::from_secs(2);
+
+/// Runs one exchange with the database under a client-side deadline (`timeout` plus
+/// [`CLIENT_GRACE`]); a stall is exit 1 naming the stage.
+pub async fn within<T>(
+    timeout: Duration,
+    stage: &str,
+    fut: impl std::future::Future<Output = Result<T>>,
+) -> Result<T> {
+    match tokio::time::timeout(timeout + CLIENT_GRACE, fut).await {
+        Ok(r) => r,
+        Err(_) => Err(stalled(timeout, stage)),
+    }
+}
+
+fn stalled(timeout: Duration, stage: &str) -> AppError {
+    AppError::failed(format!(
+        "the audit database stopped answering during {stage}: no answer within {} s",
+        (timeout + CLIENT_GRACE).as_secs_f64()
+    ))
+    .with_hint("the connection stalls (a proxy, the network, an overloaded server): check it, or raise --timeout")
+}
+
+/// A stream of rows whose every row must come within the client-side deadline. The timer is
+/// armed only while the stream waits (rows mostly arrive many to a network read), so a stream
+/// of a million rows does not register a million timers.
+struct Bounded<S> {
+    rows: Pin<Box<S>>,
+    sleep: Option<Pin<Box<tokio::time::Sleep>>>,
+    timeout: Duration,
+    over: bool,
+}
+
+impl<S: Stream<Item = Result<Row>>> Stream for Bounded<S> {
+    type Item = Result<Row>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        if self.over {
+            return Poll::Ready(None);
+        }
+        if let Poll::Ready(row) = self.rows.as_mut().poll_next(cx) {
+            self.sleep = None;
+            return Poll::Ready(row);
+        }
+        let limit = self.timeout + CLIENT_GRACE;
+        let sleep = self
+            .sleep
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep(limit)));
+        if sleep.as_mut().poll(cx).is_ready() {
+            self.over = true;
+            let e = stalled(self.timeout, "a query's rows");
+            return Poll::Ready(Some(Err(e)));
+        }
+        Poll::Pending
+    }
+}
+
+fn bounded<'s>(
+    rows: impl Stream<Item = Result<Row>> + 's,
+    timeout: Duration,
+) -> impl Stream<Item = Result<Row>> + 's {
+    Bounded {
+        rows: Box::pin(rows),
+        sleep: None,
+        timeout,
+        over: false,
+    }
 }
 
 /// The settings of every transaction: the statement timeout, and no JIT compilation. atoctl's
@@ -289,26 +380,35 @@ pub struct ReadTx<'a> {
 impl<'a> ReadTx<'a> {
     /// BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; statement_timeout = the step's timeout.
     pub async fn begin(client: &'a mut Client, timeout: Duration) -> Result<ReadTx<'a>> {
-        let tx = client
-            .build_transaction()
-            .read_only(true)
-            .isolation_level(IsolationLevel::RepeatableRead)
-            .start()
-            .await
-            .map_err(|e| db_error(&e, timeout))?;
+        let tx = within(timeout, "BEGIN", async {
+            client
+                .build_transaction()
+                .read_only(true)
+                .isolation_level(IsolationLevel::RepeatableRead)
+                .start()
+                .await
+                .map_err(|e| db_error(&e, timeout))
+        })
+        .await?;
         let ms = format!("{}ms", timeout.as_millis().max(1));
-        tx.query_one(SETTINGS_SQL, &[&ms])
-            .await
-            .map_err(|e| db_error(&e, timeout))?;
+        within(timeout, "the transaction's settings", async {
+            tx.query_one(SETTINGS_SQL, &[&ms])
+                .await
+                .map_err(|e| db_error(&e, timeout))
+        })
+        .await?;
         Ok(ReadTx { tx, timeout })
     }
 
     /// Sets a planner or executor setting for the rest of the transaction (`SET LOCAL`).
     pub async fn set_local(&self, name: &str, value: &str) -> Result<()> {
-        self.tx
-            .query_one("SELECT set_config($1, $2, true)", &[&name, &value])
-            .await
-            .map_err(|e| db_error(&e, self.timeout))?;
+        within(self.timeout, "a setting", async {
+            self.tx
+                .query_one("SELECT set_config($1, $2, true)", &[&name, &value])
+                .await
+                .map_err(|e| db_error(&e, self.timeout))
+        })
+        .await?;
         Ok(())
     }
 
@@ -319,30 +419,41 @@ impl<'a> ReadTx<'a> {
     pub async fn declare(&self, name: &str, q: &Query) -> Result<()> {
         let params: Vec<&(dyn ToSql + Sync)> = q.params.iter().map(|p| p.sql()).collect();
         let sql = declare_sql(name, q);
-        self.tx
-            .execute_raw(sql.as_str(), params)
-            .await
-            .map_err(|e| db_error(&e, self.timeout))?;
+        within(self.timeout, "a query (DECLARE)", async {
+            self.tx
+                .execute_raw(sql.as_str(), params)
+                .await
+                .map_err(|e| db_error(&e, self.timeout))
+        })
+        .await?;
         Ok(())
     }
 
     /// Prepares `FETCH FORWARD count FROM name`, to be run with [`ReadTx::fetch`].
     pub async fn prepare_fetch(&self, name: &str, count: u32) -> Result<Statement> {
-        self.tx
-            .prepare(&format!("FETCH FORWARD {count} FROM {name}"))
-            .await
-            .map_err(|e| db_error(&e, self.timeout))
+        within(self.timeout, "a query (prepare)", async {
+            self.tx
+                .prepare(&format!("FETCH FORWARD {count} FROM {name}"))
+                .await
+                .map_err(|e| db_error(&e, self.timeout))
+        })
+        .await
     }
 
     /// Runs a prepared FETCH and streams its rows.
     pub async fn fetch(&self, fetch: &Statement) -> Result<impl Stream<Item = Result<Row>> + '_> {
         let timeout = self.timeout;
-        let rows = self
-            .tx
-            .query_raw(fetch, std::iter::empty::<&(dyn ToSql + Sync)>())
-            .await
-            .map_err(|e| db_error(&e, timeout))?;
-        Ok(rows.map(move |r| r.map_err(|e| db_error(&e, timeout))))
+        let rows = within(timeout, "a query (FETCH)", async {
+            self.tx
+                .query_raw(fetch, std::iter::empty::<&(dyn ToSql + Sync)>())
+                .await
+                .map_err(|e| db_error(&e, timeout))
+        })
+        .await?;
+        Ok(bounded(
+            rows.map(move |r| r.map_err(|e| db_error(&e, timeout))),
+            timeout,
+        ))
     }
 
     /// Runs a query and streams its rows: rows arrive as the server sends them, so memory
@@ -350,12 +461,17 @@ impl<'a> ReadTx<'a> {
     pub async fn stream(&self, q: &Query) -> Result<impl Stream<Item = Result<Row>> + '_> {
         let params: Vec<&(dyn ToSql + Sync)> = q.params.iter().map(|p| p.sql()).collect();
         let timeout = self.timeout;
-        let rows = self
-            .tx
-            .query_raw(q.sql.as_str(), params)
-            .await
-            .map_err(|e| db_error(&e, timeout))?;
-        Ok(rows.map(move |r| r.map_err(|e| db_error(&e, timeout))))
+        let rows = within(timeout, "a query", async {
+            self.tx
+                .query_raw(q.sql.as_str(), params)
+                .await
+                .map_err(|e| db_error(&e, timeout))
+        })
+        .await?;
+        Ok(bounded(
+            rows.map(move |r| r.map_err(|e| db_error(&e, timeout))),
+            timeout,
+        ))
     }
 
     /// Runs a query whose answer is small and collects it.
@@ -372,7 +488,10 @@ impl<'a> ReadTx<'a> {
     /// Ends the transaction (read only: nothing to commit, rolling back is the same).
     pub async fn finish(self) -> Result<()> {
         let timeout = self.timeout;
-        self.tx.rollback().await.map_err(|e| db_error(&e, timeout))
+        within(timeout, "the end of the transaction", async {
+            self.tx.rollback().await.map_err(|e| db_error(&e, timeout))
+        })
+        .await
     }
 }
 

@@ -271,10 +271,13 @@ async fn lock_user(client: &Client, user: IdentityId, timeout: Duration) -> Resu
     let started = std::time::Instant::now();
     let mut said = false;
     loop {
-        let row = client
-            .query_one(LOCK_SQL, &[&users])
-            .await
-            .map_err(|e| write_error(&e, timeout))?;
+        let row = audit::db::within(timeout, "taking the reversal lock", async {
+            client
+                .query_one(LOCK_SQL, &[&users])
+                .await
+                .map_err(|e| write_error(&e, timeout))
+        })
+        .await?;
         if audit::db::get::<bool>(&row, 0)? {
             return Ok(());
         }
@@ -318,7 +321,13 @@ pub async fn run(ctx: &Ctx, a: &RestoreArgs, source: &str) -> Result<Exit> {
     let key = read_key()?;
     let kref = key_ref(&key);
     let mut client = audit::db::connect(&db, ctx.timeout).await?;
-    let Some(found) = find(&client, &key, false, ctx.timeout).await? else {
+    let Some(found) = audit::db::within(
+        ctx.timeout,
+        "finding the change",
+        find(&client, &key, false, ctx.timeout),
+    )
+    .await?
+    else {
         return Err(AppError::not_found(format!(
             "no e-mail change has this reversal key (sha256 {kref}…): it is unknown, or was voided when an earlier change of the user was reversed; nothing was changed"
         )));
@@ -417,7 +426,15 @@ pub async fn run(ctx: &Ctx, a: &RestoreArgs, source: &str) -> Result<Exit> {
         ])
         .await?;
     }
-    let done = match reverse(&mut client, &key, user, ip.as_deref(), ctx.timeout).await {
+    // Six statements, each under statement_timeout, and the client's deadline over them all.
+    let reversing = reverse(&mut client, &key, user, ip.as_deref(), ctx.timeout);
+    let done = match audit::db::within(
+        ctx.timeout.saturating_mul(6),
+        "the reversal transaction",
+        reversing,
+    )
+    .await
+    {
         Ok(Some(d)) => d,
         Ok(None) => {
             rec.record(vec![
