@@ -148,7 +148,7 @@ impl ApiError {
                 status,
                 method: method.into(),
                 url: url.into(),
-                content_type: content_type.unwrap_or("no content type").into(),
+                content_type: crate::output::clean(content_type.unwrap_or("no content type")),
             };
         };
         let s = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_string);
@@ -180,13 +180,16 @@ impl ApiError {
                 Shape::Other,
             ),
         };
+        // Server text: escaped and shortened here, once, so that no message, hint or journal
+        // entry built from it can carry an escape sequence or a megabyte.
+        let clean = |t: String| crate::output::clean(&t);
         ApiError::Status {
             status,
             method: method.into(),
             url: url.into(),
-            message: message.unwrap_or_else(|| default_message(status).into()),
-            reason,
-            error_id,
+            message: clean(message.unwrap_or_else(|| default_message(status).into())),
+            reason: reason.map(clean),
+            error_id: error_id.map(clean),
             shape,
         }
     }
@@ -196,7 +199,8 @@ impl ApiError {
         ApiError::BadBody {
             method: ans.method.clone(),
             url: ans.url.clone(),
-            detail: detail.into(),
+            // A decoder's message may quote the body.
+            detail: crate::output::clean(&detail.into()),
         }
     }
 

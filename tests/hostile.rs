@@ -222,3 +222,39 @@ fn a_database_that_never_answers_fails_naming_the_stage() {
     assert_eq!(r.code, 1, "{r:?}");
     assert!(r.error_line().contains("TLS handshake"), "{}", r.stderr);
 }
+
+/// Broken, a server's error text would reach the terminal raw (escape sequences that clear
+/// the screen, NUL, right-to-left overrides) and whole (a 1 MiB message as one stderr line and
+/// megabytes of journal).
+#[test]
+fn server_text_is_escaped_and_shortened_on_stderr_and_in_the_journal() {
+    let env = Env::new(Flavour::Current);
+    let id = victim(&env, "loud@example.com", 1);
+    let loud = format!("\u{1b}[2J\u{0}\u{202e}evil{}", "x".repeat(200_000));
+    env.kratos.inject(
+        Fault::new(FaultKind::Json {
+            status: 400,
+            body: json!({"error": {"code": 400, "status": "Bad Request",
+                "reason": loud, "message": loud}}),
+        })
+        .on("DELETE", &format!("/admin/identities/{id}/sessions")),
+    );
+    let r = env.run(&["revoke", "--identity", &id, "--yes"]);
+    assert_eq!(r.code, 1, "{}", r.stderr.len());
+    for bad in ['\u{1b}', '\u{0}', '\u{202e}'] {
+        assert!(!r.stderr.contains(bad), "{bad:?} reached stderr");
+        assert!(!r.stdout.contains(bad), "{bad:?} reached stdout");
+    }
+    assert!(
+        r.stderr.contains("\\u{1b}[2J"),
+        "escaped, still readable: {}",
+        &r.stderr[..r.stderr.len().min(2000)]
+    );
+    let longest = r.stderr.lines().map(str::len).max().unwrap_or(0);
+    assert!(longest < 4_000, "a stderr line of {longest} bytes");
+    let journal = env.journal_text();
+    assert!(!journal.contains("\\u001b"), "raw escape in the journal");
+    let longest = journal.lines().map(str::len).max().unwrap_or(0);
+    assert!(longest < 16_000, "a journal line of {longest} bytes");
+    assert_eq!(env.verify().code, 0);
+}
