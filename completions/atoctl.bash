@@ -218,7 +218,7 @@ _atoctl() {
 
     case "${cmd}" in
         atoctl)
-            opts="-o -y -h -V --kratos-admin-url --kratos-token --kratos-token-file --hydra-admin-url --database-url --incident --operator --output --yes --dry-run --timeout --help --version incident identity sessions revoke disable-password lock unlock recover schema audit-query pattern-scan hibp-check report respond playbook restore drill completions man help"
+            opts="-o -y -h -V --kratos-admin-url --kratos-token --kratos-token-file --hydra-admin-url --database-url --force-append --incident --operator --output --yes --dry-run --timeout --help --version incident identity sessions revoke disable-password lock unlock recover schema audit-query pattern-scan hibp-check report respond playbook restore drill completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -272,7 +272,7 @@ _atoctl() {
             return 0
             ;;
         atoctl__subcmd__audit__subcmd__query)
-            opts="-o -y -h -V --identity --since --from --to --event --baseline --max-speed --kratos-admin-url --kratos-token --kratos-token-file --hydra-admin-url --database-url --incident --operator --output --yes --dry-run --timeout --help --version"
+            opts="-o -y -h -V --identity --since --from --to --event --baseline --max-speed --kratos-admin-url --kratos-token --kratos-token-file --hydra-admin-url --database-url --force-append --incident --operator --output --yes --dry-run --timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -354,7 +354,7 @@ _atoctl() {
             return 0
             ;;
         atoctl__subcmd__completions)
-            opts="-o -y -h -V --kratos-admin-url --kratos-token --kratos-token-file --hydra-admin-url --database-url --incident --operator --output --yes --dry-run --timeout --help --version bash elvish fish powershell zsh"
+            opts="-o -y -h -V --kratos-admin-url --kratos-token --kratos-token-file --hydra-admin-url --database-url --force-append --incident --operator --output --yes --dry-run --timeout --help --version bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -408,7 +408,7 @@ _atoctl() {
             return 0
             ;;
         atoctl__subcmd__disable__subcmd__password)
-            opts="-o -y -h -V --identity --kratos-admin-url --kratos-token --kratos-token-file --hydra-admin-url --database-url --incident --operator --output --yes --dry-run --timeout --help --version"
+            opts="-o -y -h -V --identity --kratos-admin-url --kratos-token --kratos-token-file --hydra-admin-url --database-url --force-append --incident --operator --output --yes --dry-run --timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -466,7 +466,7 @@ _atoctl() {
             return 0
             ;;
         atoctl__subcmd__drill)
-            opts="-o -y -h -V --playbook --dir --kratos-admin-url --kratos-token --kratos-token-file --hydra-admin-url --database-url --incident --operator --output --yes --dry-run --timeout --help --version"
+            opts="-o -y -h -V --playbook --dir --kratos-admin-url --kratos-token --kratos-token-file --hydra-admin-url --database-url --force-append --incident --operator --output --yes --dry-run --timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -920,7 +920,7 @@ _atoctl() {
             return 0
             ;;
         atoctl__subcmd__hibp__subcmd__check)
-            opts="-o -y -h -V --stdin --sha1 --nt-hash --sha1-file --offline --api-url --ntlm --identity --concurrency --kratos-admin-url --kratos-token --kratos-token-file --hydra-admin-url --database-url --incident --operator --output --yes --dry-run --timeout --help --version"
+            opts="-o -y -h -V --stdin --sha1 --nt-hash --sha1-file --offline --api-url --ntlm --identity --concurrency --kratos-admin-url --kratos-token --kratos-token-file --hydra-admin-url --database-url --force-append --incident --operator --output --yes --dry-run --timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1002,7 +1002,7 @@ _atoctl() {
             return 0
             ;;
         atoctl__subcmd__identity)
-            opts="-o -y -h -V --identity --kratos-admin-url --kratos-token --kratos-token-file --hydra-admin-url --database-url --incident --operator --output --yes --dry-run --timeout --help --version"
+            opts="-o -y -h -V --identity --kratos-admin-url --kratos-token --kratos-token-file --hydra-admin-url --database-url --force-append --incident --operator --output --yes --dry-run --timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1060,7 +1060,7 @@ _atoctl() {
             return 0
             ;;
         atoctl__subcmd__incident)
-            opts="-o -y -h -V --kratos-admin-url --kratos-token --kratos-token-file --hydra-admin-url --database-url --incident --operator --output --yes --dry-run --timeout --help --version open verify note show close help"
+            opts="-o -y -h -V --kratos-admin-url --kratos-token --kratos-token-file --hydra-admin-url --database-url --force-append --incident --operator --output --yes --dry-run --timeout --help --version open verify note show close help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1114,7 +1114,7 @@ _atoctl() {
             return 0
             ;;
         atoctl__subcmd__incident__subcmd__close)
-            opts="-o -y -h -V --resolution --kratos-admin-url --kratos-token --kratos-token-file --hydra-admin-url --database-url --incident --operator --output --yes --dry-run --timeout --help --version"
+            opts="-o -y -h -V --resolution --kratos-admin-url --kratos-token --kratos-token-file --hydra-admin-url --database-url --force-append --incident --operator --output --yes --dry-run --timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1270,7 +1270,7 @@ _atoctl() {
             return 0
             ;;
         atoctl__subcmd__incident__subcmd__note)
-            opts="-o -y -h -V --root-cause --text --kratos-admin-url --kratos-token --kratos-token-file --hydra-admin-url --database-url --incident --operator --output --yes --dry-run --timeout --help --version"
+            opts="-o -y -h -V --root-cause --text --kratos-admin-url --kratos-token --kratos-token-file --hydra-admin-url --database-url --force-append --incident --operator --output --yes --dry-run --timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1332,7 +1332,7 @@ _atoctl() {
             return 0
             ;;
         atoctl__subcmd__incident__subcmd__open)
-            opts="-o -y -h -V --identity --summary --reported-at --kratos-admin-url --kratos-token --kratos-token-file --hydra-admin-url --database-url --incident --operator --output --yes --dry-run --timeout --help --version"
+            opts="-o -y -h -V --identity --summary --reported-at --kratos-admin-url --kratos-token --kratos-token-file --hydra-admin-url --database-url --force-append --incident --operator --output --yes --dry-run --timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1398,7 +1398,7 @@ _atoctl() {
             return 0
             ;;
         atoctl__subcmd__incident__subcmd__show)
-            opts="-o -y -h -V --kratos-admin-url --kratos-token --kratos-token-file --hydra-admin-url --database-url --incident --operator --output --yes --dry-run --timeout --help --version"
+            opts="-o -y -h -V --kratos-admin-url --kratos-token --kratos-token-file --hydra-admin-url --database-url --force-append --incident --operator --output --yes --dry-run --timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1452,7 +1452,7 @@ _atoctl() {
             return 0
             ;;
         atoctl__subcmd__incident__subcmd__verify)
-            opts="-o -y -h -V --kratos-admin-url --kratos-token --kratos-token-file --hydra-admin-url --database-url --incident --operator --output --yes --dry-run --timeout --help --version"
+            opts="-o -y -h -V --kratos-admin-url --kratos-token --kratos-token-file --hydra-admin-url --database-url --force-append --incident --operator --output --yes --dry-run --timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1506,7 +1506,7 @@ _atoctl() {
             return 0
             ;;
         atoctl__subcmd__lock)
-            opts="-o -y -h -V --identity --kratos-admin-url --kratos-token --kratos-token-file --hydra-admin-url --database-url --incident --operator --output --yes --dry-run --timeout --help --version"
+            opts="-o -y -h -V --identity --kratos-admin-url --kratos-token --kratos-token-file --hydra-admin-url --database-url --force-append --incident --operator --output --yes --dry-run --timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1564,7 +1564,7 @@ _atoctl() {
             return 0
             ;;
         atoctl__subcmd__man)
-            opts="-o -y -h -V --dir --kratos-admin-url --kratos-token --kratos-token-file --hydra-admin-url --database-url --incident --operator --output --yes --dry-run --timeout --help --version"
+            opts="-o -y -h -V --dir --kratos-admin-url --kratos-token --kratos-token-file --hydra-admin-url --database-url --force-append --incident --operator --output --yes --dry-run --timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1622,7 +1622,7 @@ _atoctl() {
             return 0
             ;;
         atoctl__subcmd__pattern__subcmd__scan)
-            opts="-o -y -h -V --identity --ip --since --by --stuffing --min-identities --baseline --ua-common --blocklist --kratos-admin-url --kratos-token --kratos-token-file --hydra-admin-url --database-url --incident --operator --output --yes --dry-run --timeout --help --version"
+            opts="-o -y -h -V --identity --ip --since --by --stuffing --min-identities --baseline --ua-common --blocklist --kratos-admin-url --kratos-token --kratos-token-file --hydra-admin-url --database-url --force-append --incident --operator --output --yes --dry-run --timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1708,7 +1708,7 @@ _atoctl() {
             return 0
             ;;
         atoctl__subcmd__playbook)
-            opts="-o -y -h -V --kratos-admin-url --kratos-token --kratos-token-file --hydra-admin-url --database-url --incident --operator --output --yes --dry-run --timeout --help --version check show help"
+            opts="-o -y -h -V --kratos-admin-url --kratos-token --kratos-token-file --hydra-admin-url --database-url --force-append --incident --operator --output --yes --dry-run --timeout --help --version check show help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1762,7 +1762,7 @@ _atoctl() {
             return 0
             ;;
         atoctl__subcmd__playbook__subcmd__check)
-            opts="-o -y -h -V --kratos-admin-url --kratos-token --kratos-token-file --hydra-admin-url --database-url --incident --operator --output --yes --dry-run --timeout --help --version"
+            opts="-o -y -h -V --kratos-admin-url --kratos-token --kratos-token-file --hydra-admin-url --database-url --force-append --incident --operator --output --yes --dry-run --timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1872,7 +1872,7 @@ _atoctl() {
             return 0
             ;;
         atoctl__subcmd__playbook__subcmd__show)
-            opts="-o -y -h -V --kratos-admin-url --kratos-token --kratos-token-file --hydra-admin-url --database-url --incident --operator --output --yes --dry-run --timeout --help --version"
+            opts="-o -y -h -V --kratos-admin-url --kratos-token --kratos-token-file --hydra-admin-url --database-url --force-append --incident --operator --output --yes --dry-run --timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1926,7 +1926,7 @@ _atoctl() {
             return 0
             ;;
         atoctl__subcmd__recover)
-            opts="-o -y -h -V --identity --method --expires-in --kratos-admin-url --kratos-token --kratos-token-file --hydra-admin-url --database-url --incident --operator --output --yes --dry-run --timeout --help --version"
+            opts="-o -y -h -V --identity --method --expires-in --kratos-admin-url --kratos-token --kratos-token-file --hydra-admin-url --database-url --force-append --incident --operator --output --yes --dry-run --timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1992,7 +1992,7 @@ _atoctl() {
             return 0
             ;;
         atoctl__subcmd__report)
-            opts="-o -y -h -V --format --audience --playbook --kratos-admin-url --kratos-token --kratos-token-file --hydra-admin-url --database-url --incident --operator --output --yes --dry-run --timeout --help --version"
+            opts="-o -y -h -V --format --audience --playbook --kratos-admin-url --kratos-token --kratos-token-file --hydra-admin-url --database-url --force-append --incident --operator --output --yes --dry-run --timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2058,7 +2058,7 @@ _atoctl() {
             return 0
             ;;
         atoctl__subcmd__respond)
-            opts="-o -y -h -V --identity --phase --playbook --from-webhook --webhook-secret --signature --since --answers --allow-unsigned --password-stdin --skip --kratos-admin-url --kratos-token --kratos-token-file --hydra-admin-url --database-url --incident --operator --output --yes --dry-run --timeout --help --version"
+            opts="-o -y -h -V --identity --phase --playbook --from-webhook --webhook-secret --signature --since --answers --allow-unsigned --password-stdin --skip --kratos-admin-url --kratos-token --kratos-token-file --hydra-admin-url --database-url --force-append --incident --operator --output --yes --dry-run --timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2148,7 +2148,7 @@ _atoctl() {
             return 0
             ;;
         atoctl__subcmd__restore)
-            opts="-o -y -h -V --identity --since --from --skip --all-oauth2 --reversal-key --ip --write-database-url --kratos-admin-url --kratos-token --kratos-token-file --hydra-admin-url --database-url --incident --operator --output --yes --dry-run --timeout --help --version"
+            opts="-o -y -h -V --identity --since --from --skip --all-oauth2 --reversal-key --ip --write-database-url --kratos-admin-url --kratos-token --kratos-token-file --hydra-admin-url --database-url --force-append --incident --operator --output --yes --dry-run --timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2230,7 +2230,7 @@ _atoctl() {
             return 0
             ;;
         atoctl__subcmd__revoke)
-            opts="-o -y -h -V --identity --session --stdin --concurrency --rate --kratos-admin-url --kratos-token --kratos-token-file --hydra-admin-url --database-url --incident --operator --output --yes --dry-run --timeout --help --version"
+            opts="-o -y -h -V --identity --session --stdin --concurrency --rate --kratos-admin-url --kratos-token --kratos-token-file --hydra-admin-url --database-url --force-append --incident --operator --output --yes --dry-run --timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2300,7 +2300,7 @@ _atoctl() {
             return 0
             ;;
         atoctl__subcmd__schema)
-            opts="-o -y -h -V --kratos-admin-url --kratos-token --kratos-token-file --hydra-admin-url --database-url --incident --operator --output --yes --dry-run --timeout --help --version"
+            opts="-o -y -h -V --kratos-admin-url --kratos-token --kratos-token-file --hydra-admin-url --database-url --force-append --incident --operator --output --yes --dry-run --timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2354,7 +2354,7 @@ _atoctl() {
             return 0
             ;;
         atoctl__subcmd__sessions)
-            opts="-o -y -h -V --identity --active --kratos-admin-url --kratos-token --kratos-token-file --hydra-admin-url --database-url --incident --operator --output --yes --dry-run --timeout --help --version"
+            opts="-o -y -h -V --identity --active --kratos-admin-url --kratos-token --kratos-token-file --hydra-admin-url --database-url --force-append --incident --operator --output --yes --dry-run --timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2412,7 +2412,7 @@ _atoctl() {
             return 0
             ;;
         atoctl__subcmd__unlock)
-            opts="-o -y -h -V --identity --kratos-admin-url --kratos-token --kratos-token-file --hydra-admin-url --database-url --incident --operator --output --yes --dry-run --timeout --help --version"
+            opts="-o -y -h -V --identity --kratos-admin-url --kratos-token --kratos-token-file --hydra-admin-url --database-url --force-append --incident --operator --output --yes --dry-run --timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

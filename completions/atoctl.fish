@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_atoctl_global_optspecs
-    string join \n kratos-admin-url= kratos-token= kratos-token-file= hydra-admin-url= database-url= incident= operator= o/output= y/yes dry-run timeout= h/help V/version
+    string join \n kratos-admin-url= kratos-token= kratos-token-file= hydra-admin-url= database-url= force-append incident= operator= o/output= y/yes dry-run timeout= h/help V/version
 end
 
 function __fish_atoctl_needs_command
@@ -35,6 +35,7 @@ complete -c atoctl -n "__fish_atoctl_needs_command" -s o -l output -d 'Output fo
 json\t'One JSON document on stdout'
 ids\t'Identity ids only, one a line (pattern-scan)'"
 complete -c atoctl -n "__fish_atoctl_needs_command" -l timeout -d 'Per-request timeout in seconds' -r
+complete -c atoctl -n "__fish_atoctl_needs_command" -l force-append -d 'Append to the incident journal even when it is damaged (`incident verify` fails): the damage is said, and the new entries chain on after it'
 complete -c atoctl -n "__fish_atoctl_needs_command" -s y -l yes -d 'Answer yes to every confirmation'
 complete -c atoctl -n "__fish_atoctl_needs_command" -l dry-run -d 'Print exactly what would be sent (method, URL, body with secrets redacted; SQL), planned from the live state (the reads made for it, GETs only, are sent and listed); change nothing, journal nothing'
 complete -c atoctl -n "__fish_atoctl_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -70,6 +71,7 @@ complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and not __fish_s
 json\t'One JSON document on stdout'
 ids\t'Identity ids only, one a line (pattern-scan)'"
 complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and not __fish_seen_subcommand_from open verify note show close help" -l timeout -d 'Per-request timeout in seconds' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and not __fish_seen_subcommand_from open verify note show close help" -l force-append -d 'Append to the incident journal even when it is damaged (`incident verify` fails): the damage is said, and the new entries chain on after it'
 complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and not __fish_seen_subcommand_from open verify note show close help" -s y -l yes -d 'Answer yes to every confirmation'
 complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and not __fish_seen_subcommand_from open verify note show close help" -l dry-run -d 'Print exactly what would be sent (method, URL, body with secrets redacted; SQL), planned from the live state (the reads made for it, GETs only, are sent and listed); change nothing, journal nothing'
 complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and not __fish_seen_subcommand_from open verify note show close help" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -94,6 +96,7 @@ complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_
 json\t'One JSON document on stdout'
 ids\t'Identity ids only, one a line (pattern-scan)'"
 complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from open" -l timeout -d 'Per-request timeout in seconds' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from open" -l force-append -d 'Append to the incident journal even when it is damaged (`incident verify` fails): the damage is said, and the new entries chain on after it'
 complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from open" -s y -l yes -d 'Answer yes to every confirmation'
 complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from open" -l dry-run -d 'Print exactly what would be sent (method, URL, body with secrets redacted; SQL), planned from the live state (the reads made for it, GETs only, are sent and listed); change nothing, journal nothing'
 complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from open" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -109,6 +112,7 @@ complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_
 json\t'One JSON document on stdout'
 ids\t'Identity ids only, one a line (pattern-scan)'"
 complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from verify" -l timeout -d 'Per-request timeout in seconds' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from verify" -l force-append -d 'Append to the incident journal even when it is damaged (`incident verify` fails): the damage is said, and the new entries chain on after it'
 complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from verify" -s y -l yes -d 'Answer yes to every confirmation'
 complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from verify" -l dry-run -d 'Print exactly what would be sent (method, URL, body with secrets redacted; SQL), planned from the live state (the reads made for it, GETs only, are sent and listed); change nothing, journal nothing'
 complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from verify" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -126,6 +130,7 @@ complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_
 json\t'One JSON document on stdout'
 ids\t'Identity ids only, one a line (pattern-scan)'"
 complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from note" -l timeout -d 'Per-request timeout in seconds' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from note" -l force-append -d 'Append to the incident journal even when it is damaged (`incident verify` fails): the damage is said, and the new entries chain on after it'
 complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from note" -s y -l yes -d 'Answer yes to every confirmation'
 complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from note" -l dry-run -d 'Print exactly what would be sent (method, URL, body with secrets redacted; SQL), planned from the live state (the reads made for it, GETs only, are sent and listed); change nothing, journal nothing'
 complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from note" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -141,6 +146,7 @@ complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_
 json\t'One JSON document on stdout'
 ids\t'Identity ids only, one a line (pattern-scan)'"
 complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from show" -l timeout -d 'Per-request timeout in seconds' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from show" -l force-append -d 'Append to the incident journal even when it is damaged (`incident verify` fails): the damage is said, and the new entries chain on after it'
 complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from show" -s y -l yes -d 'Answer yes to every confirmation'
 complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from show" -l dry-run -d 'Print exactly what would be sent (method, URL, body with secrets redacted; SQL), planned from the live state (the reads made for it, GETs only, are sent and listed); change nothing, journal nothing'
 complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -157,6 +163,7 @@ complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_
 json\t'One JSON document on stdout'
 ids\t'Identity ids only, one a line (pattern-scan)'"
 complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from close" -l timeout -d 'Per-request timeout in seconds' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from close" -l force-append -d 'Append to the incident journal even when it is damaged (`incident verify` fails): the damage is said, and the new entries chain on after it'
 complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from close" -s y -l yes -d 'Answer yes to every confirmation'
 complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from close" -l dry-run -d 'Print exactly what would be sent (method, URL, body with secrets redacted; SQL), planned from the live state (the reads made for it, GETs only, are sent and listed); change nothing, journal nothing'
 complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from close" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -179,6 +186,7 @@ complete -c atoctl -n "__fish_atoctl_using_subcommand identity" -s o -l output -
 json\t'One JSON document on stdout'
 ids\t'Identity ids only, one a line (pattern-scan)'"
 complete -c atoctl -n "__fish_atoctl_using_subcommand identity" -l timeout -d 'Per-request timeout in seconds' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand identity" -l force-append -d 'Append to the incident journal even when it is damaged (`incident verify` fails): the damage is said, and the new entries chain on after it'
 complete -c atoctl -n "__fish_atoctl_using_subcommand identity" -s y -l yes -d 'Answer yes to every confirmation'
 complete -c atoctl -n "__fish_atoctl_using_subcommand identity" -l dry-run -d 'Print exactly what would be sent (method, URL, body with secrets redacted; SQL), planned from the live state (the reads made for it, GETs only, are sent and listed); change nothing, journal nothing'
 complete -c atoctl -n "__fish_atoctl_using_subcommand identity" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -196,6 +204,7 @@ json\t'One JSON document on stdout'
 ids\t'Identity ids only, one a line (pattern-scan)'"
 complete -c atoctl -n "__fish_atoctl_using_subcommand sessions" -l timeout -d 'Per-request timeout in seconds' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand sessions" -l active -d 'Only sessions that are still active'
+complete -c atoctl -n "__fish_atoctl_using_subcommand sessions" -l force-append -d 'Append to the incident journal even when it is damaged (`incident verify` fails): the damage is said, and the new entries chain on after it'
 complete -c atoctl -n "__fish_atoctl_using_subcommand sessions" -s y -l yes -d 'Answer yes to every confirmation'
 complete -c atoctl -n "__fish_atoctl_using_subcommand sessions" -l dry-run -d 'Print exactly what would be sent (method, URL, body with secrets redacted; SQL), planned from the live state (the reads made for it, GETs only, are sent and listed); change nothing, journal nothing'
 complete -c atoctl -n "__fish_atoctl_using_subcommand sessions" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -216,6 +225,7 @@ json\t'One JSON document on stdout'
 ids\t'Identity ids only, one a line (pattern-scan)'"
 complete -c atoctl -n "__fish_atoctl_using_subcommand revoke" -l timeout -d 'Per-request timeout in seconds' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand revoke" -l stdin -d 'Read identities from stdin, one a line: UUIDs or login identifiers (blank lines and # comments ignored)'
+complete -c atoctl -n "__fish_atoctl_using_subcommand revoke" -l force-append -d 'Append to the incident journal even when it is damaged (`incident verify` fails): the damage is said, and the new entries chain on after it'
 complete -c atoctl -n "__fish_atoctl_using_subcommand revoke" -s y -l yes -d 'Answer yes to every confirmation'
 complete -c atoctl -n "__fish_atoctl_using_subcommand revoke" -l dry-run -d 'Print exactly what would be sent (method, URL, body with secrets redacted; SQL), planned from the live state (the reads made for it, GETs only, are sent and listed); change nothing, journal nothing'
 complete -c atoctl -n "__fish_atoctl_using_subcommand revoke" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -232,6 +242,7 @@ complete -c atoctl -n "__fish_atoctl_using_subcommand disable-password" -s o -l 
 json\t'One JSON document on stdout'
 ids\t'Identity ids only, one a line (pattern-scan)'"
 complete -c atoctl -n "__fish_atoctl_using_subcommand disable-password" -l timeout -d 'Per-request timeout in seconds' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand disable-password" -l force-append -d 'Append to the incident journal even when it is damaged (`incident verify` fails): the damage is said, and the new entries chain on after it'
 complete -c atoctl -n "__fish_atoctl_using_subcommand disable-password" -s y -l yes -d 'Answer yes to every confirmation'
 complete -c atoctl -n "__fish_atoctl_using_subcommand disable-password" -l dry-run -d 'Print exactly what would be sent (method, URL, body with secrets redacted; SQL), planned from the live state (the reads made for it, GETs only, are sent and listed); change nothing, journal nothing'
 complete -c atoctl -n "__fish_atoctl_using_subcommand disable-password" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -248,6 +259,7 @@ complete -c atoctl -n "__fish_atoctl_using_subcommand lock" -s o -l output -d 'O
 json\t'One JSON document on stdout'
 ids\t'Identity ids only, one a line (pattern-scan)'"
 complete -c atoctl -n "__fish_atoctl_using_subcommand lock" -l timeout -d 'Per-request timeout in seconds' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand lock" -l force-append -d 'Append to the incident journal even when it is damaged (`incident verify` fails): the damage is said, and the new entries chain on after it'
 complete -c atoctl -n "__fish_atoctl_using_subcommand lock" -s y -l yes -d 'Answer yes to every confirmation'
 complete -c atoctl -n "__fish_atoctl_using_subcommand lock" -l dry-run -d 'Print exactly what would be sent (method, URL, body with secrets redacted; SQL), planned from the live state (the reads made for it, GETs only, are sent and listed); change nothing, journal nothing'
 complete -c atoctl -n "__fish_atoctl_using_subcommand lock" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -264,6 +276,7 @@ complete -c atoctl -n "__fish_atoctl_using_subcommand unlock" -s o -l output -d 
 json\t'One JSON document on stdout'
 ids\t'Identity ids only, one a line (pattern-scan)'"
 complete -c atoctl -n "__fish_atoctl_using_subcommand unlock" -l timeout -d 'Per-request timeout in seconds' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand unlock" -l force-append -d 'Append to the incident journal even when it is damaged (`incident verify` fails): the damage is said, and the new entries chain on after it'
 complete -c atoctl -n "__fish_atoctl_using_subcommand unlock" -s y -l yes -d 'Answer yes to every confirmation'
 complete -c atoctl -n "__fish_atoctl_using_subcommand unlock" -l dry-run -d 'Print exactly what would be sent (method, URL, body with secrets redacted; SQL), planned from the live state (the reads made for it, GETs only, are sent and listed); change nothing, journal nothing'
 complete -c atoctl -n "__fish_atoctl_using_subcommand unlock" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -283,6 +296,7 @@ complete -c atoctl -n "__fish_atoctl_using_subcommand recover" -s o -l output -d
 json\t'One JSON document on stdout'
 ids\t'Identity ids only, one a line (pattern-scan)'"
 complete -c atoctl -n "__fish_atoctl_using_subcommand recover" -l timeout -d 'Per-request timeout in seconds' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand recover" -l force-append -d 'Append to the incident journal even when it is damaged (`incident verify` fails): the damage is said, and the new entries chain on after it'
 complete -c atoctl -n "__fish_atoctl_using_subcommand recover" -s y -l yes -d 'Answer yes to every confirmation'
 complete -c atoctl -n "__fish_atoctl_using_subcommand recover" -l dry-run -d 'Print exactly what would be sent (method, URL, body with secrets redacted; SQL), planned from the live state (the reads made for it, GETs only, are sent and listed); change nothing, journal nothing'
 complete -c atoctl -n "__fish_atoctl_using_subcommand recover" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -298,6 +312,7 @@ complete -c atoctl -n "__fish_atoctl_using_subcommand schema" -s o -l output -d 
 json\t'One JSON document on stdout'
 ids\t'Identity ids only, one a line (pattern-scan)'"
 complete -c atoctl -n "__fish_atoctl_using_subcommand schema" -l timeout -d 'Per-request timeout in seconds' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand schema" -l force-append -d 'Append to the incident journal even when it is damaged (`incident verify` fails): the damage is said, and the new entries chain on after it'
 complete -c atoctl -n "__fish_atoctl_using_subcommand schema" -s y -l yes -d 'Answer yes to every confirmation'
 complete -c atoctl -n "__fish_atoctl_using_subcommand schema" -l dry-run -d 'Print exactly what would be sent (method, URL, body with secrets redacted; SQL), planned from the live state (the reads made for it, GETs only, are sent and listed); change nothing, journal nothing'
 complete -c atoctl -n "__fish_atoctl_using_subcommand schema" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -320,6 +335,7 @@ complete -c atoctl -n "__fish_atoctl_using_subcommand audit-query" -s o -l outpu
 json\t'One JSON document on stdout'
 ids\t'Identity ids only, one a line (pattern-scan)'"
 complete -c atoctl -n "__fish_atoctl_using_subcommand audit-query" -l timeout -d 'Per-request timeout in seconds' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand audit-query" -l force-append -d 'Append to the incident journal even when it is damaged (`incident verify` fails): the damage is said, and the new entries chain on after it'
 complete -c atoctl -n "__fish_atoctl_using_subcommand audit-query" -s y -l yes -d 'Answer yes to every confirmation'
 complete -c atoctl -n "__fish_atoctl_using_subcommand audit-query" -l dry-run -d 'Print exactly what would be sent (method, URL, body with secrets redacted; SQL), planned from the live state (the reads made for it, GETs only, are sent and listed); change nothing, journal nothing'
 complete -c atoctl -n "__fish_atoctl_using_subcommand audit-query" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -349,6 +365,7 @@ json\t'One JSON document on stdout'
 ids\t'Identity ids only, one a line (pattern-scan)'"
 complete -c atoctl -n "__fish_atoctl_using_subcommand pattern-scan" -l timeout -d 'Per-request timeout in seconds' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand pattern-scan" -l stuffing -d 'Credential-stuffing view: IPs with failed logins across many identities (they join the suspicious IPs)'
+complete -c atoctl -n "__fish_atoctl_using_subcommand pattern-scan" -l force-append -d 'Append to the incident journal even when it is damaged (`incident verify` fails): the damage is said, and the new entries chain on after it'
 complete -c atoctl -n "__fish_atoctl_using_subcommand pattern-scan" -s y -l yes -d 'Answer yes to every confirmation'
 complete -c atoctl -n "__fish_atoctl_using_subcommand pattern-scan" -l dry-run -d 'Print exactly what would be sent (method, URL, body with secrets redacted; SQL), planned from the live state (the reads made for it, GETs only, are sent and listed); change nothing, journal nothing'
 complete -c atoctl -n "__fish_atoctl_using_subcommand pattern-scan" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -373,6 +390,7 @@ ids\t'Identity ids only, one a line (pattern-scan)'"
 complete -c atoctl -n "__fish_atoctl_using_subcommand hibp-check" -l timeout -d 'Per-request timeout in seconds' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand hibp-check" -l stdin -d 'Read the password from stdin (one line; only the trailing \\n or \\r\\n is removed)'
 complete -c atoctl -n "__fish_atoctl_using_subcommand hibp-check" -l ntlm -d 'NTLM mode: check NT hashes (MD4 of the UTF-16LE password), as Active Directory stores them'
+complete -c atoctl -n "__fish_atoctl_using_subcommand hibp-check" -l force-append -d 'Append to the incident journal even when it is damaged (`incident verify` fails): the damage is said, and the new entries chain on after it'
 complete -c atoctl -n "__fish_atoctl_using_subcommand hibp-check" -s y -l yes -d 'Answer yes to every confirmation'
 complete -c atoctl -n "__fish_atoctl_using_subcommand hibp-check" -l dry-run -d 'Print exactly what would be sent (method, URL, body with secrets redacted; SQL), planned from the live state (the reads made for it, GETs only, are sent and listed); change nothing, journal nothing'
 complete -c atoctl -n "__fish_atoctl_using_subcommand hibp-check" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -393,6 +411,7 @@ complete -c atoctl -n "__fish_atoctl_using_subcommand report" -s o -l output -d 
 json\t'One JSON document on stdout'
 ids\t'Identity ids only, one a line (pattern-scan)'"
 complete -c atoctl -n "__fish_atoctl_using_subcommand report" -l timeout -d 'Per-request timeout in seconds' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand report" -l force-append -d 'Append to the incident journal even when it is damaged (`incident verify` fails): the damage is said, and the new entries chain on after it'
 complete -c atoctl -n "__fish_atoctl_using_subcommand report" -s y -l yes -d 'Answer yes to every confirmation'
 complete -c atoctl -n "__fish_atoctl_using_subcommand report" -l dry-run -d 'Print exactly what would be sent (method, URL, body with secrets redacted; SQL), planned from the live state (the reads made for it, GETs only, are sent and listed); change nothing, journal nothing'
 complete -c atoctl -n "__fish_atoctl_using_subcommand report" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -419,6 +438,7 @@ ids\t'Identity ids only, one a line (pattern-scan)'"
 complete -c atoctl -n "__fish_atoctl_using_subcommand respond" -l timeout -d 'Per-request timeout in seconds' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand respond" -l allow-unsigned -d 'Take a webhook payload that no secret authenticates with --yes (without it, each step is confirmed on the terminal anyway)'
 complete -c atoctl -n "__fish_atoctl_using_subcommand respond" -l password-stdin -d 'Read the password for hibp-check steps from stdin (one line) instead of a prompt'
+complete -c atoctl -n "__fish_atoctl_using_subcommand respond" -l force-append -d 'Append to the incident journal even when it is damaged (`incident verify` fails): the damage is said, and the new entries chain on after it'
 complete -c atoctl -n "__fish_atoctl_using_subcommand respond" -s y -l yes -d 'Answer yes to every confirmation'
 complete -c atoctl -n "__fish_atoctl_using_subcommand respond" -l dry-run -d 'Print exactly what would be sent (method, URL, body with secrets redacted; SQL), planned from the live state (the reads made for it, GETs only, are sent and listed); change nothing, journal nothing'
 complete -c atoctl -n "__fish_atoctl_using_subcommand respond" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -434,6 +454,7 @@ complete -c atoctl -n "__fish_atoctl_using_subcommand playbook; and not __fish_s
 json\t'One JSON document on stdout'
 ids\t'Identity ids only, one a line (pattern-scan)'"
 complete -c atoctl -n "__fish_atoctl_using_subcommand playbook; and not __fish_seen_subcommand_from check show help" -l timeout -d 'Per-request timeout in seconds' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand playbook; and not __fish_seen_subcommand_from check show help" -l force-append -d 'Append to the incident journal even when it is damaged (`incident verify` fails): the damage is said, and the new entries chain on after it'
 complete -c atoctl -n "__fish_atoctl_using_subcommand playbook; and not __fish_seen_subcommand_from check show help" -s y -l yes -d 'Answer yes to every confirmation'
 complete -c atoctl -n "__fish_atoctl_using_subcommand playbook; and not __fish_seen_subcommand_from check show help" -l dry-run -d 'Print exactly what would be sent (method, URL, body with secrets redacted; SQL), planned from the live state (the reads made for it, GETs only, are sent and listed); change nothing, journal nothing'
 complete -c atoctl -n "__fish_atoctl_using_subcommand playbook; and not __fish_seen_subcommand_from check show help" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -452,6 +473,7 @@ complete -c atoctl -n "__fish_atoctl_using_subcommand playbook; and __fish_seen_
 json\t'One JSON document on stdout'
 ids\t'Identity ids only, one a line (pattern-scan)'"
 complete -c atoctl -n "__fish_atoctl_using_subcommand playbook; and __fish_seen_subcommand_from check" -l timeout -d 'Per-request timeout in seconds' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand playbook; and __fish_seen_subcommand_from check" -l force-append -d 'Append to the incident journal even when it is damaged (`incident verify` fails): the damage is said, and the new entries chain on after it'
 complete -c atoctl -n "__fish_atoctl_using_subcommand playbook; and __fish_seen_subcommand_from check" -s y -l yes -d 'Answer yes to every confirmation'
 complete -c atoctl -n "__fish_atoctl_using_subcommand playbook; and __fish_seen_subcommand_from check" -l dry-run -d 'Print exactly what would be sent (method, URL, body with secrets redacted; SQL), planned from the live state (the reads made for it, GETs only, are sent and listed); change nothing, journal nothing'
 complete -c atoctl -n "__fish_atoctl_using_subcommand playbook; and __fish_seen_subcommand_from check" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -467,6 +489,7 @@ complete -c atoctl -n "__fish_atoctl_using_subcommand playbook; and __fish_seen_
 json\t'One JSON document on stdout'
 ids\t'Identity ids only, one a line (pattern-scan)'"
 complete -c atoctl -n "__fish_atoctl_using_subcommand playbook; and __fish_seen_subcommand_from show" -l timeout -d 'Per-request timeout in seconds' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand playbook; and __fish_seen_subcommand_from show" -l force-append -d 'Append to the incident journal even when it is damaged (`incident verify` fails): the damage is said, and the new entries chain on after it'
 complete -c atoctl -n "__fish_atoctl_using_subcommand playbook; and __fish_seen_subcommand_from show" -s y -l yes -d 'Answer yes to every confirmation'
 complete -c atoctl -n "__fish_atoctl_using_subcommand playbook; and __fish_seen_subcommand_from show" -l dry-run -d 'Print exactly what would be sent (method, URL, body with secrets redacted; SQL), planned from the live state (the reads made for it, GETs only, are sent and listed); change nothing, journal nothing'
 complete -c atoctl -n "__fish_atoctl_using_subcommand playbook; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -497,6 +520,7 @@ json\t'One JSON document on stdout'
 ids\t'Identity ids only, one a line (pattern-scan)'"
 complete -c atoctl -n "__fish_atoctl_using_subcommand restore" -l timeout -d 'Per-request timeout in seconds' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand restore" -l all-oauth2 -d 'Revoke every OAuth2 consent of the identity, also those granted before the window'
+complete -c atoctl -n "__fish_atoctl_using_subcommand restore" -l force-append -d 'Append to the incident journal even when it is damaged (`incident verify` fails): the damage is said, and the new entries chain on after it'
 complete -c atoctl -n "__fish_atoctl_using_subcommand restore" -s y -l yes -d 'Answer yes to every confirmation'
 complete -c atoctl -n "__fish_atoctl_using_subcommand restore" -l dry-run -d 'Print exactly what would be sent (method, URL, body with secrets redacted; SQL), planned from the live state (the reads made for it, GETs only, are sent and listed); change nothing, journal nothing'
 complete -c atoctl -n "__fish_atoctl_using_subcommand restore" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -514,6 +538,7 @@ complete -c atoctl -n "__fish_atoctl_using_subcommand drill" -s o -l output -d '
 json\t'One JSON document on stdout'
 ids\t'Identity ids only, one a line (pattern-scan)'"
 complete -c atoctl -n "__fish_atoctl_using_subcommand drill" -l timeout -d 'Per-request timeout in seconds' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand drill" -l force-append -d 'Append to the incident journal even when it is damaged (`incident verify` fails): the damage is said, and the new entries chain on after it'
 complete -c atoctl -n "__fish_atoctl_using_subcommand drill" -s y -l yes -d 'Answer yes to every confirmation'
 complete -c atoctl -n "__fish_atoctl_using_subcommand drill" -l dry-run -d 'Print exactly what would be sent (method, URL, body with secrets redacted; SQL), planned from the live state (the reads made for it, GETs only, are sent and listed); change nothing, journal nothing'
 complete -c atoctl -n "__fish_atoctl_using_subcommand drill" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -529,6 +554,7 @@ complete -c atoctl -n "__fish_atoctl_using_subcommand completions" -s o -l outpu
 json\t'One JSON document on stdout'
 ids\t'Identity ids only, one a line (pattern-scan)'"
 complete -c atoctl -n "__fish_atoctl_using_subcommand completions" -l timeout -d 'Per-request timeout in seconds' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand completions" -l force-append -d 'Append to the incident journal even when it is damaged (`incident verify` fails): the damage is said, and the new entries chain on after it'
 complete -c atoctl -n "__fish_atoctl_using_subcommand completions" -s y -l yes -d 'Answer yes to every confirmation'
 complete -c atoctl -n "__fish_atoctl_using_subcommand completions" -l dry-run -d 'Print exactly what would be sent (method, URL, body with secrets redacted; SQL), planned from the live state (the reads made for it, GETs only, are sent and listed); change nothing, journal nothing'
 complete -c atoctl -n "__fish_atoctl_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -545,6 +571,7 @@ complete -c atoctl -n "__fish_atoctl_using_subcommand man" -s o -l output -d 'Ou
 json\t'One JSON document on stdout'
 ids\t'Identity ids only, one a line (pattern-scan)'"
 complete -c atoctl -n "__fish_atoctl_using_subcommand man" -l timeout -d 'Per-request timeout in seconds' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand man" -l force-append -d 'Append to the incident journal even when it is damaged (`incident verify` fails): the damage is said, and the new entries chain on after it'
 complete -c atoctl -n "__fish_atoctl_using_subcommand man" -s y -l yes -d 'Answer yes to every confirmation'
 complete -c atoctl -n "__fish_atoctl_using_subcommand man" -l dry-run -d 'Print exactly what would be sent (method, URL, body with secrets redacted; SQL), planned from the live state (the reads made for it, GETs only, are sent and listed); change nothing, journal nothing'
 complete -c atoctl -n "__fish_atoctl_using_subcommand man" -s h -l help -d 'Print help (see more with \'--help\')'

@@ -201,6 +201,11 @@ pub struct GlobalArgs {
     )]
     pub database_url: Option<String>,
 
+    /// Append to the incident journal even when it is damaged (`incident verify` fails): the
+    /// damage is said, and the new entries chain on after it
+    #[arg(long, global = true)]
+    pub force_append: bool,
+
     /// The incident journal to append to (JSON Lines)
     #[arg(long, env = "ATOCTL_INCIDENT", global = true, value_name = "FILE")]
     pub incident: Option<PathBuf>,

@@ -172,6 +172,17 @@ impl Ctx {
         .with_hint("pass --yes to confirm, or --dry-run to see the requests"))
     }
 
+    /// What a changing step checks before it sends anything, even a read: that it may change
+    /// (a terminal to ask on, or `--yes`) and that the journal given is usable (a regular file,
+    /// its chain whole unless `--force-append`).
+    pub fn ready_to_change(&self, what: &str) -> Result<()> {
+        self.ensure_may_change(what)?;
+        if let Some(p) = &self.args.incident {
+            journal::check_chain(p, self.args.force_append)?;
+        }
+        Ok(())
+    }
+
     /// Asks on the terminal unless `--yes`; a "no" is exit 2. Says whether a person was asked
     /// (and so time may have passed).
     pub fn confirm(&self, question: &str) -> Result<bool> {
@@ -247,6 +258,7 @@ impl Ctx {
                 if let Some(id) = identity {
                     let open = journal::open_incidents_of(&dir, id);
                     if let Some(g) = open.first() {
+                        journal::check_chain(&g.path, self.args.force_append)?;
                         let j = Journal::open(&g.path, self.operator())?;
                         let shown = std::path::absolute(&g.path).unwrap_or_else(|_| g.path.clone());
                         output::note(&format!(

@@ -50,6 +50,15 @@ pub fn run(cli: Cli) -> Result<Exit> {
             "--kratos-token-file - reads the token from stdin, and this command reads stdin too: give the token in a file (or KRATOS_ADMIN_TOKEN)",
         ));
     }
+    // A journal path that is no regular file (a FIFO would block every read forever) is
+    // refused before anything is sent, by every command that reads or writes the journal.
+    let uses_journal = !matches!(
+        cli.command,
+        Command::Playbook(cli::PlaybookCommand::Check(_)) | Command::Drill(_)
+    );
+    if uses_journal && let Some(p) = &cli.global.incident {
+        journal::check_file(p)?;
+    }
     let ctx = Ctx::new(cli.global.clone())?;
     // One thread: atoctl's work is I/O-bound (admin API calls, one database connection),
     // and waking tasks across threads costs more than it gives (measured on bulk revoke too).

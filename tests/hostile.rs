@@ -258,3 +258,122 @@ fn server_text_is_escaped_and_shortened_on_stderr_and_in_the_journal() {
     assert!(longest < 16_000, "a journal line of {longest} bytes");
     assert_eq!(env.verify().code, 0);
 }
+
+/// Broken, a journal path that is a FIFO would block every command forever (and a directory
+/// would fail late, after requests): refused with exit 2 before anything is sent.
+#[test]
+fn a_journal_that_is_not_a_regular_file_is_refused_before_any_request() {
+    let env = Env::new(Flavour::Current);
+    let id = victim(&env, "fifo@example.com", 1);
+    let fifo = env.dir.path().join("fifo.jsonl");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo");
+    assert!(made.success());
+    let dir = env.dir.path().join("a-directory");
+    std::fs::create_dir(&dir).unwrap();
+    for (path, kind) in [(&fifo, "FIFO"), (&dir, "directory")] {
+        env.kratos.clear_requests();
+        for args in [
+            vec!["revoke", "--identity", id.as_str(), "--yes"],
+            vec!["sessions", "--identity", id.as_str()],
+            vec!["incident", "verify"],
+        ] {
+            let r = run(env.cmd().env("ATOCTL_INCIDENT", path).args(&args));
+            assert_eq!(r.code, 2, "{args:?} on a {kind}: {r:?}");
+            assert!(r.error_line().contains(kind), "{}", r.stderr);
+        }
+        assert!(
+            env.kratos.requests().is_empty(),
+            "{kind}: {:?}",
+            env.kratos.requests()
+        );
+    }
+}
+
+/// Broken, a changing step would append to a journal whose chain is broken (its evidence can
+/// no longer be trusted) without a word, after sending its requests.
+#[test]
+fn a_damaged_journal_stops_a_changing_step_unless_forced() {
+    let env = Env::new(Flavour::Current);
+    let id = victim(&env, "damaged@example.com", 1);
+    let r = env.run(&["incident", "open", "--identity", &id]);
+    assert_eq!(r.code, 0, "{r:?}");
+    for text in ["first note", "second note"] {
+        let r = env.run(&["incident", "note", "--text", text]);
+        assert_eq!(r.code, 0, "{r:?}");
+    }
+    // Someone edits the first note afterwards (the second's `prev` no longer matches).
+    let text = env.journal_text().replace("first note", "other note");
+    std::fs::write(&env.journal, text).unwrap();
+    env.kratos.clear_requests();
+    let r = env.run(&["revoke", "--identity", &id, "--yes"]);
+    assert_eq!(r.code, 5, "{r:?}");
+    assert!(r.error_line().contains("damaged at line 3"), "{}", r.stderr);
+    assert!(
+        env.kratos.requests().is_empty(),
+        "{:?}",
+        env.kratos.requests()
+    );
+    // The operator who knows appends anyway; the damage stays where it is.
+    let r = env.run(&["revoke", "--identity", &id, "--yes", "--force-append"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stderr.contains("appending anyway"), "{}", r.stderr);
+    assert_eq!(live_sessions(&env, &id), 0);
+    assert_eq!(env.verify().code, 5);
+}
+
+/// Broken, a step would wait without end, and without a word, for a journal lock another
+/// process holds.
+#[test]
+fn a_held_journal_lock_is_said_and_the_step_goes_on_once_it_is_free() {
+    let env = Env::new(Flavour::Current);
+    let id = victim(&env, "locked@example.com", 1);
+    let r = env.run(&["incident", "open", "--identity", &id]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let held = std::fs::OpenOptions::new()
+        .read(true)
+        .append(true)
+        .open(&env.journal)
+        .unwrap();
+    held.lock().unwrap();
+    let mut step = atoctl_testkit::atoctl_process();
+    let mut child = step
+        .current_dir(env.dir.path())
+        .env("KRATOS_ADMIN_URL", env.kratos.url())
+        .env("ATOCTL_INCIDENT", &env.journal)
+        .args(["revoke", "--identity", &id, "--yes"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start atoctl");
+    let mut err = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut said = String::new();
+    loop {
+        let mut line = String::new();
+        let n = std::io::BufRead::read_line(&mut err, &mut line).unwrap();
+        assert!(n > 0, "ended without waiting: {said}");
+        said.push_str(&line);
+        if line.contains("waiting for the lock of journal") {
+            break;
+        }
+    }
+    assert!(said.contains("held by process"), "{said}");
+    // While it waits, nothing destructive was sent.
+    assert_eq!(live_sessions(&env, &id), 1);
+    held.unlock().unwrap();
+    let code = child.wait().unwrap().code();
+    assert_eq!(code, Some(0), "{said}");
+    assert_eq!(live_sessions(&env, &id), 0);
+    assert_eq!(env.verify().code, 0);
+}
+
+/// The identity's sessions that are live in the double.
+fn live_sessions(env: &Env, id: &str) -> usize {
+    env.kratos
+        .sessions_of(id)
+        .iter()
+        .filter(|s| s.db_active)
+        .count()
+}

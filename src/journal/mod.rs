@@ -202,6 +202,7 @@ impl Journal {
 
     /// Opens an existing journal, checking that its first line is an `incident.open` entry.
     pub fn open(path: &Path, operator: &str) -> Result<Journal> {
+        check_file(path)?;
         let file = File::open(path).map_err(|e| match e.kind() {
             std::io::ErrorKind::NotFound => AppError::usage(format!(
                 "journal {} does not exist (create it with `atoctl incident open`)",
@@ -250,9 +251,7 @@ impl Journal {
             .map_err(|e| {
                 AppError::failed(format!("cannot open journal {}: {e}", self.path.display()))
             })?;
-        file.lock().map_err(|e| {
-            AppError::failed(format!("cannot lock journal {}: {e}", self.path.display()))
-        })?;
+        lock_waiting(&file, &self.path, false)?;
         let (next_seq, prev) = read_tail(&mut file, &self.path)?;
         let n = entries.len() as u64;
         let bytes = self.render(entries, next_seq, prev)?;
@@ -298,8 +297,144 @@ impl Journal {
     }
 }
 
+/// How long an append waits for the journal lock another process holds before giving up.
+pub const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// A journal path must name a regular file (or a symlink to one) when it exists: a FIFO would
+/// block every read forever, a directory or a device is no journal. Exit 2, before anything.
+pub fn check_file(path: &Path) -> Result<()> {
+    match std::fs::metadata(path) {
+        Ok(m) if m.is_file() => Ok(()),
+        Ok(m) => {
+            use std::os::unix::fs::FileTypeExt;
+            let t = m.file_type();
+            let kind = if t.is_dir() {
+                "a directory"
+            } else if t.is_fifo() {
+                "a FIFO (named pipe)"
+            } else if t.is_socket() {
+                "a socket"
+            } else if t.is_char_device() || t.is_block_device() {
+                "a device"
+            } else {
+                "not a regular file"
+            };
+            Err(AppError::usage(format!(
+                "{} is {kind}, not an incident journal; nothing was sent",
+                path.display()
+            ))
+            .with_hint("give --incident (ATOCTL_INCIDENT) the path of a journal file"))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(AppError::failed(format!(
+            "cannot read journal {}: {e}",
+            path.display()
+        ))),
+    }
+}
+
+/// Who holds a lock on `file`, from /proc/locks (the PID and its command name), if it can be
+/// told.
+fn lock_holder(file: &File) -> Option<String> {
+    use std::os::unix::fs::MetadataExt;
+    let ino = file.metadata().ok()?.ino();
+    let locks = std::fs::read_to_string("/proc/locks").ok()?;
+    let me = std::process::id();
+    locks.lines().find_map(|l| {
+        let f: Vec<&str> = l.split_whitespace().collect();
+        // "1: FLOCK  ADVISORY  WRITE 12345 00:2b:1234567 0 EOF"
+        let pid: u32 = f.get(4)?.parse().ok()?;
+        let node = f.get(5)?.rsplit(':').next()?.parse::<u64>().ok()?;
+        (node == ino && pid != me).then(|| {
+            let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+            format!("process {pid} ({})", crate::output::clean(comm.trim()))
+        })
+    })
+}
+
+/// Takes the journal's lock (`shared` for a reader), waiting for another process that holds
+/// it: said after a second, given up after [`LOCK_WAIT`] (exit 1; nothing written).
+pub fn lock_waiting(file: &File, path: &Path, shared: bool) -> Result<()> {
+    let started = std::time::Instant::now();
+    let mut said = false;
+    loop {
+        let r = if shared {
+            file.try_lock_shared()
+        } else {
+            file.try_lock()
+        };
+        match r {
+            Ok(()) => return Ok(()),
+            Err(std::fs::TryLockError::WouldBlock) => {}
+            Err(std::fs::TryLockError::Error(e)) => {
+                return Err(AppError::failed(format!(
+                    "cannot lock journal {}: {e}",
+                    path.display()
+                )));
+            }
+        }
+        let holder = || lock_holder(file).unwrap_or_else(|| "another process".into());
+        if started.elapsed() >= LOCK_WAIT {
+            return Err(AppError::failed(format!(
+                "gave up after {} s waiting for the lock of journal {}, held by {}; nothing was written",
+                LOCK_WAIT.as_secs(),
+                path.display(),
+                holder()
+            ))
+            .with_hint("another atoctl appends to it (or hangs): let it finish or stop it, then run again"));
+        }
+        if !said && started.elapsed() >= std::time::Duration::from_secs(1) {
+            crate::output::note(&format!(
+                "waiting for the lock of journal {}, held by {} (at most {} s)",
+                path.display(),
+                holder(),
+                LOCK_WAIT.as_secs()
+            ));
+            said = true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+/// A journal a changing step appends to must be whole: a damaged one (a torn or altered line,
+/// a broken chain) is refused with exit 5 before anything is sent, unless `force` says the
+/// operator knows (then the damage is said, and appending goes on after it).
+pub fn check_chain(path: &Path, force: bool) -> Result<()> {
+    check_file(path)?;
+    if !path.exists() {
+        return Ok(());
+    }
+    // A file that is no journal at all (its first line is no incident.open) is a usage error,
+    // not a damaged journal.
+    Journal::open(path, "")?;
+    match verify_file(path) {
+        Ok(_) => Ok(()),
+        Err(Ok(d)) if force => {
+            crate::output::warn(&format!(
+                "journal {} is damaged at line {} ({}); appending anyway (--force-append)",
+                path.display(),
+                d.line,
+                crate::output::clean(&d.reason)
+            ));
+            Ok(())
+        }
+        Err(Ok(d)) => Err(AppError::new(
+            Exit::Damaged,
+            format!(
+                "journal {} is damaged at line {}: {}; a changing step does not append to it, and nothing was sent",
+                path.display(),
+                d.line,
+                crate::output::clean(&d.reason)
+            ),
+        )
+        .with_hint("`atoctl incident verify` names the damage; keep the file as evidence, open a new incident, or pass --force-append to append after it")),
+        Err(Err(e)) => Err(e),
+    }
+}
+
 /// Reads every record of a journal (for `incident show` and `report`).
 pub fn read_records(path: &Path) -> Result<Vec<Record>> {
+    check_file(path)?;
     let data = std::fs::read(path)
         .map_err(|e| AppError::usage(format!("cannot read journal {}: {e}", path.display())))?;
     let mut out = Vec::new();
@@ -397,12 +532,12 @@ pub struct Glance {
 pub const CLOSE_STEP: &str = "incident.close";
 
 pub fn glance(path: &Path) -> Result<Glance> {
+    check_file(path)?;
     let mut file = File::open(path)
         .map_err(|e| AppError::failed(format!("cannot read journal {}: {e}", path.display())))?;
     // A shared lock waits for an append in progress (writers hold the exclusive one while they
     // write and fsync): the last line read is whole.
-    file.lock_shared()
-        .map_err(|e| AppError::failed(format!("cannot lock journal {}: {e}", path.display())))?;
+    lock_waiting(&file, path, true)?;
     let mut first = Vec::new();
     BufReader::new(&file)
         .take(1 << 20)

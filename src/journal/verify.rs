@@ -43,6 +43,7 @@ pub fn verify_file(path: &Path) -> std::result::Result<VerifyReport, Result<Dama
             path.display()
         )))
     };
+    super::check_file(path).map_err(Err)?;
     let file = std::fs::File::open(path).map_err(cannot)?;
     let mut v = Verifier::new();
     each_line(file, |line, torn| {
