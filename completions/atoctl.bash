@@ -1452,12 +1452,16 @@ _atoctl() {
             return 0
             ;;
         atoctl__subcmd__incident__subcmd__verify)
-            opts="-o -y -h -V --kratos-admin-url --kratos-token --kratos-token-file --hydra-admin-url --database-url --force-append --incident --operator --output --yes --dry-run --timeout --help --version"
+            opts="-o -y -h -V --head --kratos-admin-url --kratos-token --kratos-token-file --hydra-admin-url --database-url --force-append --incident --operator --output --yes --dry-run --timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --head)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --kratos-admin-url)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -586,6 +586,23 @@ Examples:
   atoctl recover --identity 5f1c…                     # code, Kratos's default lifespan
   atoctl recover --identity 5f1c… --method link --expires-in 1h30m";
 
+#[derive(Debug, Args)]
+pub struct IncidentVerifyArgs {
+    /// A head hash recorded earlier (in a ticket, from `incident verify` or `incident show`;
+    /// 12 to 64 hex digits): the chain must pass through it, else exit 5
+    #[arg(long, value_name = "HASH")]
+    pub head: Option<String>,
+}
+
+const VERIFY_HELP: &str = "\
+The chain proves every line but the last: nothing after the last line holds its hash, so the
+last line can be edited or removed without the chain breaking. Record the head hash outside the
+journal (the ticket) and check it later with --head: the chain must still pass through it.
+
+Examples:
+  atoctl incident verify
+  atoctl incident verify --head 3f9a0c51d2e4";
+
 #[derive(Debug, Subcommand)]
 pub enum IncidentCommand {
     /// Create a new journal (at --incident FILE, which must not exist, or under ./incidents/)
@@ -594,7 +611,8 @@ pub enum IncidentCommand {
     )]
     Open(IncidentOpenArgs),
     /// Check the journal's hash chain; exit 5 naming the first bad line
-    Verify,
+    #[command(after_help = VERIFY_HELP)]
+    Verify(IncidentVerifyArgs),
     /// Record a note (and the root cause, when known)
     #[command(
         after_help = "Example:\n  atoctl incident note --root-cause credential-stuffing --text 'password reused from breach'"

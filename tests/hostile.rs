@@ -377,3 +377,59 @@ fn live_sessions(env: &Env, id: &str) -> usize {
         .filter(|s| s.db_active)
         .count()
 }
+
+/// Broken, the last line of a journal could be edited or removed with `incident verify` still
+/// saying "intact": the head hash recorded in the ticket is what shows it.
+#[test]
+fn a_recorded_head_catches_an_edited_or_removed_last_line() {
+    let env = Env::new(Flavour::Current);
+    let r = env.run(&[
+        "incident",
+        "open",
+        "--identity",
+        "5f1c2a9e-0b7e-4c3d-9a51-2f6d8e4b1c07",
+    ]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let r = env.run(&["incident", "note", "--text", "the last word"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let shown = env.run(&["incident", "show", "-o", "json"]);
+    let head = shown.json()["head"].as_str().unwrap().to_string();
+    let short = &head[..12];
+    let r = env.run(&["incident", "show"]);
+    assert!(r.stdout.contains(&head), "{}", r.stdout);
+    let r = env.run(&["incident", "verify", "--head", short]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        r.stdout.contains("ends at the recorded head"),
+        "{}",
+        r.stdout
+    );
+
+    // Entries appended since are fine: the chain passes through the recorded head.
+    let r = env.run(&["incident", "note", "--text", "later"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let r = env.run(&["incident", "verify", "--head", short]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stdout.contains("1 entry came after it"), "{}", r.stdout);
+
+    // The recorded last line edited (and what followed it dropped): plain verify cannot tell,
+    // --head can.
+    let text = env.journal_text();
+    let lines: Vec<&str> = text.lines().collect();
+    let edited = format!(
+        "{}\n{}\n",
+        lines[0],
+        lines[1].replace("the last word", "a different word")
+    );
+    std::fs::write(&env.journal, edited).unwrap();
+    assert_eq!(
+        env.verify().code,
+        0,
+        "the documented limit of the chain alone"
+    );
+    let r = env.run(&["incident", "verify", "--head", short]);
+    assert_eq!(r.code, 5, "{r:?}");
+    assert!(r.error_line().contains("not in the chain"), "{}", r.stderr);
+    let r = env.run(&["incident", "verify", "--head", "xyz"]);
+    assert_eq!(r.code, 2, "{r:?}");
+}

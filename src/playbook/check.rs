@@ -505,7 +505,7 @@ impl<'a> Checker<'a> {
             Command::Incident(IncidentCommand::Note(_)) => None,
             Command::Incident(IncidentCommand::Open(_)) => Some("incident open"),
             Command::Incident(IncidentCommand::Close(_)) => Some("incident close"),
-            Command::Incident(IncidentCommand::Verify) => Some("incident verify"),
+            Command::Incident(IncidentCommand::Verify(_)) => Some("incident verify"),
             Command::Incident(IncidentCommand::Show) => Some("incident show"),
             Command::Completions { .. } => Some("completions"),
             Command::Man(_) => Some("man"),

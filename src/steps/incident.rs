@@ -4,7 +4,9 @@ use std::path::PathBuf;
 
 use serde_json::{Value, json};
 
-use crate::cli::{IncidentCloseArgs, IncidentCommand, IncidentNoteArgs, IncidentOpenArgs};
+use crate::cli::{
+    IncidentCloseArgs, IncidentCommand, IncidentNoteArgs, IncidentOpenArgs, IncidentVerifyArgs,
+};
 use crate::context::{Ctx, new_incident_id};
 use crate::error::{AppError, Exit, Result};
 use crate::ids::IdentityRef;
@@ -15,7 +17,7 @@ pub async fn run(ctx: &Ctx, cmd: &IncidentCommand) -> Result<Exit> {
     ctx.reject_ids_output("incident")?;
     match cmd {
         IncidentCommand::Open(a) => open(ctx, a).await,
-        IncidentCommand::Verify => verify(ctx),
+        IncidentCommand::Verify(a) => verify(ctx, a),
         IncidentCommand::Note(a) => note(ctx, a),
         IncidentCommand::Show => show(ctx),
         IncidentCommand::Close(a) => close(ctx, a),
@@ -97,9 +99,91 @@ async fn open(ctx: &Ctx, a: &IncidentOpenArgs) -> Result<Exit> {
     Ok(Exit::Ok)
 }
 
-fn verify(ctx: &Ctx) -> Result<Exit> {
+/// Where a recorded head hash sits in the chain: `Some(n)`, the number of entries after it
+/// (0: it is the head); `None`, not a line of this journal.
+fn entries_after(path: &std::path::Path, head: &str) -> Result<Option<u64>> {
+    use sha2::{Digest, Sha256};
+    let file = std::fs::File::open(path)
+        .map_err(|e| AppError::failed(format!("cannot read journal {}: {e}", path.display())))?;
+    let mut at: Option<u64> = None;
+    let mut n = 0u64;
+    journal::each_line(file, |line, _| {
+        n += 1;
+        if hex::encode(Sha256::digest(line)).starts_with(head) {
+            at = Some(n);
+        }
+        true
+    })
+    .map_err(|e| AppError::failed(format!("cannot read journal {}: {e}", path.display())))?;
+    Ok(at.map(|line| n - line))
+}
+
+fn verify(ctx: &Ctx, a: &IncidentVerifyArgs) -> Result<Exit> {
     let path = journal_path(ctx)?;
+    let head = match &a.head {
+        Some(h) => {
+            let h = h.trim().to_ascii_lowercase();
+            if !(12..=64).contains(&h.len()) || !h.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return Err(AppError::usage(
+                    "--head takes 12 to 64 hex digits of a head hash (as `incident verify` prints it)",
+                ));
+            }
+            Some(h)
+        }
+        None => None,
+    };
     match journal::verify_file(&path) {
+        Ok(r) if head.is_some() => {
+            let h = head.unwrap_or_default();
+            match entries_after(&path, &h)? {
+                Some(after) => {
+                    let said = if after == 0 {
+                        "the chain ends at the recorded head".to_string()
+                    } else {
+                        format!(
+                            "the chain passes through the recorded head; {} came after it",
+                            crate::steps::count(after as usize, "entry", "entries")
+                        )
+                    };
+                    if ctx.json() {
+                        output::print_json(&json!({
+                            "ok": true,
+                            "path": path.display().to_string(),
+                            "entries": r.entries,
+                            "incident": r.incident,
+                            "head": r.head,
+                            "recorded_head": h,
+                            "entries_after_recorded_head": after,
+                        }))?;
+                    } else {
+                        output::line(&format!(
+                            "ok: {} entries of incident {}, hash chain intact; {said} (head {})",
+                            r.entries, r.incident, r.head
+                        ));
+                    }
+                    Ok(Exit::Ok)
+                }
+                None => {
+                    if ctx.json() {
+                        output::print_json(&json!({
+                            "ok": false,
+                            "path": path.display().to_string(),
+                            "head": r.head,
+                            "recorded_head": h,
+                            "reason": "the recorded head is not in the chain",
+                        }))?;
+                    }
+                    Err(AppError::new(
+                        Exit::Damaged,
+                        format!(
+                            "{}: the recorded head {h} is not in the chain (it now ends at {}): a line up to the recorded head was edited or removed",
+                            path.display(),
+                            r.head
+                        ),
+                    ))
+                }
+            }
+        }
         Ok(r) => {
             if ctx.json() {
                 output::print_json(&json!({
@@ -182,16 +266,22 @@ fn show(ctx: &Ctx) -> Result<Exit> {
     // Read the entries first; warn (do not fail) when the chain is broken, so the timeline
     // stays readable during an incident.
     let records = journal::read_records(&path)?;
-    if let Err(Ok(d)) = journal::verify_file(&path) {
-        output::warn(&format!(
-            "the journal does not verify: line {}: {}",
-            d.line, d.reason
-        ));
-    }
+    let head = match journal::verify_file(&path) {
+        Ok(r) => Some(r.head),
+        Err(Ok(d)) => {
+            output::warn(&format!(
+                "the journal does not verify: line {}: {}",
+                d.line, d.reason
+            ));
+            None
+        }
+        Err(Err(_)) => None,
+    };
     if ctx.json() {
         return output::print_json(&json!({
             "path": path.display().to_string(),
             "incident": records.first().map(|r| r.incident.clone()),
+            "head": head,
             "entries": records,
         }))
         .map(|_| Exit::Ok);
@@ -211,6 +301,12 @@ fn show(ctx: &Ctx) -> Result<Exit> {
         ]);
     }
     output::line(&t.to_string());
+    if let Some(h) = head {
+        output::line(&format!(
+            "head {h}: record it in the ticket; `atoctl incident verify --head {}` checks later that no line up to it changed",
+            h.get(..12).unwrap_or(&h)
+        ));
+    }
     Ok(Exit::Ok)
 }
 
