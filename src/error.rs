@@ -18,6 +18,10 @@ pub enum Exit {
     NotFound = 3,
     Pwned = 4,
     Damaged = 5,
+    /// Stopped by SIGINT (Ctrl-C) after what was in flight finished: 128 + 2.
+    Interrupted = 130,
+    /// Stopped by SIGTERM after what was in flight finished: 128 + 15.
+    Terminated = 143,
 }
 
 impl Exit {

@@ -433,3 +433,82 @@ fn a_recorded_head_catches_an_edited_or_removed_last_line() {
     let r = env.run(&["incident", "verify", "--head", "xyz"]);
     assert_eq!(r.code, 2, "{r:?}");
 }
+
+/// Runs a bulk revoke of `ids` (two at a time, each delete held back by the double), sends
+/// `signal` once two results are out, and returns the exit code, stdout and the ids.
+fn interrupted_bulk(env: &Env, ids: &[String], signal: &str) -> (Option<i32>, String) {
+    use std::io::{BufRead, Write};
+    env.kratos.inject(
+        Fault::new(FaultKind::Delay(std::time::Duration::from_millis(300)))
+            .on("DELETE", "/admin/identities/")
+            .times(10_000),
+    );
+    let mut child = atoctl_testkit::atoctl_process()
+        .current_dir(env.dir.path())
+        .env("KRATOS_ADMIN_URL", env.kratos.url())
+        .env("ATOCTL_INCIDENT", &env.journal)
+        .args(["revoke", "--stdin", "--yes", "--concurrency", "2"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start atoctl");
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(ids.join("\n").as_bytes()).unwrap();
+    drop(stdin);
+    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut seen = String::new();
+    while seen.lines().count() < 2 {
+        let mut line = String::new();
+        assert!(out.read_line(&mut line).unwrap() > 0, "ended early: {seen}");
+        seen.push_str(&line);
+    }
+    let sent = std::process::Command::new("kill")
+        .args([signal, &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut out, &mut rest).unwrap();
+    seen.push_str(&rest);
+    (child.wait().unwrap().code(), seen)
+}
+
+/// Broken, Ctrl-C in a bulk run would kill it on the spot: no summary, no journal entry saying
+/// what was and was not done, result lines lost.
+#[test]
+fn ctrl_c_and_sigterm_in_a_bulk_run_finish_what_is_in_flight_and_say_the_rest() {
+    for (signal, code, name) in [("-INT", 130, "SIGINT"), ("-TERM", 143, "SIGTERM")] {
+        let env = Env::new(Flavour::Current);
+        let ids: Vec<String> = (0..30)
+            .map(|i| victim(&env, &format!("bulk{i}@example.com"), 1))
+            .collect();
+        let (exit, stdout) = interrupted_bulk(&env, &ids, signal);
+        assert_eq!(exit, Some(code), "{stdout}");
+        assert!(stdout.contains("interrupted after"), "{stdout}");
+        assert!(stdout.contains(name), "{stdout}");
+        let records = env.records();
+        let summary = records
+            .iter()
+            .rev()
+            .find(|r| r["interrupted"] == name)
+            .expect("the interruption is journaled");
+        let done: Vec<String> = summary["done"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap().to_string())
+            .collect();
+        let not_done = summary["not_done"].as_array().unwrap().len();
+        assert!(!done.is_empty() && not_done > 0, "{summary}");
+        assert_eq!(done.len() + not_done, ids.len(), "{summary}");
+        // What the operator saw is what was done: one result line per identity done.
+        let shown = stdout.lines().filter(|l| l.starts_with("ok ")).count();
+        assert_eq!(shown, done.len(), "{stdout}");
+        for id in &ids {
+            let live = live_sessions(&env, id);
+            assert_eq!(live == 0, done.contains(id), "{id}: {live} live");
+        }
+        assert_eq!(env.verify().code, 0);
+    }
+}

@@ -156,11 +156,24 @@ pub async fn run_ids(
     let mut counts = Counts::default();
     let mut failed_ids: Vec<(String, String)> = Vec::new();
     let (cx, rec) = (&cx, &rec);
+    // Ctrl-C or SIGTERM: nothing new is started, what is in flight finishes and is journaled,
+    // and the run ends saying what was and was not done (exit 130 or 143); a second signal
+    // ends it at once.
+    let stop = Arc::new(std::sync::atomic::AtomicI32::new(0));
+    let mut signals = Signals::new()?;
+    let mut not_started: Vec<String> = Vec::new();
     let mut stream = futures::stream::iter(ids.into_iter().map(|id| {
         let pacer = pacer.clone();
+        let stop = stop.clone();
         async move {
+            if stop.load(std::sync::atomic::Ordering::SeqCst) != 0 {
+                return (None, Some(id.to_string()), None);
+            }
             if let Some(p) = pacer {
                 p.lock().await.tick().await;
+            }
+            if stop.load(std::sync::atomic::Ordering::SeqCst) != 0 {
+                return (None, Some(id.to_string()), None);
             }
             let shown = id.to_string();
             let (result, detail, finished, pending) =
@@ -176,12 +189,13 @@ pub async fn run_ids(
                 _ => Some(detail),
             };
             (
-                Revoked {
+                Some(Revoked {
                     identity: shown,
                     result,
                     sessions_ended: ended,
                     detail,
-                },
+                }),
+                None,
                 pending,
             )
         }
@@ -189,8 +203,35 @@ pub async fn run_ids(
     .buffer_unordered(a.concurrency as usize);
     let mut out = std::io::BufWriter::new(crate::output::results());
     let mut pending = Vec::with_capacity(total);
-    while let Some((r, p)) = stream.next().await {
+    let mut done_ids: Vec<String> = Vec::new();
+    loop {
+        let next = tokio::select! {
+            n = stream.next() => n,
+            sig = signals.recv() => {
+                if stop.load(std::sync::atomic::Ordering::SeqCst) != 0 {
+                    // The second signal: at once. What was journaled stays journaled.
+                    progress.finish_and_clear();
+                    output::note("stopped at once by a second signal; the journal holds what finished");
+                    std::process::exit(sig.code());
+                }
+                stop.store(sig.code(), std::sync::atomic::Ordering::SeqCst);
+                progress.suspend(|| {
+                    output::note(&format!(
+                        "{}: starting nothing new; the requests in flight finish and are journaled (a second signal ends at once)",
+                        sig.name()
+                    ))
+                });
+                continue;
+            }
+        };
+        let Some((r, skipped, p)) = next else { break };
         pending.extend(p);
+        if let Some(i) = skipped {
+            not_started.push(i);
+            continue;
+        }
+        let Some(r) = r else { continue };
+        done_ids.push(r.identity.clone());
         counts.add(&r);
         progress.inc(1);
         if matches!(r.result, StepResult::Failed | StepResult::NotFound) {
@@ -271,7 +312,52 @@ pub async fn run_ids(
                 .collect::<Vec<_>>(),
         );
     }
+    let interrupted = Stop::from_code(stop.load(std::sync::atomic::Ordering::SeqCst));
+    if let Some(sig) = interrupted {
+        summary_entry.outcome = Outcome::Failed;
+        summary_entry.put(
+            "summary",
+            format!(
+                "bulk revoke interrupted by {} after {} of {}: {} ok, {} skipped, {} not found, {} failed; {} not started",
+                sig.name(),
+                done_ids.len(),
+                super::count(total, "identity", "identities"),
+                counts.ok,
+                counts.skipped,
+                counts.not_found,
+                counts.failed,
+                not_started.len()
+            ),
+        );
+        summary_entry.put("interrupted", sig.name());
+        summary_entry.put("done", &done_ids);
+        summary_entry.put("not_done", &not_started);
+    }
     rec.record(vec![summary_entry]).await?;
+    if let Some(sig) = interrupted {
+        let said = format!(
+            "interrupted after {} of {} by {}: {} not started (listed in the journal {}); run the same command again with the rest",
+            done_ids.len(),
+            super::count(total, "identity", "identities"),
+            sig.name(),
+            not_started.len(),
+            rec.path
+        );
+        if json {
+            output::print_json(&json!({
+                "results": results,
+                "summary": counts.json(total),
+                "failed": failed_ids.iter().map(|(i, _)| i).collect::<Vec<_>>(),
+                "interrupted": sig.name(),
+                "not_done": not_started,
+                "seconds": elapsed.as_secs_f64(),
+                "journal": rec.path,
+            }))?;
+        } else {
+            output::line(&format!("summary: {said}"));
+        }
+        return Err(AppError::new(sig.exit(), said));
+    }
     if json {
         output::print_json(&json!({
             "results": results,
@@ -373,5 +459,63 @@ mod tests {
         assert_eq!(e.exit, Exit::Usage);
         assert!(e.message.contains("line 2"), "{}", e.message);
         assert!(e.message.contains("line 3"), "{}", e.message);
+    }
+}
+
+/// Which signal stopped a bulk run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stop {
+    Interrupt,
+    Terminate,
+}
+
+impl Stop {
+    fn code(self) -> i32 {
+        self.exit().code()
+    }
+
+    fn exit(self) -> Exit {
+        match self {
+            Stop::Interrupt => Exit::Interrupted,
+            Stop::Terminate => Exit::Terminated,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Stop::Interrupt => "SIGINT",
+            Stop::Terminate => "SIGTERM",
+        }
+    }
+
+    fn from_code(c: i32) -> Option<Stop> {
+        [Stop::Interrupt, Stop::Terminate]
+            .into_iter()
+            .find(|s| s.code() == c)
+    }
+}
+
+/// SIGINT and SIGTERM, caught for the length of a bulk run.
+struct Signals {
+    int: tokio::signal::unix::Signal,
+    term: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn new() -> Result<Signals> {
+        use tokio::signal::unix::{SignalKind, signal};
+        let cannot =
+            |e: std::io::Error| AppError::failed(format!("cannot catch Ctrl-C and SIGTERM: {e}"));
+        Ok(Signals {
+            int: signal(SignalKind::interrupt()).map_err(cannot)?,
+            term: signal(SignalKind::terminate()).map_err(cannot)?,
+        })
+    }
+
+    async fn recv(&mut self) -> Stop {
+        tokio::select! {
+            _ = self.int.recv() => Stop::Interrupt,
+            _ = self.term.recv() => Stop::Terminate,
+        }
     }
 }
