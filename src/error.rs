@@ -141,6 +141,13 @@ impl From<ApiError> for AppError {
             ApiError::NotJson { .. } | ApiError::Status { status: 404, .. } => Some(
                 "is --kratos-admin-url the Kratos admin API (self-hosted admin port, usually 4434, or https://<slug>.projects.oryapis.com)?",
             ),
+            ApiError::Transport(TransportError::NoAnswer { detail, .. })
+                if detail.starts_with(crate::http::TLS_FAILED) =>
+            {
+                Some(
+                    "the server's TLS certificate is not trusted (self-signed, expired, issued for another name) or the port does not speak TLS: atoctl verifies against the system trust store; check the URL's scheme and port, or install the CA",
+                )
+            }
             ApiError::Transport(t) if t.is_timeout() => {
                 Some("raise --timeout if the server is just slow")
             }

@@ -414,12 +414,19 @@ impl Transport {
                 Err(Failure::BrokenOff(e)) => (e, true),
             };
             let (timeout, connect) = (e.is_timeout(), e.is_connect());
-            let worth_another = if broken_off {
-                timeout || self.retry_broken_bodies
-            } else {
-                timeout || connect || e.is_request()
-            };
+            // A TLS failure (an untrusted or expired certificate, a server that does not speak
+            // TLS) does not go away by asking again.
+            let tls = tls_failure(&e);
+            let worth_another = !tls
+                && if broken_off {
+                    timeout || self.retry_broken_bodies
+                } else {
+                    timeout || connect || e.is_request()
+                };
             let mut detail = describe(e, req.path);
+            if tls {
+                detail = format!("{TLS_FAILED}{detail}");
+            }
             if broken_off {
                 detail = format!("the answer broke off: {detail}");
             }
@@ -433,6 +440,40 @@ impl Transport {
             wait_before_retry(&what, self.retry.backoff(attempt)).await;
             attempt += 1;
         }
+    }
+}
+
+/// How the detail of a TLS failure begins (error.rs gives it its own hint).
+pub const TLS_FAILED: &str = "TLS failed: ";
+
+/// Whether rustls refused the connection (its error somewhere in the chain).
+fn tls_failure(e: &reqwest::Error) -> bool {
+    let mut src: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(e);
+    while let Some(s) = src {
+        if s.downcast_ref::<rustls::Error>().is_some() {
+            return true;
+        }
+        if s.downcast_ref::<std::io::Error>()
+            .is_some_and(io_holds_rustls)
+        {
+            return true;
+        }
+        src = s.source();
+    }
+    false
+}
+
+/// An I/O error made of a rustls error, possibly wrapped in further I/O errors (hyper wraps
+/// the connector's error once more).
+fn io_holds_rustls(io: &std::io::Error) -> bool {
+    match io.get_ref() {
+        Some(inner) => {
+            inner.downcast_ref::<rustls::Error>().is_some()
+                || inner
+                    .downcast_ref::<std::io::Error>()
+                    .is_some_and(io_holds_rustls)
+        }
+        None => false,
     }
 }
 

@@ -512,3 +512,22 @@ fn ctrl_c_and_sigterm_in_a_bulk_run_finish_what_is_in_flight_and_say_the_rest() 
         assert_eq!(env.verify().code, 0);
     }
 }
+
+/// Broken, a TLS failure (here: https:// to a port that speaks plain HTTP) would be retried as
+/// if the server were down, with the hint "is Kratos running?".
+#[test]
+fn a_tls_failure_is_not_retried_and_says_what_it_is() {
+    let env = Env::new(Flavour::Current);
+    let id = victim(&env, "tls@example.com", 1);
+    let https = env.kratos.url().replace("http://", "https://");
+    let r = run(env
+        .cmd()
+        .env("KRATOS_ADMIN_URL", &https)
+        .args(["sessions", "--identity", &id]));
+    assert_eq!(r.code, 1, "{r:?}");
+    let line = r.error_line();
+    assert!(line.contains("TLS failed"), "{line}");
+    assert!(line.contains("does not speak TLS"), "{line}");
+    assert!(!line.contains("is Kratos running"), "{line}");
+    assert!(!r.stderr.contains("retrying"), "{}", r.stderr);
+}
