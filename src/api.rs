@@ -53,6 +53,12 @@ pub enum ApiError {
         url: String,
         detail: String,
     },
+    /// A listing that does not end: atoctl stopped following it.
+    Unending {
+        method: String,
+        url: String,
+        detail: String,
+    },
     /// An answer about another identity or session than the one asked for: not trusted.
     Mismatch {
         method: String,
@@ -204,6 +210,15 @@ impl ApiError {
         }
     }
 
+    /// A listing that does not end (pages past the cap or the deadline, or repeating).
+    pub fn unending(method: &str, url: &str, detail: String) -> ApiError {
+        ApiError::Unending {
+            method: method.into(),
+            url: url.into(),
+            detail,
+        }
+    }
+
     /// An answer about something else than what was asked.
     pub fn mismatch(ans: &Answer, what: impl Into<String>) -> ApiError {
         ApiError::Mismatch {
@@ -267,6 +282,11 @@ impl fmt::Display for ApiError {
                 f,
                 "{method} {url} answered with a body atoctl cannot read: {detail}"
             ),
+            ApiError::Unending {
+                method,
+                url,
+                detail,
+            } => write!(f, "{method} {url}: {detail}; atoctl stopped following it"),
             ApiError::Mismatch { method, url, what } => write!(
                 f,
                 "{method} {url} answered about {what}: atoctl does not trust it and sent nothing more"

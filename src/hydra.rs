@@ -25,6 +25,10 @@ use crate::kratos::paths::enc;
 const LIST_BUCKET: &str = "hydra-admin-high";
 const REVOKE_BUCKET: &str = "hydra-admin-low";
 
+/// At most this many consent pages of one subject (20,000 consents at 500 a page): for a server
+/// whose listing never ends.
+pub const MAX_CONSENT_PAGES: u32 = 40;
+
 /// The largest consent page the OpenAPI document allows.
 pub const CONSENT_PAGE_SIZE: u32 = 500;
 
@@ -121,12 +125,33 @@ impl Client {
     /// links (absent on the last page, unlike Kratos's listing). A consent of another subject
     /// is not trusted.
     pub async fn list_consents(&self, subject: &str) -> Result<Vec<Consent>, ApiError> {
-        let mut out = Vec::new();
+        let mut out: Vec<Consent> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
         let mut path = consent_list_path(subject);
-        for _ in 0..10_000 {
+        let started = std::time::Instant::now();
+        let deadline = self
+            .http
+            .timeout()
+            .saturating_mul(crate::kratos::LISTING_DEADLINE_TIMEOUTS);
+        let mut pages = 0u32;
+        loop {
+            // Hydra's keyset pages always end (no `next` on the last one); a server whose pages
+            // do not, or that repeats itself, is not followed without end.
+            if pages >= MAX_CONSENT_PAGES || (pages > 0 && started.elapsed() >= deadline) {
+                return Err(ApiError::unending(
+                    "GET",
+                    &self.url(&path),
+                    format!(
+                        "the consent listing did not end after {pages} pages ({} consents)",
+                        out.len()
+                    ),
+                ));
+            }
             let ans = self.call(Method::GET, &path, 200, LIST_BUCKET).await?;
+            pages += 1;
             let page: Vec<Value> = serde_json::from_slice(&ans.body)
                 .map_err(|e| ApiError::bad_body(&ans, e.to_string()))?;
+            let before = seen.len();
             for c in &page {
                 let about = c
                     .get("consent_request")
@@ -140,10 +165,24 @@ impl Client {
                         format!("a consent of subject {}", crate::output::clean(s)),
                     ));
                 }
-                out.push(consent(c));
+                let c = consent(c);
+                let key = c.consent_request_id.clone().unwrap_or_default();
+                if key.is_empty() || seen.insert(key) {
+                    out.push(c);
+                }
             }
             match ans.header("link").and_then(next_link_path) {
-                Some(next) if !page.is_empty() => path = next,
+                Some(next) if !page.is_empty() => {
+                    if seen.len() == before {
+                        return Err(ApiError::unending(
+                            "GET",
+                            &self.url(&path),
+                            "a page of the consent listing repeated the consents already listed"
+                                .into(),
+                        ));
+                    }
+                    path = next
+                }
                 _ => break,
             }
         }

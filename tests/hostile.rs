@@ -531,3 +531,41 @@ fn a_tls_failure_is_not_retried_and_says_what_it_is() {
     assert!(!line.contains("is Kratos running"), "{line}");
     assert!(!r.stderr.contains("retrying"), "{}", r.stderr);
 }
+
+/// Broken, a Hydra whose consent listing never ends (the same page with a `next` link forever)
+/// would keep a step paging for ten thousand pages.
+#[test]
+fn a_consent_listing_that_repeats_itself_is_not_followed() {
+    let env = Env::new(Flavour::Current);
+    let id = victim(&env, "hydraloop@example.com", 1);
+    let page = json!([{
+        "consent_request_id": "c1", "grant_scope": ["openid"], "remember": true,
+        "handled_at": "2026-12-01T00:00:00Z",
+        "consent_request": {"subject": id, "client": {"client_id": "app"}, "login_session_id": "ls1"}
+    }]);
+    env.kratos.inject(
+        Fault::new(FaultKind::JsonWithHeaders {
+            status: 200,
+            body: page,
+            headers: vec![(
+                "link".into(),
+                format!("</admin/oauth2/auth/sessions/consent?subject={id}&page_token=again>; rel=\"next\""),
+            )],
+        })
+        .on("GET", "/admin/oauth2/auth/sessions/consent")
+        .times(10_000),
+    );
+    let r = env.run_with_hydra(&["revoke", "--identity", &id, "--yes"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.error_line().contains("repeated"), "{}", r.stderr);
+    let listed = env
+        .kratos
+        .requests()
+        .iter()
+        .filter(|q| q.method == "GET" && q.path.starts_with("/admin/oauth2/auth/sessions/consent"))
+        .count();
+    assert_eq!(
+        listed, 2,
+        "the first page and its repeat, then atoctl stops"
+    );
+}
