@@ -387,7 +387,7 @@ pub fn check_base_url(url: &str, flag: &str) -> Result<String> {
     if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
         return Err(AppError::usage(format!(
             "{flag} {} must be an http:// or https:// URL with a host",
-            redact_url(url)
+            output::clean(&redact_userinfo(url))
         )));
     }
     if !parsed.username().is_empty() || parsed.password().is_some() {
@@ -412,25 +412,27 @@ pub fn check_base_url(url: &str, flag: &str) -> Result<String> {
 fn resolve_token(args: &mut GlobalArgs) -> Result<()> {
     if let Some(path) = args.kratos_token_file.take() {
         let text = if path.as_os_str() == "-" {
-            let mut line = zeroize::Zeroizing::new(String::new());
-            std::io::stdin().read_line(&mut line).map_err(|e| {
-                AppError::usage(format!("--kratos-token-file -: cannot read stdin: {e}"))
-            })?;
-            line.trim_end_matches(['\n', '\r']).to_string()
-        } else {
-            let raw = zeroize::Zeroizing::new(std::fs::read_to_string(&path).map_err(|e| {
+            // Straight into a zeroed buffer: no copy left in std's stdin buffer.
+            let line = crate::hibp::read_secret_line(&mut crate::steps::hibp_check::raw_stdin()?)
+                .map_err(|e| {
                 AppError::usage(format!(
-                    "--kratos-token-file {}: cannot read it: {e}",
-                    path.display()
+                    "--kratos-token-file -: {}",
+                    e.to_string().replace("password", "token")
                 ))
+            })?;
+            String::from_utf8(line.to_vec())
+                .map_err(|_| AppError::usage("--kratos-token-file -: the token is not UTF-8"))?
+        } else {
+            // The path is not repeated: given the token by mistake, it would be the token.
+            let raw = zeroize::Zeroizing::new(std::fs::read_to_string(&path).map_err(|e| {
+                AppError::usage(format!("--kratos-token-file: cannot read the file: {e}"))
             })?);
             raw.trim_end_matches(['\n', '\r']).to_string()
         };
         if text.is_empty() {
-            return Err(AppError::usage(format!(
-                "--kratos-token-file {}: the file holds no token",
-                path.display()
-            )));
+            return Err(AppError::usage(
+                "--kratos-token-file: the file holds no token",
+            ));
         }
         args.kratos_token = Some(text);
         args.token_resolved = true;
@@ -472,9 +474,9 @@ pub fn redact_url(url: &str) -> String {
 /// Text that may be a URL with the `user:password@` part taken out, whether or not it parses:
 /// everything before the last `@` of what follows `://`, up to the first `/`, `?` or `#`.
 pub fn redact_userinfo(text: &str) -> String {
-    let Some(start) = text.find("://").map(|i| i + 3) else {
-        return text.to_string();
-    };
+    // Without a scheme (`admin:s3cret@kratos:4434`), what comes before an `@` in the first
+    // segment is taken for credentials too.
+    let start = text.find("://").map(|i| i + 3).unwrap_or(0);
     let rest = &text[start..];
     let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
     match rest[..end].rfind('@') {
@@ -504,6 +506,12 @@ mod tests {
             .unwrap_or_default();
         assert!(!e.is_empty() && !e.contains("s3cret"), "{e}");
         assert_eq!(redact_userinfo("not a url"), "not a url");
+        let e = check_base_url("admin:s3cret@kratos:4434", "--kratos-admin-url")
+            .err()
+            .map(|e| e.line())
+            .unwrap_or_default();
+        assert!(e.contains("must be an http"), "{e}");
+        assert!(!e.contains("s3cret"), "{e}");
         assert_eq!(
             redact_userinfo("http://h.example/a@b"),
             "http://h.example/a@b"

@@ -142,7 +142,7 @@ impl From<ApiError> for AppError {
                 "is --kratos-admin-url the Kratos admin API (self-hosted admin port, usually 4434, or https://<slug>.projects.oryapis.com)?",
             ),
             ApiError::Transport(TransportError::NoAnswer { detail, .. })
-                if detail.starts_with(crate::http::TLS_FAILED) =>
+                if detail.contains(crate::http::TLS_FAILED) =>
             {
                 Some(
                     "the server's TLS certificate is not trusted (self-signed, expired, issued for another name) or the port does not speak TLS: atoctl verifies against the system trust store; check the URL's scheme and port, or install the CA",

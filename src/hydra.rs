@@ -151,7 +151,7 @@ impl Client {
             pages += 1;
             let page: Vec<Value> = serde_json::from_slice(&ans.body)
                 .map_err(|e| ApiError::bad_body(&ans, e.to_string()))?;
-            let before = seen.len();
+            let before = out.len();
             for c in &page {
                 let about = c
                     .get("consent_request")
@@ -173,7 +173,7 @@ impl Client {
             }
             match ans.header("link").and_then(next_link_path) {
                 Some(next) if !page.is_empty() => {
-                    if seen.len() == before {
+                    if out.len() == before {
                         return Err(ApiError::unending(
                             "GET",
                             &self.url(&path),

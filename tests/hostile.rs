@@ -322,6 +322,22 @@ fn a_damaged_journal_stops_a_changing_step_unless_forced() {
     assert!(r.stderr.contains("appending anyway"), "{}", r.stderr);
     assert_eq!(live_sessions(&env, &id), 0);
     assert_eq!(env.verify().code, 5);
+
+    // A torn last line (a crash mid-write) cannot be chained after, forced or not; it is said
+    // before anything is sent.
+    let mut text = env.journal_text();
+    text.push_str("{\"seq\":99,\"ts\":\"2026-");
+    std::fs::write(&env.journal, text).unwrap();
+    let other = victim(&env, "damaged-too@example.com", 1);
+    env.kratos.clear_requests();
+    let r = env.run(&["revoke", "--identity", &other, "--yes", "--force-append"]);
+    assert_eq!(r.code, 5, "{r:?}");
+    assert!(r.stderr.contains("not whole"), "{}", r.stderr);
+    assert!(
+        env.kratos.requests().is_empty(),
+        "{:?}",
+        env.kratos.requests()
+    );
 }
 
 /// Broken, a step would wait without end, and without a word, for a journal lock another

@@ -24,7 +24,9 @@ use sha2::{Digest, Sha256};
 
 use crate::error::{AppError, Exit, Result};
 
-pub use verify::{Core, Damage, Lines, Verifier, VerifyReport, each_line, verify_file};
+pub use verify::{
+    Core, Damage, Lines, Verifier, VerifyReport, each_line, verify_file, verify_open,
+};
 pub use writer::{JournalWriter, Pending};
 
 /// `prev` of the first line.
@@ -410,6 +412,14 @@ pub fn check_chain(path: &Path, force: bool) -> Result<()> {
     match verify_file(path) {
         Ok(_) => Ok(()),
         Err(Ok(d)) if force => {
+            // Chaining on needs a whole last line: a torn one (a crash mid-write) cannot be
+            // appended after, forced or not.
+            let mut file = File::open(path).map_err(|e| {
+                AppError::failed(format!("cannot read journal {}: {e}", path.display()))
+            })?;
+            read_tail(&mut file, path).map_err(|e| {
+                e.with_hint("its last line is not whole: move the file aside (it is evidence) and open a new incident")
+            })?;
             crate::output::warn(&format!(
                 "journal {} is damaged at line {} ({}); appending anyway (--force-append)",
                 path.display(),

@@ -45,6 +45,23 @@ pub fn verify_file(path: &Path) -> std::result::Result<VerifyReport, Result<Dama
     };
     super::check_file(path).map_err(Err)?;
     let file = std::fs::File::open(path).map_err(cannot)?;
+    // Under a shared lock: an append in progress (it holds the exclusive one while it writes)
+    // is never read half-written and taken for a torn line.
+    super::lock_waiting(&file, path, true).map_err(Err)?;
+    verify_open(file, path)
+}
+
+/// [`verify_file`] on a file already open (and locked by the caller when appends may run).
+pub fn verify_open(
+    file: std::fs::File,
+    path: &Path,
+) -> std::result::Result<VerifyReport, Result<Damage, AppError>> {
+    let cannot = |e: std::io::Error| {
+        Err(AppError::usage(format!(
+            "cannot read journal {}: {e}",
+            path.display()
+        )))
+    };
     let mut v = Verifier::new();
     each_line(file, |line, torn| {
         v.next(line, torn);

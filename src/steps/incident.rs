@@ -105,6 +105,7 @@ fn entries_after(path: &std::path::Path, head: &str) -> Result<Option<u64>> {
     use sha2::{Digest, Sha256};
     let file = std::fs::File::open(path)
         .map_err(|e| AppError::failed(format!("cannot read journal {}: {e}", path.display())))?;
+    journal::lock_waiting(&file, path, true)?;
     let mut at: Option<u64> = None;
     let mut n = 0u64;
     journal::each_line(file, |line, _| {

@@ -533,11 +533,15 @@ fn nothing_to_do(ctx: &Ctx, user: IdentityId, why: &str) -> Result<Exit> {
 /// Releases the user's reversal lock; a lock that was not held any more means the connection
 /// did not keep its session (a pooler in transaction mode), which is said.
 async fn unlock_user(client: &Client, user: IdentityId) {
-    let held = client
-        .query_one(UNLOCK_SQL, &[&user.to_string()])
-        .await
-        .ok()
-        .and_then(|r| r.try_get::<_, bool>(0).ok());
+    // Under a deadline: on a stalled connection the lock goes when the connection closes.
+    let held = tokio::time::timeout(
+        Duration::from_secs(5),
+        client.query_one(UNLOCK_SQL, &[&user.to_string()]),
+    )
+    .await
+    .ok()
+    .and_then(|r| r.ok())
+    .and_then(|r| r.try_get::<_, bool>(0).ok());
     if held == Some(false) {
         output::warn(
             "the reversal lock was not held by this connection when released: a connection pooler in transaction mode sits in front of the write database; give the reversal a direct connection (--write-database-url), or two reversals of one user may interleave",
