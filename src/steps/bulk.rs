@@ -160,17 +160,24 @@ pub async fn run_ids(
     // and the run ends saying what was and was not done (exit 130 or 143); a second signal
     // ends it at once.
     let stop = Arc::new(std::sync::atomic::AtomicI32::new(0));
+    // Wakes the identities waiting for `--rate`'s next tick when a signal stops the run.
+    let stopping = Arc::new(tokio::sync::Notify::new());
     let mut signals = Signals::new()?;
     let mut not_started: Vec<String> = Vec::new();
     let mut stream = futures::stream::iter(ids.into_iter().map(|id| {
         let pacer = pacer.clone();
         let stop = stop.clone();
+        let stopping = stopping.clone();
         async move {
             if stop.load(std::sync::atomic::Ordering::SeqCst) != 0 {
                 return (None, Some(id.to_string()), None);
             }
             if let Some(p) = pacer {
-                p.lock().await.tick().await;
+                let ticked = async { p.lock().await.tick().await };
+                tokio::select! {
+                    _ = ticked => {}
+                    _ = stopping.notified() => return (None, Some(id.to_string()), None),
+                }
             }
             if stop.load(std::sync::atomic::Ordering::SeqCst) != 0 {
                 return (None, Some(id.to_string()), None);
@@ -215,6 +222,7 @@ pub async fn run_ids(
                     std::process::exit(sig.code());
                 }
                 stop.store(sig.code(), std::sync::atomic::Ordering::SeqCst);
+                stopping.notify_waiters();
                 progress.suspend(|| {
                     output::note(&format!(
                         "{}: starting nothing new; the requests in flight finish and are journaled (a second signal ends at once)",
@@ -265,14 +273,36 @@ pub async fn run_ids(
     drop(out);
     // Every identity's last entry was handed to the writer without waiting: make sure all of
     // them are on disk before the summary claims anything.
-    let mut unrecorded = 0usize;
-    let mut journal_error = None;
-    for p in pending {
-        if let Err(e) = p.wait().await {
-            unrecorded += 1;
-            journal_error.get_or_insert(e.message);
+    let waiting = async {
+        let mut unrecorded = 0usize;
+        let mut journal_error = None;
+        for p in pending {
+            if let Err(e) = p.wait().await {
+                unrecorded += 1;
+                journal_error.get_or_insert(e.message);
+            }
         }
-    }
+        (unrecorded, journal_error)
+    };
+    // A signal while the last entries reach the disk: a second one ends the run at once; a
+    // first one is said and recorded (everything was started already; the summary follows).
+    tokio::pin!(waiting);
+    let (unrecorded, journal_error) = loop {
+        tokio::select! {
+            r = &mut waiting => break r,
+            sig = signals.recv() => {
+                if stop.load(std::sync::atomic::Ordering::SeqCst) != 0 {
+                    output::note("stopped at once by a second signal while the journal was being written; the journal holds what reached the disk");
+                    std::process::exit(sig.code());
+                }
+                stop.store(sig.code(), std::sync::atomic::Ordering::SeqCst);
+                output::note(&format!(
+                    "{}: every identity was started already; the journal is being written, then the run ends (a second signal ends it at once)",
+                    sig.name()
+                ));
+            }
+        }
+    };
     if let Some(e) = journal_error {
         return Err(AppError::failed(format!(
             "{} could not be written to the journal {}: {e}",
