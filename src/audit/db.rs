@@ -485,6 +485,18 @@ impl<'a> ReadTx<'a> {
         Ok(out)
     }
 
+    /// Whether the application keeps `user_email_changes`.
+    pub async fn has_email_changes(&self) -> Result<bool> {
+        match self
+            .all(&super::queries::has_email_changes())
+            .await?
+            .first()
+        {
+            Some(r) => get::<bool>(r, 0),
+            None => Ok(false),
+        }
+    }
+
     /// Ends the transaction (read only: nothing to commit, rolling back is the same).
     pub async fn finish(self) -> Result<()> {
         let timeout = self.timeout;
@@ -592,6 +604,13 @@ pub fn check_text(columns: &[tokio_postgres::Column], idx: &[usize]) -> Result<(
 /// ends than `extract(epoch FROM …)`, which computes in `numeric`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Micros(pub i64);
+
+impl Micros {
+    /// The time itself (the Unix epoch for a value jiff cannot hold).
+    pub fn timestamp(self) -> jiff::Timestamp {
+        jiff::Timestamp::from_microsecond(self.0).unwrap_or(jiff::Timestamp::UNIX_EPOCH)
+    }
+}
 
 /// Microseconds between the Unix epoch and PostgreSQL's (2000-01-01).
 const PG_EPOCH_US: i64 = 946_684_800_000_000;

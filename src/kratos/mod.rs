@@ -203,14 +203,14 @@ impl Client {
 
     /// `GET /admin/identities/{id}` without any credential config.
     pub async fn get_identity(&self, id: IdentityId) -> Result<Identity, ApiError> {
+        self.identity_at(&paths::identity(id), id).await
+    }
+
+    /// `GET` of the identity at `path` (with or without `include_credential`), which must be
+    /// about `id`.
+    async fn identity_at(&self, path: &str, id: IdentityId) -> Result<Identity, ApiError> {
         let ans = self
-            .expect(
-                Method::GET,
-                &paths::identity(id),
-                None,
-                Spec::read(bucket::HIGH),
-                &[200],
-            )
+            .expect(Method::GET, path, None, Spec::read(bucket::HIGH), &[200])
             .await?;
         let identity: Identity = Self::decode(&ans)?;
         Self::about(&ans, "identity", &id, identity.id.as_deref())?;
@@ -477,17 +477,9 @@ impl Client {
     /// The identity's WebAuthn keys (`include_credential=webauthn`): id, name, when added and
     /// whether passwordless. Only those fields are kept.
     pub async fn webauthn_keys(&self, id: IdentityId) -> Result<Vec<WebauthnKey>, ApiError> {
-        let ans = self
-            .expect(
-                Method::GET,
-                &paths::identity_with_webauthn(id),
-                None,
-                Spec::read(bucket::HIGH),
-                &[200],
-            )
+        let identity = self
+            .identity_at(&paths::identity_with_webauthn(id), id)
             .await?;
-        let identity: Identity = Self::decode(&ans)?;
-        Self::about(&ans, "identity", &id, identity.id.as_deref())?;
         let keys = identity
             .credential("webauthn")
             .and_then(|c| c.config.as_ref())

@@ -134,69 +134,55 @@ fn verify(ctx: &Ctx, a: &IncidentVerifyArgs) -> Result<Exit> {
         None => None,
     };
     match journal::verify_file(&path) {
-        Ok(r) if head.is_some() => {
-            let h = head.unwrap_or_default();
-            match entries_after(&path, &h)? {
-                Some(after) => {
-                    let said = if after == 0 {
-                        "the chain ends at the recorded head".to_string()
-                    } else {
-                        format!(
-                            "the chain passes through the recorded head; {} came after it",
-                            crate::steps::count(after as usize, "entry", "entries")
-                        )
-                    };
-                    if ctx.json() {
-                        output::print_json(&json!({
-                            "ok": true,
-                            "path": path.display().to_string(),
-                            "entries": r.entries,
-                            "incident": r.incident,
-                            "head": r.head,
-                            "recorded_head": h,
-                            "entries_after_recorded_head": after,
-                        }))?;
-                    } else {
-                        output::line(&format!(
-                            "ok: {} entries of incident {}, hash chain intact; {said} (head {})",
-                            r.entries, r.incident, r.head
-                        ));
-                    }
-                    Ok(Exit::Ok)
-                }
-                None => {
-                    if ctx.json() {
-                        output::print_json(&json!({
-                            "ok": false,
-                            "path": path.display().to_string(),
-                            "head": r.head,
-                            "recorded_head": h,
-                            "reason": "the recorded head is not in the chain",
-                        }))?;
-                    }
-                    Err(AppError::new(
-                        Exit::Damaged,
-                        format!(
-                            "{}: the recorded head {h} is not in the chain (it now ends at {}): a line up to the recorded head was edited or removed",
-                            path.display(),
-                            r.head
-                        ),
-                    ))
-                }
-            }
-        }
         Ok(r) => {
+            // With --head: where the recorded head sits in the chain (None: not in it).
+            let after = match &head {
+                Some(h) => Some((h, entries_after(&path, h)?)),
+                None => None,
+            };
+            if let Some((h, None)) = &after {
+                if ctx.json() {
+                    output::print_json(&json!({
+                        "ok": false,
+                        "path": path.display().to_string(),
+                        "head": r.head,
+                        "recorded_head": h,
+                        "reason": "the recorded head is not in the chain",
+                    }))?;
+                }
+                return Err(AppError::new(
+                    Exit::Damaged,
+                    format!(
+                        "{}: the recorded head {h} is not in the chain (it now ends at {}): a line up to the recorded head was edited or removed",
+                        path.display(),
+                        r.head
+                    ),
+                ));
+            }
             if ctx.json() {
-                output::print_json(&json!({
+                let mut doc = json!({
                     "ok": true,
                     "path": path.display().to_string(),
                     "entries": r.entries,
                     "incident": r.incident,
                     "head": r.head,
-                }))?;
+                });
+                if let Some((h, Some(n))) = &after {
+                    doc["recorded_head"] = json!(h);
+                    doc["entries_after_recorded_head"] = json!(n);
+                }
+                output::print_json(&doc)?;
             } else {
+                let said = match after {
+                    Some((_, Some(0))) => "; the chain ends at the recorded head".to_string(),
+                    Some((_, Some(n))) => format!(
+                        "; the chain passes through the recorded head; {} came after it",
+                        crate::steps::count(n as usize, "entry", "entries")
+                    ),
+                    _ => String::new(),
+                };
                 output::line(&format!(
-                    "ok: {} entries of incident {}, hash chain intact (head {})",
+                    "ok: {} entries of incident {}, hash chain intact{said} (head {})",
                     r.entries, r.incident, r.head
                 ));
             }

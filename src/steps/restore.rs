@@ -176,7 +176,7 @@ async fn read_changes(
     for row in tx.all(&audit::queries::restore_changes(&ids, w)).await? {
         let row_id: i64 = audit::db::get(&row, 0)?;
         let kind = audit::db::text(&row, 1)?.unwrap_or_default();
-        let at = micros(audit::db::get::<audit::db::Micros>(&row, 2)?);
+        let at = audit::db::get::<audit::db::Micros>(&row, 2)?.timestamp();
         let meta: Value = audit::db::text(&row, 3)?
             .and_then(|t| serde_json::from_str(&t).ok())
             .unwrap_or(Value::Null);
@@ -228,18 +228,11 @@ async fn read_changes(
             _ => {}
         }
     }
-    let has_table = tx
-        .all(&audit::queries::has_email_changes())
-        .await?
-        .first()
-        .map(|r| audit::db::get::<bool>(r, 0))
-        .transpose()?
-        .unwrap_or(false);
-    if has_table {
+    if tx.has_email_changes().await? {
         for row in tx.all(&audit::queries::email_changes(&ids, w)).await? {
             let from = audit::db::text(&row, 1)?.unwrap_or_default();
             let to = audit::db::text(&row, 2)?;
-            let at = micros(audit::db::get::<audit::db::Micros>(&row, 3)?);
+            let at = audit::db::get::<audit::db::Micros>(&row, 3)?.timestamp();
             changes.trait_changed(TraitChange {
                 path: "email".into(),
                 before: Some(json!(from)),
@@ -262,7 +255,7 @@ async fn by_old_address(ctx: &Ctx, db: &audit::Target, addr: &str) -> Result<Opt
     let mut add = |rows: Vec<tokio_postgres::Row>| -> Result<()> {
         for r in rows {
             let id = audit::db::text(&r, 0)?.unwrap_or_default();
-            let at = micros(audit::db::get::<audit::db::Micros>(&r, 1)?);
+            let at = audit::db::get::<audit::db::Micros>(&r, 1)?.timestamp();
             match found.iter_mut().find(|(i, _)| *i == id) {
                 Some(f) => f.1 = f.1.max(at),
                 None => found.push((id, at)),
@@ -271,14 +264,7 @@ async fn by_old_address(ctx: &Ctx, db: &audit::Target, addr: &str) -> Result<Opt
         Ok(())
     };
     add(tx.all(&audit::queries::changed_from(addr)).await?)?;
-    let has_table = tx
-        .all(&audit::queries::has_email_changes())
-        .await?
-        .first()
-        .map(|r| audit::db::get::<bool>(r, 0))
-        .transpose()?
-        .unwrap_or(false);
-    if has_table {
+    if tx.has_email_changes().await? {
         add(tx.all(&audit::queries::changed_from_table(addr)).await?)?;
     }
     tx.finish().await?;
@@ -307,10 +293,6 @@ async fn by_old_address(ctx: &Ctx, db: &audit::Target, addr: &str) -> Result<Opt
         ))
         .with_hint("give the identity's UUID")),
     }
-}
-
-fn micros(m: audit::db::Micros) -> Timestamp {
-    Timestamp::from_microsecond(m.0).unwrap_or(Timestamp::UNIX_EPOCH)
 }
 
 /// The journal a step about `id` would append to, if it exists already: `--incident`, else the

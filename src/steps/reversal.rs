@@ -177,13 +177,9 @@ async fn find(
             .map_err(|_| AppError::failed("user_email_changes.user_id is not a UUID"))?,
         email_from: audit::db::get(r, 2)?,
         email_to: audit::db::get(r, 3)?,
-        created_at: time(audit::db::get(r, 4)?),
-        reversed_at: audit::db::get::<Option<Micros>>(r, 5)?.map(time),
+        created_at: audit::db::get::<Micros>(r, 4)?.timestamp(),
+        reversed_at: audit::db::get::<Option<Micros>>(r, 5)?.map(Micros::timestamp),
     }))
-}
-
-fn time(m: Micros) -> Timestamp {
-    Timestamp::from_microsecond(m.0).unwrap_or(Timestamp::UNIX_EPOCH)
 }
 
 /// What the transaction did.
@@ -247,13 +243,18 @@ async fn reverse(
         .query_one(REVERSED_AT_SQL, &[&change.id])
         .await
         .map_err(err)?;
-    let reversed_at = time(audit::db::get::<Micros>(&row, 0)?);
+    let reversed_at = audit::db::get::<Micros>(&row, 0)?.timestamp();
     let newer = tx
         .query(NEWER_SQL, &[&users, &change.id])
         .await
         .map_err(err)?
         .iter()
-        .map(|r| Ok((audit::db::get::<i64>(r, 0)?, time(audit::db::get(r, 1)?))))
+        .map(|r| {
+            Ok((
+                audit::db::get::<i64>(r, 0)?,
+                audit::db::get::<Micros>(r, 1)?.timestamp(),
+            ))
+        })
         .collect::<Result<Vec<_>>>()?;
     tx.commit().await.map_err(err)?;
     Ok(Some(Reversed {
@@ -350,7 +351,7 @@ pub async fn run(ctx: &Ctx, a: &RestoreArgs, source: &str) -> Result<Exit> {
             .map_err(|e| write_error(&e, ctx.timeout))?;
         if let Some(n) = newer.first() {
             let id: i64 = audit::db::get(n, 0)?;
-            let when = time(audit::db::get(n, 1)?);
+            let when = audit::db::get::<Micros>(n, 1)?.timestamp();
             return nothing_to_do(
                 ctx,
                 user,
