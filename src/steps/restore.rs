@@ -953,32 +953,20 @@ impl Change for Restore {
                         Err(e) => problems.push(format!("{what} not removed: {e}")),
                     }
                 }
-                (Op::RevokeClientConsents { client, .. }, r) => match r {
-                    Ok(_) => {
-                        bump(&mut kinds, "apps");
-                        done.push(format!(
-                            "OAuth2 consents to {} revoked",
-                            output::clean(client)
-                        ))
-                    }
-                    Err(e) => problems.push(format!(
-                        "OAuth2 consents to {} not revoked: {e}",
-                        output::clean(client)
-                    )),
-                },
-                (Op::RevokeConsent { consent_request_id }, r) => match r {
-                    Ok(_) => {
-                        bump(&mut kinds, "apps");
-                        done.push(format!(
-                            "OAuth2 consent {} revoked",
-                            output::clean(consent_request_id)
-                        ))
-                    }
-                    Err(e) => problems.push(format!(
-                        "OAuth2 consent {} not revoked: {e}",
-                        output::clean(consent_request_id)
-                    )),
-                },
+                (Op::RevokeClientConsents { client, .. }, r) => revoked(
+                    r,
+                    format!("OAuth2 consents to {}", output::clean(client)),
+                    &mut kinds,
+                    &mut done,
+                    &mut problems,
+                ),
+                (Op::RevokeConsent { consent_request_id }, r) => revoked(
+                    r,
+                    format!("OAuth2 consent {}", output::clean(consent_request_id)),
+                    &mut kinds,
+                    &mut done,
+                    &mut problems,
+                ),
                 (Op::RevokeAllConsents { .. }, r) => match r {
                     Ok(_) => {
                         bump(&mut kinds, "apps");
@@ -1379,6 +1367,23 @@ fn apply(i: &mut Identity, ops: &[Value]) {
         if let (Some(slot), Some(v)) = (traits.pointer_mut(sub), op.get("value")) {
             *slot = v.clone();
         }
+    }
+}
+
+/// Says how a consent revocation went: "… revoked" among what was done, or why not.
+fn revoked<T>(
+    r: &std::result::Result<T, CallError>,
+    what: String,
+    kinds: &mut Map<String, Value>,
+    done: &mut Vec<String>,
+    problems: &mut Vec<String>,
+) {
+    match r {
+        Ok(_) => {
+            bump(kinds, "apps");
+            done.push(format!("{what} revoked"));
+        }
+        Err(e) => problems.push(format!("{what} not revoked: {e}")),
     }
 }
 
