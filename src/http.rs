@@ -28,6 +28,12 @@ use tokio::time::Instant;
 
 use crate::output;
 
+/// No call (its attempts and the waits between them) goes on retrying past this many
+/// `--timeout`s from its start: the attempt in flight then is the last. A server that keeps
+/// asking for long rate-limit waits, or keeps failing slowly, cannot hold a step for
+/// `retries` × 90 s; with the default `--timeout 10` every wait a server may ask for still fits.
+pub const CALL_DEADLINE_TIMEOUTS: u32 = 20;
+
 /// How hard to try. `ATOCTL_RETRIES` and `ATOCTL_RETRY_BASE_MS` tune it (tests shorten it).
 #[derive(Debug, Clone, Copy)]
 pub struct RetryPolicy {
@@ -351,6 +357,20 @@ impl Transport {
                 attempts,
             }
         };
+        let give_up = Instant::now() + self.timeout.saturating_mul(CALL_DEADLINE_TIMEOUTS);
+        // Whether a wait of `wait` before the next attempt still ends before the call's
+        // deadline; when not, says so and the last answer or failure stands.
+        let fits = |what: &str, wait: Duration| {
+            let fits = Instant::now() + wait < give_up;
+            if !fits {
+                output::note(&format!(
+                    "{what}: not retried: waiting {} would pass this call's deadline ({}, {CALL_DEADLINE_TIMEOUTS}× --timeout)",
+                    seconds(wait),
+                    seconds(self.timeout.saturating_mul(CALL_DEADLINE_TIMEOUTS))
+                ));
+            }
+            fits
+        };
         let mut attempt = 0u32;
         loop {
             let mut rb = self
@@ -398,6 +418,9 @@ impl Transport {
                         (None, 429) => format!("rate limited on {method_s} {}", req.path),
                         (None, status) => format!("{method_s} {} answered {status}", req.path),
                     };
+                    if !fits(&what, wait) {
+                        return Ok(ans);
+                    }
                     wait_before_retry(&what, wait).await;
                     attempt += 1;
                     continue;
@@ -437,7 +460,11 @@ impl Transport {
                 Some(name) => format!("{name}: {detail}"),
                 None => format!("{method_s} {}: {detail}", req.path),
             };
-            wait_before_retry(&what, self.retry.backoff(attempt)).await;
+            let wait = self.retry.backoff(attempt);
+            if !fits(&what, wait) {
+                return Err(no_answer(detail, timeout, connect, attempt + 1));
+            }
+            wait_before_retry(&what, wait).await;
             attempt += 1;
         }
     }

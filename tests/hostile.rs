@@ -585,3 +585,63 @@ fn a_consent_listing_that_repeats_itself_is_not_followed() {
         "the first page and its repeat, then atoctl stops"
     );
 }
+
+fn requests_to(env: &Env, method: &str, path: &str) -> usize {
+    env.kratos
+        .requests()
+        .iter()
+        .filter(|r| r.method == method && r.path.starts_with(path))
+        .count()
+}
+
+/// Broken, a server that answers every attempt with a 429 asking for a wait would hold one
+/// call for `retries` × its wait, whatever `--timeout` says: with `--timeout 0.2` no call goes
+/// on retrying past 4 s (20×), so the second wait of 3 s is not taken.
+#[test]
+fn a_call_stops_retrying_at_its_deadline() {
+    let env = Env::new(Flavour::Current);
+    let id = victim(&env, "patience@example.com", 1);
+    env.kratos.inject(
+        Fault::new(FaultKind::RateLimit { reset_secs: 3 })
+            .on("GET", &format!("/admin/identities/{id}$"))
+            .times(100),
+    );
+    let r = env.run(&["--timeout", "0.2", "lock", "--identity", &id, "--yes"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stderr.contains("not retried"), "{}", r.stderr);
+    assert!(r.stderr.contains("20× --timeout"), "{}", r.stderr);
+    // The first answer's wait fitted; the second's did not: two requests, not five.
+    assert_eq!(
+        requests_to(&env, "GET", &format!("/admin/identities/{id}")),
+        2
+    );
+    assert_eq!(requests_to(&env, "PATCH", "/admin/identities"), 0);
+}
+
+/// Broken, a step whose reads each fit their own deadline would still look for as long as the
+/// server likes: two reads held 3 s each (within their calls' 20 × 0.18 s) pass the look's
+/// deadline of 30 × 0.18 s, and the step ends there (exit 1, nothing changed) instead of
+/// revoking after 6 s.
+#[test]
+fn a_step_does_not_look_past_its_deadline() {
+    let env = Env::new(Flavour::Current);
+    let email = "slowlook@example.com";
+    let id = victim(&env, email, 2);
+    for path in [
+        "/admin/identities$".to_string(),
+        format!("/admin/identities/{id}/sessions"),
+    ] {
+        env.kratos
+            .inject(Fault::new(FaultKind::RateLimit { reset_secs: 3 }).on("GET", &path));
+    }
+    let r = env.run(&["--timeout", "0.18", "revoke", "--identity", email, "--yes"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    let line = r.error_line();
+    assert!(
+        line.contains("did not finish within its deadline"),
+        "{line}"
+    );
+    assert!(line.contains("nothing was changed"), "{line}");
+    assert_eq!(requests_to(&env, "DELETE", "/admin"), 0);
+    assert_eq!(live_sessions(&env, &id), 2);
+}

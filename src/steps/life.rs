@@ -292,8 +292,12 @@ pub async fn run_resuming<C: Change>(ctx: &Ctx, step: C, cut_off: Option<&Record
     }
     let trace = ctx.dry_run().then(Trace::default);
     let cx = Cx::new(ctx, trace.clone(), 8)?;
-    let target = resolve(&cx, step.identity()).await?;
-    let mut look = step.look(&cx, target.as_ref()).await?;
+    let (target, mut look) = within_look::<C, _>(ctx, async {
+        let target = resolve(&cx, step.identity()).await?;
+        let look = step.look(&cx, target.as_ref()).await?;
+        Ok((target, look))
+    })
+    .await?;
     let mut plan = step.plan(&cx, target.as_ref(), &look)?;
     if let Some(started) = cut_off {
         plan.fact("resumed_from", started.seq);
@@ -332,7 +336,7 @@ pub async fn run_resuming<C: Change>(ctx: &Ctx, step: C, cut_off: Option<&Record
             break;
         }
         // A person answered, maybe minutes later: plan again from what is there now.
-        let again = step.look(&cx, target.as_ref()).await?;
+        let again = within_look::<C, _>(ctx, step.look(&cx, target.as_ref())).await?;
         let replan = step.plan(&cx, target.as_ref(), &again)?;
         let same = replan.shape() == plan.shape();
         look = again;
@@ -383,12 +387,12 @@ pub async fn unattended<C: Change>(
     Option<Finished<C::Look>>,
     Option<Pending>,
 ) {
-    let planned = async {
+    let planned = within_look::<C, _>(cx.ctx, async {
         let target = resolve(cx, step.identity()).await?;
         let look = step.look(cx, target.as_ref()).await?;
         let plan = step.plan(cx, target.as_ref(), &look)?;
         Ok::<_, AppError>((target, look, plan))
-    }
+    })
     .await;
     let (target, look, plan) = match planned {
         Ok(x) => x,
@@ -426,6 +430,32 @@ pub async fn unattended<C: Change>(
             (f.result, detail, Some(f), pending)
         }
         Err(e) => (StepResult::Failed, e.line_plain(), None, None),
+    }
+}
+
+/// How many `--timeout`s a step's look (finding the identity and reading the live state) may
+/// take in all. Every call in it already gives up within [`crate::http::CALL_DEADLINE_TIMEOUTS`]
+/// and every listing within [`crate::kratos::LISTING_DEADLINE_TIMEOUTS`]; this bounds the look
+/// as a whole, whatever a server does. Nothing has been changed when it passes.
+pub const LOOK_DEADLINE_TIMEOUTS: u32 = 30;
+
+/// Runs a step's look under its deadline ([`LOOK_DEADLINE_TIMEOUTS`] × `--timeout`); past it,
+/// the step fails (exit 1) saying nothing was changed. Only reads are cut off.
+async fn within_look<C: Change, T>(
+    ctx: &Ctx,
+    look: impl std::future::Future<Output = Result<T>>,
+) -> Result<T> {
+    let deadline = ctx.timeout.saturating_mul(LOOK_DEADLINE_TIMEOUTS);
+    match tokio::time::timeout(deadline, look).await {
+        Ok(r) => r,
+        Err(_) => Err(AppError::failed(format!(
+            "{}: reading the live state did not finish within its deadline ({}, {LOOK_DEADLINE_TIMEOUTS}× --timeout); nothing was changed",
+            C::STEP,
+            crate::http::seconds(deadline)
+        ))
+        .with_hint(
+            "the server is answering too slowly or keeps asking atoctl to wait: check its health and rate limits, or give a larger --timeout",
+        )),
     }
 }
 
