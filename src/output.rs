@@ -166,7 +166,16 @@ pub fn escape_controls(s: &str) -> String {
     out
 }
 
-fn is_unsafe(c: char) -> bool {
+/// A control character, a bidirectional-formatting character or a line or paragraph
+/// separator (U+2028, U+2029): not to be shown raw.
+pub fn is_unsafe(c: char) -> bool {
     c.is_control()
-        || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+        || matches!(
+            c,
+            '\u{61c}'
+                | '\u{200e}'
+                | '\u{200f}'
+                | '\u{2028}'..='\u{202e}'
+                | '\u{2066}'..='\u{2069}'
+        )
 }

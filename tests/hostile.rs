@@ -2,6 +2,7 @@
 //! atoctl is willing to believe. Each test would fail (hang, page without end, or act on a
 //! listing it could not trust) if the bound were gone.
 
+mod audit_support;
 mod common;
 
 use common::*;
@@ -257,6 +258,58 @@ fn server_text_is_escaped_and_shortened_on_stderr_and_in_the_journal() {
     let longest = journal.lines().map(str::len).max().unwrap_or(0);
     assert!(longest < 16_000, "a journal line of {longest} bytes");
     assert_eq!(env.verify().code, 0);
+}
+
+/// Broken, a device's user agent holding a right-to-left override (or ESC, or a C1 control)
+/// would sit raw in the journal's evidence, reordering the line for whoever reads the file, and
+/// reach `incident show` and the report. The journal keeps the value whole (it reads back
+/// character for character) but escaped; what is shown is escaped.
+#[test]
+fn evidence_is_kept_whole_but_escaped() {
+    let env = Env::new(Flavour::Current);
+    let id = victim(&env, "rlo@example.com", 0);
+    let agent = "Mozilla/5.0 \u{202e}gpj.exe\u{1b}[31m\u{9b}2J\u{2028}end";
+    env.kratos.add_session(
+        &id,
+        SessionSeed::new().device("198.51.100.9", agent, "Lagos, NG"),
+    );
+    let r = env.run(&["revoke", "--identity", &id, "--yes"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let journal = env.journal_text();
+    for raw in ['\u{202e}', '\u{1b}', '\u{9b}', '\u{2028}'] {
+        assert!(!journal.contains(raw), "{raw:?} raw in the journal");
+    }
+    assert!(journal.contains("\\u202e"), "{journal}");
+    // Whole: the evidence reads back as the server sent it.
+    let kept = journal
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .any(|v| json_holds(&v, agent));
+    assert!(
+        kept,
+        "the user agent is not in the journal whole: {journal}"
+    );
+    assert_eq!(env.verify().code, 0);
+    for shown in [env.run(&["incident", "show"]), env.run(&["report"])] {
+        assert_eq!(shown.code, 0, "{shown:?}");
+        for raw in ['\u{202e}', '\u{1b}', '\u{9b}', '\u{2028}'] {
+            assert!(
+                !shown.stdout.contains(raw),
+                "{raw:?} shown raw: {}",
+                shown.stdout
+            );
+        }
+    }
+}
+
+/// Whether `agent` is one of the strings somewhere in `v`.
+fn json_holds(v: &serde_json::Value, agent: &str) -> bool {
+    match v {
+        serde_json::Value::String(s) => s == agent,
+        serde_json::Value::Array(a) => a.iter().any(|x| json_holds(x, agent)),
+        serde_json::Value::Object(o) => o.values().any(|x| json_holds(x, agent)),
+        _ => false,
+    }
 }
 
 /// Broken, a journal path that is a FIFO would block every command forever (and a directory
@@ -644,4 +697,249 @@ fn a_step_does_not_look_past_its_deadline() {
     assert!(line.contains("nothing was changed"), "{line}");
     assert_eq!(requests_to(&env, "DELETE", "/admin"), 0);
     assert_eq!(live_sessions(&env, &id), 2);
+}
+
+/// Runs `program args` under `ulimit -c unlimited` in `dir`, waits until it is running (its
+/// second thread started, or 10 s), sends it SIGABRT and says whether a core file appeared.
+fn aborted_leaves_a_core(
+    dir: &std::path::Path,
+    program: &std::path::Path,
+    args: &[&str],
+    envs: &[(&str, &str)],
+) -> bool {
+    use std::process::{Command, Stdio};
+    let mut child = Command::new("bash")
+        .arg("-c")
+        .arg(r#"ulimit -c unlimited && exec "$@""#)
+        .arg("bash")
+        .arg(program)
+        .args(args)
+        .current_dir(dir)
+        .env("ATOCTL_INCIDENT", dir.join("incident.jsonl"))
+        .envs(envs.iter().copied())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let pid = child.id();
+    // Running: exec done, and every thread asleep (waiting for stdin) at two looks in a row.
+    let program = std::fs::canonicalize(program).expect("program");
+    let settled = || {
+        std::fs::read_link(format!("/proc/{pid}/exe")).is_ok_and(|e| e == program)
+            && std::fs::read_dir(format!("/proc/{pid}/task")).is_ok_and(|tasks| {
+                tasks.filter_map(|t| t.ok()).all(|t| {
+                    std::fs::read_to_string(t.path().join("stat"))
+                        .ok()
+                        .and_then(|st| st.rsplit_once(") ").map(|(_, r)| r.starts_with('S')))
+                        .unwrap_or(false)
+                })
+            })
+    };
+    let mut calm = 0;
+    for _ in 0..200 {
+        calm = if settled() { calm + 1 } else { 0 };
+        if calm == 2 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let _ = Command::new("kill")
+        .args(["-ABRT", &pid.to_string()])
+        .status();
+    let status = child.wait().expect("wait");
+    drop(child.stdin.take());
+    assert_eq!(
+        std::os::unix::process::ExitStatusExt::signal(&status),
+        Some(6),
+        "{status:?}"
+    );
+    std::fs::read_dir(dir)
+        .expect("read dir")
+        .filter_map(|e| e.ok())
+        .any(|e| e.file_name().to_string_lossy().starts_with("core"))
+}
+
+/// Broken, an abort (a panic with `panic = "abort"`, SIGABRT, SIGQUIT) would write a core file
+/// holding the admin token. On a machine that writes core files at all (the control: `sleep`
+/// leaves one), atoctl leaves none.
+#[test]
+fn an_aborted_atoctl_leaves_no_core_file() {
+    let control = tempfile::tempdir().expect("tempdir");
+    let sleep = std::path::PathBuf::from("/bin/sleep");
+    if !aborted_leaves_a_core(control.path(), &sleep, &["30"], &[]) {
+        eprintln!(
+            "this machine writes no core files (kernel.core_pattern: {:?}); nothing to compare",
+            std::fs::read_to_string("/proc/sys/kernel/core_pattern").unwrap_or_default()
+        );
+        return;
+    }
+    let env = Env::new(Flavour::Current);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bin = std::fs::canonicalize(atoctl_testkit::atoctl_bin()).expect("atoctl");
+    // `revoke --stdin` with the token in the environment waits for identities on stdin.
+    let url = env.kratos.url();
+    let envs = [
+        ("KRATOS_ADMIN_URL", url.as_str()),
+        ("KRATOS_ADMIN_TOKEN", "ory_pat_core-dump-canary"),
+    ];
+    assert!(
+        !aborted_leaves_a_core(dir.path(), &bin, &["revoke", "--stdin", "--yes"], &envs),
+        "atoctl left a core file"
+    );
+}
+
+/// A TCP proxy to the test database's server that passes everything through until the client
+/// sends `marker` (the text of atoctl's query, in a Parse or Query message), then passes
+/// nothing more either way and holds both connections open: a connection that stalls after
+/// login, as a proxy or a network can. Returns the URL of `db` through it.
+fn stalling_proxy(db: &audit_support::TestDb, marker: &'static [u8]) -> String {
+    use std::io::{Read, Write};
+    use std::net::{TcpListener, TcpStream};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    // postgres://user@HOST[:PORT]/name?…: the server's address, and the URL without it.
+    let real = db.url();
+    let rest = real.split_once("://").map(|(_, r)| r).expect("db url");
+    let authority = rest.split(['/', '?']).next().unwrap_or_default();
+    let hostport = authority
+        .rsplit('@')
+        .next()
+        .unwrap_or(authority)
+        .to_string();
+    let upstream = if hostport.contains(':') {
+        hostport.clone()
+    } else {
+        format!("{hostport}:5432")
+    };
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for client in listener.incoming().flatten() {
+            let Ok(server) = TcpStream::connect(&upstream) else {
+                continue;
+            };
+            let stalled = Arc::new(AtomicBool::new(false));
+            let pump =
+                |mut from: TcpStream, mut to: TcpStream, watch: bool, stalled: Arc<AtomicBool>| {
+                    std::thread::spawn(move || {
+                        let mut buf = [0u8; 65536];
+                        let mut tail: Vec<u8> = Vec::new();
+                        while let Ok(n) = from.read(&mut buf) {
+                            if n == 0 {
+                                break;
+                            }
+                            if watch {
+                                tail.extend_from_slice(&buf[..n]);
+                                if tail.windows(marker.len()).any(|w| w == marker) {
+                                    stalled.store(true, Ordering::SeqCst);
+                                }
+                                let keep = tail.len().saturating_sub(marker.len());
+                                tail.drain(..keep);
+                            }
+                            if stalled.load(Ordering::SeqCst) {
+                                continue;
+                            }
+                            if to.write_all(&buf[..n]).is_err() {
+                                break;
+                            }
+                        }
+                    })
+                };
+            let (Ok(c2), Ok(s2)) = (client.try_clone(), server.try_clone()) else {
+                continue;
+            };
+            pump(c2, s2, true, stalled.clone());
+            pump(
+                server.try_clone().expect("clone"),
+                client.try_clone().expect("clone"),
+                false,
+                stalled,
+            );
+            held.push((client, server));
+        }
+    });
+    // In the clear, so that the proxy sees the query go by.
+    let through = real.replacen(&hostport, &format!("127.0.0.1:{port}"), 1);
+    let sep = if through.contains('?') { '&' } else { '?' };
+    format!("{through}{sep}sslmode=disable")
+}
+
+/// Broken, a connection that logs in and then stalls (the query sent, no answer ever) would
+/// hang `audit-query --timeout 1` until killed: the server's statement_timeout never reaches
+/// atoctl through a stalled connection. The client's own deadline ends it, naming the query.
+#[test]
+fn a_database_that_stalls_mid_query_fails_naming_the_query() {
+    let db = audit_support::TestDb::with_schema();
+    let url = stalling_proxy(&db, b"security_audit");
+    let r = run(atoctl_testkit::atoctl().args([
+        "audit-query",
+        "--identity",
+        "aaaaaaaa-0000-4000-8000-000000000001",
+        "--timeout",
+        "1",
+        "--database-url",
+        &url,
+    ]));
+    assert_eq!(r.code, 1, "{r:?}");
+    let line = r.error_line();
+    assert!(line.contains("stopped answering during"), "{line}");
+    assert!(line.contains("query"), "{line}");
+    assert!(!line.contains("did not complete the connection"), "{line}");
+}
+
+/// A TLS server whose certificate no one trusts (self-signed, made for the test), counting the
+/// connections it is offered.
+fn untrusted_tls_server() -> (u16, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::io::Read;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let made = rcgen::generate_simple_self_signed(vec!["127.0.0.1".into(), "localhost".into()])
+        .expect("certificate");
+    let key = rustls::pki_types::PrivateKeyDer::Pkcs8(made.signing_key.serialize_der().into());
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::aws_lc_rs::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .expect("protocol versions")
+    .with_no_client_auth()
+    .with_single_cert(vec![made.cert.der().clone()], key)
+    .expect("server config");
+    let config = Arc::new(config);
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let connections = Arc::new(AtomicUsize::new(0));
+    let counted = connections.clone();
+    std::thread::spawn(move || {
+        for tcp in listener.incoming().flatten() {
+            counted.fetch_add(1, Ordering::SeqCst);
+            let Ok(conn) = rustls::ServerConnection::new(config.clone()) else {
+                continue;
+            };
+            let mut tls = rustls::StreamOwned::new(conn, tcp);
+            let _ = tls.read(&mut [0u8; 1024]);
+        }
+    });
+    (port, connections)
+}
+
+/// Broken, an untrusted certificate (self-signed, another CA) would be retried as if the
+/// server were down, with the hint "is Kratos running?".
+#[test]
+fn an_untrusted_certificate_is_not_retried_and_says_what_it_is() {
+    let env = Env::new(Flavour::Current);
+    let id = victim(&env, "selfsigned@example.com", 1);
+    let (port, connections) = untrusted_tls_server();
+    let r = run(env
+        .cmd()
+        .env("KRATOS_ADMIN_URL", format!("https://127.0.0.1:{port}"))
+        .args(["sessions", "--identity", &id]));
+    assert_eq!(r.code, 1, "{r:?}");
+    let line = r.error_line();
+    assert!(line.contains("TLS failed"), "{line}");
+    assert!(line.contains("not trusted"), "{line}");
+    assert!(!line.contains("is Kratos running"), "{line}");
+    assert!(!r.stderr.contains("retrying"), "{}", r.stderr);
+    assert_eq!(connections.load(std::sync::atomic::Ordering::SeqCst), 1);
 }

@@ -288,7 +288,7 @@ impl Journal {
                 prev: prev.clone(),
                 evidence: &evidence,
             };
-            let bytes = serde_json::to_vec(&line)
+            let bytes = line_json(&line)
                 .map_err(|e| AppError::failed(format!("cannot encode journal entry: {e}")))?;
             prev = sha256_hex(&bytes);
             out.extend_from_slice(&bytes);
@@ -613,6 +613,40 @@ fn sync_dir(path: &Path) {
         if let Ok(d) = File::open(dir) {
             let _ = d.sync_all();
         }
+    }
+}
+
+/// The JSON of one journal line: serde_json's, with the characters that would change how the
+/// file reads in a terminal or an editor (bidirectional overrides such as U+202E, C1 controls,
+/// the line separators U+2028 and U+2029) written as `\uXXXX` escapes. serde_json escapes the
+/// C0 controls (ESC, NUL) itself; every value still reads back whole, character for
+/// character, and the hash is over these bytes.
+fn line_json<T: Serialize>(line: &T) -> serde_json::Result<Vec<u8>> {
+    let mut out = Vec::with_capacity(512);
+    line.serialize(&mut serde_json::Serializer::with_formatter(
+        &mut out,
+        EscapingFormatter,
+    ))?;
+    Ok(out)
+}
+
+struct EscapingFormatter;
+
+impl serde_json::ser::Formatter for EscapingFormatter {
+    fn write_string_fragment<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+        fragment: &str,
+    ) -> std::io::Result<()> {
+        let mut start = 0;
+        for (i, c) in fragment.char_indices() {
+            if crate::output::is_unsafe(c) {
+                writer.write_all(&fragment.as_bytes()[start..i])?;
+                write!(writer, "\\u{:04x}", c as u32)?;
+                start = i + c.len_utf8();
+            }
+        }
+        writer.write_all(&fragment.as_bytes()[start..])
     }
 }
 
