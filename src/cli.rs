@@ -541,6 +541,22 @@ impl Command {
     /// Whether the command talks to a server (Kratos, Hydra, the range API, PostgreSQL): it
     /// needs the runtime's I/O and timer drivers and may look host names up. A lookup in a
     /// local corpus and the journal commands do neither.
+    /// Whether the command appends entries to the incident journal (every step, a note, the
+    /// close); not the commands that only read it, create it, or work without it.
+    pub fn appends_to_journal(&self) -> bool {
+        !matches!(
+            self,
+            Command::Incident(
+                IncidentCommand::Open(_) | IncidentCommand::Verify(_) | IncidentCommand::Show
+            ) | Command::Report(_)
+                | Command::Playbook(_)
+                | Command::Drill(_)
+                | Command::Schema
+                | Command::Completions { .. }
+                | Command::Man(_)
+        )
+    }
+
     pub fn uses_network(&self) -> bool {
         !matches!(
             self,

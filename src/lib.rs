@@ -57,7 +57,14 @@ pub fn run(cli: Cli) -> Result<Exit> {
         Command::Playbook(cli::PlaybookCommand::Check(_)) | Command::Drill(_)
     );
     if uses_journal && let Some(p) = &cli.global.incident {
-        journal::check_file(p)?;
+        // A command that will append checks the chain it appends to, before any request,
+        // read or change: a damaged journal is exit 5 unless --force-append (a torn last line
+        // even then). The commands that only read it (verify, show, report) read it as it is.
+        if cli.command.appends_to_journal() && !cli.global.dry_run {
+            journal::check_chain(p, cli.global.force_append)?;
+        } else {
+            journal::check_file(p)?;
+        }
     }
     let ctx = Ctx::new(cli.global.clone())?;
     // One thread: atoctl's work is I/O-bound (admin API calls, one database connection),

@@ -345,10 +345,10 @@ fn a_journal_that_is_not_a_regular_file_is_refused_before_any_request() {
     }
 }
 
-/// Broken, a changing step would append to a journal whose chain is broken (its evidence can
-/// no longer be trusted) without a word, after sending its requests.
+/// Broken, a step (changing or only reading, or a note) would append to a journal whose chain
+/// is broken (its evidence can no longer be trusted) without a word, after sending its requests.
 #[test]
-fn a_damaged_journal_stops_a_changing_step_unless_forced() {
+fn a_damaged_journal_stops_every_appending_step_unless_forced() {
     let env = Env::new(Flavour::Current);
     let id = victim(&env, "damaged@example.com", 1);
     let r = env.run(&["incident", "open", "--identity", &id]);
@@ -364,11 +364,24 @@ fn a_damaged_journal_stops_a_changing_step_unless_forced() {
     let r = env.run(&["revoke", "--identity", &id, "--yes"]);
     assert_eq!(r.code, 5, "{r:?}");
     assert!(r.error_line().contains("damaged at line 3"), "{}", r.stderr);
+    // A read appends its entry too: refused the same way, before its first request.
+    for read in [
+        vec!["sessions", "--identity", id.as_str()],
+        vec!["identity", "--identity", id.as_str()],
+        vec!["incident", "note", "--text", "third note"],
+    ] {
+        let r = env.run(&read);
+        assert_eq!(r.code, 5, "{read:?}: {r:?}");
+        assert!(r.error_line().contains("damaged at line 3"), "{}", r.stderr);
+    }
     assert!(
         env.kratos.requests().is_empty(),
         "{:?}",
         env.kratos.requests()
     );
+    // What only reads the journal still reads it, damage and all.
+    assert_eq!(env.run(&["incident", "show"]).code, 0);
+    assert_eq!(env.verify().code, 5);
     // The operator who knows appends anyway; the damage stays where it is.
     let r = env.run(&["revoke", "--identity", &id, "--yes", "--force-append"]);
     assert_eq!(r.code, 0, "{r:?}");
