@@ -25,7 +25,7 @@ DOUBLE=${DOUBLE:-$PWD/target/release/kratos-double}
 [ -x "$ATOCTL" ] || cargo build --release --quiet --bin atoctl
 [ -x "$DOUBLE" ] || cargo build --release --quiet -p atoctl-testkit --bin kratos-double
 work=$(mktemp -d)
-trap 'kill "${dpid:-0}" 2>/dev/null || true; rm -rf "$work"' EXIT
+trap 'if [ -n "${dpid:-}" ]; then kill "$dpid" 2>/dev/null || true; fi; rm -rf "$work"' EXIT
 # The run's expected length: 3 requests per identity, C at a time.
 span_ms=$((N * 3 * LAT / C))
 
