@@ -35,7 +35,13 @@ check() {
 import json, sys, urllib.request
 mode, code, url, ids_path, journal, out_path, verify = sys.argv[1:8]
 ids = [l.strip() for l in open(ids_path) if l.strip()]
-records = [json.loads(l) for l in open(journal)] if verify != "missing" else []
+records = []
+if verify != "missing":
+    for l in open(journal, encoding="utf-8", errors="replace"):
+        try:
+            records.append(json.loads(l))
+        except ValueError:
+            pass  # a torn line: `incident verify` has already called the journal DAMAGED
 snap = {r.get("identity") for r in records if r.get("step") == "sessions"}
 deleted = []
 for i in ids:
@@ -91,6 +97,9 @@ for mode in KILL INT; do
       fi
     fi
     check "$mode" "$code"
+    if [ "$verify" = DAMAGED ] && [ -n "${KEEP:-}" ]; then
+      mkdir -p "$KEEP" && cp "$work/incident.jsonl" "$KEEP/$mode-$run.jsonl"
+    fi
     kill "$dpid" 2>/dev/null || true
     wait "$dpid" 2>/dev/null || true
   done

@@ -538,9 +538,6 @@ impl Command {
         }
     }
 
-    /// Whether the command talks to a server (Kratos, Hydra, the range API, PostgreSQL): it
-    /// needs the runtime's I/O and timer drivers and may look host names up. A lookup in a
-    /// local corpus and the journal commands do neither.
     /// Whether the command appends entries to the incident journal (every step, a note, the
     /// close); not the commands that only read it, create it, or work without it.
     pub fn appends_to_journal(&self) -> bool {
@@ -557,6 +554,9 @@ impl Command {
         )
     }
 
+    /// Whether the command talks to a server (Kratos, Hydra, the range API, PostgreSQL): it
+    /// needs the runtime's I/O and timer drivers and may look host names up. A lookup in a
+    /// local corpus and the journal commands do neither.
     pub fn uses_network(&self) -> bool {
         !matches!(
             self,

@@ -210,6 +210,24 @@ impl Ctx {
             .unwrap_or_else(|| PathBuf::from("incidents"))
     }
 
+    /// Before any request: the open incident that a step about `identity` would continue
+    /// (none given with --incident, whose chain lib.rs checks), checked the same way: a
+    /// damaged one is exit 5 unless --force-append. Only for an identity given by id: one
+    /// given by a login identifier is known after the read that resolves it, and
+    /// [`Ctx::journal_for`] checks the journal it finds then.
+    pub fn check_open_incident(&self, identity: Option<&crate::ids::IdentityRef>) -> Result<()> {
+        if self.args.incident.is_some() {
+            return Ok(());
+        }
+        let Some(crate::ids::IdentityRef::Id(id)) = identity else {
+            return Ok(());
+        };
+        match journal::open_incidents_of(&self.incidents_dir(), &id.to_string()).first() {
+            Some(g) => journal::check_chain(&g.path, self.args.force_append),
+            None => Ok(()),
+        }
+    }
+
     /// The journal for a step that changes something: the one given (refused once the incident
     /// is closed); else the open incident of the same identity in the incidents directory,
     /// said on stderr; else a new one there, named by its incident id.
@@ -408,7 +426,8 @@ pub fn check_base_url(url: &str, flag: &str) -> Result<String> {
 fn resolve_token(args: &mut GlobalArgs) -> Result<()> {
     if let Some(path) = args.kratos_token_file.take() {
         let text = if path.as_os_str() == "-" {
-            // Straight into a zeroed buffer: no copy left in std's stdin buffer.
+            // Straight into a zeroed buffer: no copy left in std's stdin buffer (the token
+            // itself then lives in the arguments as a string, as one from the environment does).
             let line = crate::hibp::read_secret_line(&mut crate::steps::hibp_check::raw_stdin()?)
                 .map_err(|e| {
                 AppError::usage(format!(
@@ -468,14 +487,15 @@ pub fn redact_url(url: &str) -> String {
 }
 
 /// Text that may be a URL with the `user:password@` part taken out, whether or not it parses:
-/// everything before the last `@` of what follows `://`, up to the first `/`, `?` or `#`.
+/// everything between `://` and the last `@`. A password with an unencoded `/`, `?` or `#` (the
+/// usual reason such a URL does not parse) is taken out whole; an `@` in an admin URL's path,
+/// which no Ory admin API has, would take out more than credentials, which is the safe side.
 pub fn redact_userinfo(text: &str) -> String {
-    // Without a scheme (`admin:s3cret@kratos:4434`), what comes before an `@` in the first
-    // segment is taken for credentials too.
+    // Without a scheme (`admin:s3cret@kratos:4434`), what comes before an `@` is taken for
+    // credentials too.
     let start = text.find("://").map(|i| i + 3).unwrap_or(0);
     let rest = &text[start..];
-    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    match rest[..end].rfind('@') {
+    match rest.rfind('@') {
         Some(at) => format!("{}[redacted]@{}", &text[..start], &rest[at + 1..]),
         None => text.to_string(),
     }
@@ -508,9 +528,18 @@ mod tests {
             .unwrap_or_default();
         assert!(e.contains("must be an http"), "{e}");
         assert!(!e.contains("s3cret"), "{e}");
-        assert_eq!(
-            redact_userinfo("http://h.example/a@b"),
-            "http://h.example/a@b"
-        );
+        // A password holding what ends the authority (`#`, `/`, `?`) is taken out whole.
+        for url in [
+            "http://u:pa#ss@h:4434",
+            "http://u:pa/ss@h:4434",
+            "http://u:pa?ss@h:4434",
+        ] {
+            let e = check_base_url(url, "--kratos-admin-url")
+                .err()
+                .map(|e| e.line())
+                .unwrap_or_default();
+            assert!(!e.contains("ss@") && !e.contains("u:pa"), "{e}");
+            assert_eq!(redact_userinfo(url), "http://[redacted]@h:4434");
+        }
     }
 }

@@ -31,7 +31,9 @@ use crate::output;
 /// No call (its attempts and the waits between them) goes on retrying past this many
 /// `--timeout`s from its start: the attempt in flight then is the last. A server that keeps
 /// asking for long rate-limit waits, or keeps failing slowly, cannot hold a step for
-/// `retries` × 90 s; with the default `--timeout 10` every wait a server may ask for still fits.
+/// `retries` × 90 s. Counted from the first attempt (the rate gate's hold before it is not
+/// counted); with the default `--timeout 10` any wait up to Ory Network's per-minute window
+/// fits, with a small `--timeout` a long rate-limit wait is not taken.
 pub const CALL_DEADLINE_TIMEOUTS: u32 = 20;
 
 /// How hard to try. `ATOCTL_RETRIES` and `ATOCTL_RETRY_BASE_MS` tune it (tests shorten it).
@@ -357,11 +359,13 @@ impl Transport {
                 attempts,
             }
         };
-        let give_up = Instant::now() + self.timeout.saturating_mul(CALL_DEADLINE_TIMEOUTS);
+        // Counted from the first attempt: a hold by the rate gate before it (the server's own
+        // pacing, at most 90 s) is not the server failing.
+        let mut give_up: Option<Instant> = None;
         // Whether a wait of `wait` before the next attempt still ends before the call's
         // deadline; when not, says so and the last answer or failure stands.
-        let fits = |what: &str, wait: Duration| {
-            let fits = Instant::now() + wait < give_up;
+        let fits = |what: &str, wait: Duration, give_up: Option<Instant>| {
+            let fits = give_up.is_none_or(|g| Instant::now() + wait < g);
             if !fits {
                 output::note(&format!(
                     "{what}: not retried: waiting {} would pass this call's deadline ({}, {CALL_DEADLINE_TIMEOUTS}× --timeout)",
@@ -395,6 +399,9 @@ impl Transport {
                 rb = rb.header(CONTENT_TYPE, "application/json").body(b.clone());
             }
             let ticket = self.gate.admit(req.bucket).await;
+            give_up.get_or_insert_with(|| {
+                Instant::now() + self.timeout.saturating_mul(CALL_DEADLINE_TIMEOUTS)
+            });
             let result = match rb.send().await {
                 Ok(resp) => {
                     read_answer(resp, &method_s, &url, req.limit.bytes(), attempt + 1).await
@@ -418,7 +425,7 @@ impl Transport {
                         (None, 429) => format!("rate limited on {method_s} {}", req.path),
                         (None, status) => format!("{method_s} {} answered {status}", req.path),
                     };
-                    if !fits(&what, wait) {
+                    if !fits(&what, wait, give_up) {
                         return Ok(ans);
                     }
                     wait_before_retry(&what, wait).await;
@@ -461,7 +468,7 @@ impl Transport {
                 None => format!("{method_s} {}: {detail}", req.path),
             };
             let wait = self.retry.backoff(attempt);
-            if !fits(&what, wait) {
+            if !fits(&what, wait, give_up) {
                 return Err(no_answer(detail, timeout, connect, attempt + 1));
             }
             wait_before_retry(&what, wait).await;
@@ -643,10 +650,22 @@ enum Pace {
     },
 }
 
-/// A request admitted by the gate, to be matched with its answer.
+/// A request admitted by the gate, to be matched with its answer. It counts as in flight until
+/// [`RateGate::learn`] or [`RateGate::forget`] takes it; one dropped without either (its
+/// request cut off by a deadline, its task cancelled) is counted back down all the same, or the
+/// bucket would wait for an answer that never comes.
 struct Ticket {
     bucket: &'static str,
     sent: Instant,
+    gate: Option<Arc<RateGate>>,
+}
+
+impl Drop for Ticket {
+    fn drop(&mut self) {
+        if let Some(gate) = self.gate.take() {
+            gate.release(self.bucket);
+        }
+    }
 }
 
 /// The longest the gate holds a request (as long as a 429 is waited for).
@@ -669,7 +688,7 @@ fn next_after(state: Pace, now: Instant) -> Instant {
 
 impl RateGate {
     /// Waits while the bucket's allowance is used up, then counts the request in flight.
-    async fn admit(&self, bucket: &'static str) -> Ticket {
+    async fn admit(self: &Arc<Self>, bucket: &'static str) -> Ticket {
         loop {
             let wait = {
                 let mut map = crate::lock(&self.buckets);
@@ -716,6 +735,7 @@ impl RateGate {
                     return Ticket {
                         bucket,
                         sent: Instant::now(),
+                        gate: Some(self.clone()),
                     };
                 }
             }
@@ -728,7 +748,8 @@ impl RateGate {
     /// window's true end: the earliest of them is the closest, and with many answers close
     /// indeed. An answer to a request sent before the window began speaks of the last one and
     /// is not read.
-    fn learn(&self, ticket: Ticket, headers: &HeaderMap, status: u16) {
+    fn learn(&self, mut ticket: Ticket, headers: &HeaderMap, status: u16) {
+        ticket.gate = None;
         let get = |n: &str| headers.get(n).and_then(|v| v.to_str().ok()).map(str::trim);
         let mut map = crate::lock(&self.buckets);
         let a = map.entry(ticket.bucket).or_default();
@@ -802,9 +823,15 @@ impl RateGate {
         };
     }
 
-    fn forget(&self, ticket: Ticket) {
+    /// An admitted request that brought no answer to learn from.
+    fn forget(&self, mut ticket: Ticket) {
+        ticket.gate = None;
+        self.release(ticket.bucket);
+    }
+
+    fn release(&self, bucket: &'static str) {
         let mut map = crate::lock(&self.buckets);
-        if let Some(a) = map.get_mut(ticket.bucket) {
+        if let Some(a) = map.get_mut(bucket) {
             a.in_flight = (a.in_flight - 1).max(0);
         }
     }
@@ -996,7 +1023,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn the_gate_holds_requests_once_the_allowance_is_used_up() {
-        let gate = RateGate::default();
+        let gate = Arc::new(RateGate::default());
         let answer = |remaining: &'static str| {
             let mut h = HeaderMap::new();
             h.insert("x-ratelimit-remaining", HeaderValue::from_static(remaining));
@@ -1022,5 +1049,38 @@ mod tests {
         let _a = gate.admit("other").await;
         let _b = gate.admit("other").await;
         assert_eq!(other.elapsed(), Duration::ZERO);
+    }
+
+    fn in_flight(gate: &RateGate, bucket: &str) -> i64 {
+        crate::lock(&gate.buckets)
+            .get(bucket)
+            .map(|a| a.in_flight)
+            .unwrap_or(-1)
+    }
+
+    /// Broken, a request cut off by a deadline (its ticket dropped, neither learned nor
+    /// forgotten) would stay in flight for good, and once the window reset every later request
+    /// of the bucket would wait for the probe's answer forever.
+    #[tokio::test]
+    async fn a_request_cut_off_is_no_longer_in_flight() {
+        let gate = Arc::new(RateGate::default());
+        // The bucket's first request goes alone (a probe); cut off, it must not stay counted.
+        let cut = gate.admit("b").await;
+        assert_eq!(in_flight(&gate, "b"), 1);
+        drop(cut);
+        assert_eq!(in_flight(&gate, "b"), 0);
+        let probe = gate.admit("b").await;
+        gate.learn(probe, &HeaderMap::new(), 200);
+        // Not paced (no rate-limit headers): requests go together.
+        let cut = gate.admit("b").await;
+        let answered = gate.admit("b").await;
+        assert_eq!(in_flight(&gate, "b"), 2);
+        drop(cut);
+        assert_eq!(in_flight(&gate, "b"), 1);
+        gate.learn(answered, &HeaderMap::new(), 200);
+        assert_eq!(in_flight(&gate, "b"), 0);
+        let failed = gate.admit("b").await;
+        gate.forget(failed);
+        assert_eq!(in_flight(&gate, "b"), 0);
     }
 }

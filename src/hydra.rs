@@ -147,7 +147,23 @@ impl Client {
                     ),
                 ));
             }
-            let ans = self.call(Method::GET, &path, 200, LIST_BUCKET).await?;
+            // The page in flight (its retries, a rate-limit hold) ends at the deadline too.
+            let left = deadline.saturating_sub(started.elapsed());
+            let Ok(ans) =
+                tokio::time::timeout(left, self.call(Method::GET, &path, 200, LIST_BUCKET)).await
+            else {
+                return Err(ApiError::unending(
+                    "GET",
+                    &self.url(&path),
+                    format!(
+                        "the consent listing passed its deadline ({} s, {}× --timeout) after {pages} pages ({} consents)",
+                        deadline.as_secs(),
+                        crate::kratos::LISTING_DEADLINE_TIMEOUTS,
+                        out.len()
+                    ),
+                ));
+            };
+            let ans = ans?;
             pages += 1;
             let page: Vec<Value> = serde_json::from_slice(&ans.body)
                 .map_err(|e| ApiError::bad_body(&ans, e.to_string()))?;

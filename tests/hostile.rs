@@ -91,6 +91,39 @@ fn new_ids_on_every_page_stop_at_the_page_cap() {
     assert_eq!(r.json()["complete"], json!(false), "{}", r.stdout);
 }
 
+/// Broken, the listing's deadline would be checked only between pages: a page held by 429s
+/// (a wait of 3 s fits its call's own deadline of 20 × 0.2 s) would carry the listing on past
+/// its 15 × 0.2 s, and then fail it on the next 429. The listing ends at 3 s during its second
+/// page, incomplete, with what the first page held.
+#[test]
+fn the_page_in_flight_ends_at_the_listings_deadline() {
+    let env = Env::new(Flavour::Current);
+    let id = victim(&env, "heldpage@example.com", 1);
+    let path = format!("/admin/identities/{id}/sessions");
+    let sid = uuid::Uuid::new_v4().to_string();
+    env.kratos
+        .inject(Fault::new(lying_page(&id, &sid)).on("GET", &path));
+    env.kratos.inject(
+        Fault::new(FaultKind::RateLimit { reset_secs: 3 })
+            .on("GET", &path)
+            .times(100),
+    );
+    let r = env.run(&[
+        "--timeout",
+        "0.2",
+        "sessions",
+        "--identity",
+        &id,
+        "-o",
+        "json",
+    ]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stderr.contains("deadline"), "{}", r.stderr);
+    assert!(r.stderr.contains("during page 2"), "{}", r.stderr);
+    assert_eq!(r.json()["complete"], json!(false), "{}", r.stdout);
+    assert_eq!(r.json()["sessions"][0]["id"], json!(sid), "{}", r.stdout);
+}
+
 /// Broken, the admin token would have to sit in argv (readable in /proc by every local user)
 /// with no word said, and a token pasted with its newline would fail every request obscurely.
 #[test]
@@ -273,10 +306,16 @@ fn evidence_is_kept_whole_but_escaped() {
         &id,
         SessionSeed::new().device("198.51.100.9", agent, "Lagos, NG"),
     );
+    let listed = env.run(&["sessions", "--identity", &id]);
+    assert_eq!(listed.code, 0, "{listed:?}");
     let r = env.run(&["revoke", "--identity", &id, "--yes"]);
     assert_eq!(r.code, 0, "{r:?}");
     let journal = env.journal_text();
     for raw in ['\u{202e}', '\u{1b}', '\u{9b}', '\u{2028}'] {
+        assert!(
+            !listed.stdout.contains(raw),
+            "{raw:?} in the sessions table"
+        );
         assert!(!journal.contains(raw), "{raw:?} raw in the journal");
     }
     assert!(journal.contains("\\u202e"), "{journal}");
@@ -382,6 +421,28 @@ fn a_damaged_journal_stops_every_appending_step_unless_forced() {
     // What only reads the journal still reads it, damage and all.
     assert_eq!(env.run(&["incident", "show"]).code, 0);
     assert_eq!(env.verify().code, 5);
+    // The same journal found as the identity's open incident (no --incident): refused before
+    // the first request too, by a step and by the playbook.
+    let dir = env.dir.path().join("incidents");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::copy(&env.journal, dir.join("damaged.jsonl")).unwrap();
+    for args in [
+        vec!["revoke", "--identity", id.as_str(), "--yes"],
+        vec!["respond", "--identity", id.as_str(), "--yes"],
+    ] {
+        let r = run(env
+            .cmd()
+            .env_remove("ATOCTL_INCIDENT")
+            .env("ATOCTL_INCIDENT_DIR", &dir)
+            .args(&args));
+        assert_eq!(r.code, 5, "{args:?}: {r:?}");
+        assert!(r.error_line().contains("damaged at line 3"), "{}", r.stderr);
+    }
+    assert!(
+        env.kratos.requests().is_empty(),
+        "{:?}",
+        env.kratos.requests()
+    );
     // The operator who knows appends anyway; the damage stays where it is.
     let r = env.run(&["revoke", "--identity", &id, "--yes", "--force-append"]);
     assert_eq!(r.code, 0, "{r:?}");

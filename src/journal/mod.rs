@@ -431,7 +431,7 @@ pub fn check_chain(path: &Path, force: bool) -> Result<()> {
         Err(Ok(d)) => Err(AppError::new(
             Exit::Damaged,
             format!(
-                "journal {} is damaged at line {}: {}; a changing step does not append to it, and nothing was sent",
+                "journal {} is damaged at line {}: {}; atoctl appends nothing to it, and nothing was changed",
                 path.display(),
                 d.line,
                 crate::output::clean(&d.reason)

@@ -330,9 +330,25 @@ impl Client {
                 }
             };
             let path = paths::identity_sessions(id, active, SESSION_PAGE_SIZE, token.as_deref());
-            let ans = self
-                .expect(Method::GET, &path, None, Spec::page(bucket::MEDIUM), &[200])
-                .await?;
+            // The page in flight (its retries, a rate-limit hold) ends at the deadline too:
+            // the listing then holds what came before it, or is an error if nothing came.
+            let left = deadline.saturating_sub(started.elapsed());
+            let fetch = self.expect(Method::GET, &path, None, Spec::page(bucket::MEDIUM), &[200]);
+            let ans = match tokio::time::timeout(left, fetch).await {
+                Ok(ans) => ans?,
+                Err(_) => {
+                    let why = format!(
+                        "atoctl stopped at the listing's deadline ({} s, {LISTING_DEADLINE_TIMEOUTS}× --timeout) during page {}",
+                        deadline.as_secs(),
+                        pages + 1
+                    );
+                    if page == 0 {
+                        return Err(ApiError::unending("GET", &self.http.url(&path), why));
+                    }
+                    cut_short = Some(why);
+                    break;
+                }
+            };
             pages += 1;
             let batch: Vec<Session> = Self::decode(&ans)?;
             if let Some(other) = batch

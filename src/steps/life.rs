@@ -286,6 +286,7 @@ pub async fn run_resuming<C: Change>(ctx: &Ctx, step: C, cut_off: Option<&Record
     ctx.reject_ids_output(C::STEP)?;
     if !ctx.dry_run() {
         ctx.ready_to_change(C::WHAT)?;
+        ctx.check_open_incident(step.identity())?;
     }
     if ctx.dry_run() && ctx.args.kratos_admin_url.is_none() {
         return dry_run_assumed(ctx, &step);

@@ -196,9 +196,10 @@ pub fn sessions_table(listing: &SessionListing) -> String {
     for s in &listing.sessions {
         let devices = s.devices();
         let first = devices.first();
+        // Server text: escaped, and no cell wider than a table can show.
         let cell = |v: Option<&String>| {
             v.filter(|x| !x.is_empty())
-                .map(|x| output::escape_controls(x))
+                .map(|x| output::shorten(&output::escape_controls(x), 64))
                 .unwrap_or("-".into())
         };
         t.add_row(vec![
@@ -208,9 +209,7 @@ pub fn sessions_table(listing: &SessionListing) -> String {
                 Some(false) => "no".into(),
                 None => "?".into(),
             },
-            s.authenticator_assurance_level
-                .clone()
-                .unwrap_or("-".into()),
+            cell(s.authenticator_assurance_level.as_ref()),
             short_time(s.authenticated_at.as_deref()),
             short_time(s.expires_at.as_deref()),
             cell(first.and_then(|d| d.ip_address.as_ref())),

@@ -90,6 +90,9 @@ pub async fn run(ctx: &Ctx, a: &RespondArgs) -> Result<Exit> {
         (None, Some(c)) => IdentityRef::Id(c.identity),
         (None, None) => return Err(AppError::usage("give --identity or --from-webhook")),
     };
+    if !ctx.dry_run() {
+        ctx.check_open_incident(Some(&identity_ref))?;
+    }
     let (identity, resolved_from) = match (&identity_ref, ctx.args.kratos_admin_url.is_some()) {
         (IdentityRef::Id(id), false) if ctx.dry_run() => (*id, None),
         _ => {

@@ -345,10 +345,13 @@ pub async fn run(ctx: &Ctx, a: &RestoreArgs, source: &str) -> Result<Exit> {
     // A change reversed already: leave Kratos alone when the reversal was finished, or when the
     // address moved on since (the owner's doing, or another incident). Said before anything.
     if let Some(at) = found.reversed_at {
-        let newer = client
-            .query(NEWER_SQL, &[&user.to_string(), &found.id])
-            .await
-            .map_err(|e| write_error(&e, ctx.timeout))?;
+        let newer = audit::db::within(ctx.timeout, "a query (newer changes)", async {
+            client
+                .query(NEWER_SQL, &[&user.to_string(), &found.id])
+                .await
+                .map_err(|e| write_error(&e, ctx.timeout))
+        })
+        .await?;
         if let Some(n) = newer.first() {
             let id: i64 = audit::db::get(n, 0)?;
             let when = audit::db::get::<Micros>(n, 1)?.timestamp();
@@ -427,10 +430,12 @@ pub async fn run(ctx: &Ctx, a: &RestoreArgs, source: &str) -> Result<Exit> {
         ])
         .await?;
     }
-    // Six statements, each under statement_timeout, and the client's deadline over them all.
+    // Nine exchanges (BEGIN, the settings, the user's rows locked, the change found, marked,
+    // later keys voided, the first reversal's time, the newer changes, COMMIT), each under
+    // statement_timeout, and the client's deadline over them all.
     let reversing = reverse(&mut client, &key, user, ip.as_deref(), ctx.timeout);
     let done = match audit::db::within(
-        ctx.timeout.saturating_mul(6),
+        ctx.timeout.saturating_mul(9),
         "the reversal transaction",
         reversing,
     )
