@@ -2,7 +2,8 @@
 # Benchmarks of atoctl's audit-database steps against a 10-million-row security_audit.
 #
 #   benches/audit.sh generate   # once: create database atoctl_bench and load it (~8 min on 2 cores)
-#   benches/audit.sh run        # the measurements below (release build of atoctl)
+#   benches/audit.sh run        # the heavy case, then the light case (release build of atoctl)
+#   benches/audit.sh light      # the light case alone
 #   benches/audit.sh drop       # drop atoctl_bench
 #
 # Environment: ATOCTL_BENCH_PG (server URL, default postgres://postgres@127.0.0.1:5432/),
@@ -17,6 +18,16 @@
 # The windows are fixed by the data, not by the clock: the generator put the heavy identity's
 # 1,000,000 events and the stuffing events in the 24 h before it ran, so the figures do not
 # change as the database ages.
+#
+# The light case (issue 13): one compromised identity (…a0a0, a month of logins from home, then
+# a takeover from two new IPs), a 7-day window, six other identities found, each step appending
+# to an incident journal opened before the rounds: `pattern-scan --identity … -o ids` and
+# `audit-query --identity … -o json`, each against the best hand-written SQL for the same answer,
+# one statement through `psql -f` (connection included), and `psql -c 'select 1'` for the cost
+# of connecting alone. These take tens of milliseconds, so they are timed with the shell's
+# microsecond clock (EPOCHREALTIME) rather than /usr/bin/time; LIGHT_RUNS rounds (default 21), the
+# commands of a round in an order that rotates from round to round; medians, ranges and the
+# ratio of the medians.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SERVER=${ATOCTL_BENCH_PG:-postgres://postgres@127.0.0.1:5432/}
@@ -44,6 +55,122 @@ report() {
   printf '%-46s %8.3f s  peak RSS %7d KiB  (%s .. %s s)\n' "$2" \
     "$(median <"$OUT/$1.t")" "$(sort -n "$OUT/$1.m" | tail -1)" \
     "$(sort -n "$OUT/$1.t" | head -1)" "$(sort -n "$OUT/$1.t" | tail -1)"
+}
+
+# once_ms KEY CMD...: runs CMD with stdout to /dev/null, records its wall time in ms under KEY
+once_ms() {
+  local key=$1; shift
+  local s=$EPOCHREALTIME
+  "$@" >/dev/null 2>"$OUT/stderr" \
+    || { echo "$key: command failed: $*" >&2; cat "$OUT/stderr" >&2; exit 1; }
+  local e=$EPOCHREALTIME
+  echo $(( ${e//[!0-9]/} - ${s//[!0-9]/} )) | awk '{printf "%.1f\n", $1 / 1000}' >>"$OUT/$key.ms"
+}
+
+# report_ms KEY LABEL [VS]: median time (and range) of KEY, and its ratio to VS's median
+report_ms() {
+  local m; m=$(median <"$OUT/$1.ms")
+  printf '%-52s %7.1f ms  (%s .. %s ms)%s\n' "$2" "$m" \
+    "$(sort -n "$OUT/$1.ms" | head -1)" "$(sort -n "$OUT/$1.ms" | tail -1)" \
+    "${3:+$(awk -v a="$m" -v b="$(median <"$OUT/$3.ms")" 'BEGIN {printf "  %.2fx", a / b}')}"
+}
+
+# The light case (see the top of this file).
+light() {
+  export ATOCTL_DATABASE_URL=$DB
+  local runs=${LIGHT_RUNS:-21} light=00000000-0000-4000-8000-00000000a0a0
+  # When the generator ran: the light identity's newest event is a day before it.
+  local from to since_h
+  read -r from to since_h < <(psql -X -A -t -F ' ' "$DB" -c "
+    SELECT to_char(t - interval '7 days', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),
+           to_char(t, 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),
+           168 + ceil(extract(epoch FROM now() - t) / 3600)::int
+    FROM (SELECT (date_trunc('minute', max(created_at)) + interval '1 day 1 minute') AT TIME ZONE 'UTC' AS t
+          FROM security_audit WHERE identity_id = '$light') s")
+  [ -n "$since_h" ] || { echo "no light identity in $DB: run benches/audit.sh generate" >&2; exit 1; }
+  echo "== light case: identity $light; pattern-scan --since ${since_h}h (the generator's last 7 days);"
+  echo "   audit-query --from $from --to $to; into an open journal; $runs rounds"
+  echo "machine: $(nproc) cores; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "ATOCTL=$ATOCTL${BASELINE:+ BASELINE=$BASELINE}"
+  "$ATOCTL" incident open --identity "$light" --incident "$OUT/light.jsonl" >/dev/null 2>&1
+  [ -z "$BASELINE" ] || "$BASELINE" incident open --identity "$light" --incident "$OUT/light-base.jsonl" >/dev/null 2>&1
+  # The best hand-written SQL for pattern-scan's answer (-o ids: the other identities, in the
+  # same order): the target's new IPs and the identities from them, in one statement.
+  cat >"$OUT/ps_hand.sql" <<SQL
+WITH w AS (SELECT now() - interval '$since_h hours' AS f, now() AS t),
+new AS (
+  SELECT e.source_ip FROM security_audit e, w
+  WHERE e.identity_id = '$light' AND e.created_at >= w.f AND e.created_at < w.t AND e.source_ip IS NOT NULL
+    AND NOT EXISTS (SELECT 1 FROM security_audit b WHERE b.identity_id = e.identity_id AND b.source_ip = e.source_ip
+                    AND b.created_at >= w.f - interval '30 days' AND b.created_at < w.f)
+  GROUP BY e.source_ip)
+SELECT m.identity_id, array_agg(DISTINCT host(m.source_ip)),
+  count(*) FILTER (WHERE m.event_type = 'login.succeeded') ok, count(*) FILTER (WHERE m.event_type = 'login.failed') failed,
+  count(*) n, min(m.created_at), max(m.created_at)
+FROM security_audit m, w
+WHERE m.source_ip IN (SELECT source_ip FROM new) AND m.created_at >= w.f AND m.created_at < w.t
+  AND m.identity_id IS NOT NULL AND m.identity_id <> '$light'
+GROUP BY m.identity_id ORDER BY ok DESC, failed DESC, n DESC, m.identity_id;
+SQL
+  # The best hand-written SQL for audit-query's answer: the events of the window, newest first,
+  # with new-ip against the baseline, the e-mail field of settings changes, and for each located
+  # event the previous located one (back into the baseline) with the distance and the time
+  # between them, from which impossible travel follows; in one statement.
+  cat >"$OUT/aq_hand.sql" <<SQL
+WITH located AS (
+  SELECT id, created_at, (metadata->'geo'->>'lat')::float8 AS lat, (metadata->'geo'->>'lon')::float8 AS lon
+  FROM security_audit
+  WHERE identity_id = '$light' AND created_at >= timestamptz '$from' - interval '30 days' AND created_at < '$to'
+    AND jsonb_typeof(metadata->'geo'->'lat') = 'number' AND jsonb_typeof(metadata->'geo'->'lon') = 'number'),
+legs AS (
+  SELECT id, lag(id) OVER w AS prev, lat, lon, lag(lat) OVER w AS plat, lag(lon) OVER w AS plon,
+         extract(epoch FROM created_at - lag(created_at) OVER w) / 3600 AS hours
+  FROM located WINDOW w AS (ORDER BY created_at, id))
+SELECT e.id, e.event_type, host(e.source_ip), e.user_agent, e.created_at, e.metadata,
+  e.source_ip IS NOT NULL AND e.source_ip NOT IN (
+    SELECT b.source_ip FROM security_audit b WHERE b.identity_id = '$light' AND b.source_ip IS NOT NULL
+      AND b.created_at >= timestamptz '$from' - interval '30 days' AND b.created_at < '$from') AS new_ip,
+  CASE WHEN e.event_type = 'settings.changed'
+    THEN jsonb_path_exists(e.metadata, '\$.fields[*] ? (@ like_regex "email" flag "i")') END AS email_field,
+  l.prev, 2 * 6371 * asin(sqrt(sin(radians(l.lat - l.plat) / 2) ^ 2
+    + cos(radians(l.plat)) * cos(radians(l.lat)) * sin(radians(l.lon - l.plon) / 2) ^ 2)) AS km, l.hours
+FROM security_audit e LEFT JOIN legs l ON l.id = e.id
+WHERE e.identity_id = '$light' AND e.created_at >= '$from' AND e.created_at < '$to'
+ORDER BY e.created_at DESC, e.id DESC;
+SQL
+  local cmds=(ps ps_hand aq aq_hand select1)
+  [ -z "$BASELINE" ] || cmds=(ps ps_base ps_hand aq aq_base aq_hand select1)
+  light_cmd() {
+    case $1 in
+    ps) once_ms ps "$ATOCTL" --incident "$OUT/light.jsonl" pattern-scan --identity "$light" --since "${since_h}h" -o ids ;;
+    ps_base) once_ms ps_base "$BASELINE" --incident "$OUT/light-base.jsonl" pattern-scan --identity "$light" --since "${since_h}h" -o ids ;;
+    ps_hand) once_ms ps_hand psql -X -q -A -t "$DB" -f "$OUT/ps_hand.sql" ;;
+    aq) once_ms aq "$ATOCTL" --incident "$OUT/light.jsonl" audit-query --identity "$light" --from "$from" --to "$to" -o json ;;
+    aq_base) once_ms aq_base "$BASELINE" --incident "$OUT/light-base.jsonl" audit-query --identity "$light" --from "$from" --to "$to" -o json ;;
+    aq_hand) once_ms aq_hand psql -X -q -A -t "$DB" -f "$OUT/aq_hand.sql" ;;
+    select1) once_ms select1 psql -X -q -A -t "$DB" -c 'select 1' ;;
+    esac
+  }
+  local n=${#cmds[@]} round k
+  for k in "${cmds[@]}"; do light_cmd "$k"; done
+  rm -f "$OUT"/*.ms
+  for round in $(seq "$runs"); do
+    for ((k = 0; k < n; k++)); do light_cmd "${cmds[(k + round) % n]}"; done
+  done
+  local ids events
+  ids=$("$ATOCTL" pattern-scan --identity "$light" --since "${since_h}h" -o ids 2>/dev/null | wc -l)
+  events=$("$ATOCTL" audit-query --identity "$light" --from "$from" --to "$to" -o json 2>/dev/null \
+    | grep -o '"counts":{"events":[0-9]*' | cut -d: -f3)
+  echo "-- pattern-scan -o ids: $ids identities; median of $runs"
+  report_ms ps "atoctl pattern-scan -o ids, into the journal" ps_hand
+  [ -z "$BASELINE" ] || report_ms ps_base "BASELINE pattern-scan -o ids, into the journal" ps_hand
+  report_ms ps_hand "psql -f, hand-written SQL (same answer)"
+  echo "-- audit-query -o json: $events events; median of $runs"
+  report_ms aq "atoctl audit-query -o json, into the journal" aq_hand
+  [ -z "$BASELINE" ] || report_ms aq_base "BASELINE audit-query -o json, into the journal" aq_hand
+  report_ms aq_hand "psql -f, hand-written SQL (same answer)"
+  report_ms select1 "psql -c 'select 1' (connecting alone)"
+  echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 }
 
 case "${1:-run}" in
@@ -127,6 +254,10 @@ run)
   report aq_copy_best "psql COPY, no parallel plan, no JIT"
   [ -z "$BASELINE" ] || report aq_json_base "BASELINE audit-query -o json"
   echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+  light
   ;;
-*) echo "usage: $0 generate|run|drop" >&2; exit 2 ;;
+light)
+  light
+  ;;
+*) echo "usage: $0 generate|run|light|drop" >&2; exit 2 ;;
 esac

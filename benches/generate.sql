@@ -7,8 +7,9 @@
 --              for audit-query's streaming benchmark
 -- Also: 20 credential-stuffing IPs, each failing against 3,000 identities in the last 12h (with a
 -- few successes), shared NAT addresses, IPv6, events without an identity, without or with a
--- malformed geo. Deterministic (setseed). Indexes are created after the load, as `atoctl schema`
--- would create them, then the table is analyzed and vacuumed (visibility map for index-only scans).
+-- malformed geo; and a light identity (00000000-0000-4000-8000-00000000a0a0) for the light case.
+-- Deterministic (setseed). Indexes are created after the load, as `atoctl schema` would create
+-- them, then the table is analyzed and vacuumed (visibility map for index-only scans).
 \set ON_ERROR_STOP on
 SELECT setseed(0.42);
 DROP TABLE IF EXISTS security_audit;
@@ -81,6 +82,37 @@ SELECT '00000000-0000-4000-8000-00000000b0b0'::uuid,
        CASE WHEN k % 3 = 0 THEN '{}'::jsonb
             ELSE jsonb_build_object('geo', jsonb_build_object('lat', 48.85 + (k % 7) / 100.0, 'lon', 2.35, 'country', 'FR', 'city', 'Paris')) END
 FROM generate_series(1, :heavy) k;
+
+-- the light identity for the light case (one compromised identity, a 7-day window, a small
+-- answer): a month of logins from its home IP, then a takeover from two new IPs 2 days before
+-- the load; six other identities (and a few failed logins without one) hit from those IPs.
+-- No random(): the rows above are the same with or without this block.
+INSERT INTO security_audit (identity_id, event_type, source_ip, user_agent, created_at, metadata)
+SELECT '00000000-0000-4000-8000-00000000a0a0'::uuid, 'login.succeeded', '100.200.0.10'::inet,
+       'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.2 Safari/605.1.15',
+       now() - interval '1 day' - k * interval '12 hours',
+       '{"geo": {"lat": 48.8566, "lon": 2.3522, "country": "FR", "city": "Paris"}}'::jsonb
+FROM generate_series(0, 70) k;
+INSERT INTO security_audit (identity_id, event_type, source_ip, user_agent, created_at, metadata)
+SELECT '00000000-0000-4000-8000-00000000a0a0'::uuid, et, ip::inet, 'python-requests/2.31.0',
+       now() - interval '2 days' + k * interval '2 minutes', md::jsonb
+FROM (VALUES
+  (0, 'login.failed', '203.0.113.101', '{}'),
+  (1, 'login.failed', '203.0.113.101', '{}'),
+  (2, 'login.failed', '203.0.113.101', '{}'),
+  (3, 'login.succeeded', '203.0.113.101', '{"geo": {"lat": 6.5244, "lon": 3.3792, "country": "NG", "city": "Lagos"}}'),
+  (4, 'settings.changed', '203.0.113.101', '{"fields": ["traits.email"], "before": {"traits.email": "owner@example.com"}, "after": {"traits.email": "x@example.net"}}'),
+  (5, 'email.changed', '203.0.113.101', '{"from": "owner@example.com", "to": "x@example.net"}'),
+  (6, 'password.changed', '203.0.113.101', '{}'),
+  (7, 'mfa.enrolled', '203.0.113.102', '{"method": "totp"}'),
+  (8, 'login.succeeded', '203.0.113.102', '{"geo": {"lat": 55.7558, "lon": 37.6173, "country": "RU", "city": "Moscow"}}')
+) v(k, et, ip, md);
+INSERT INTO security_audit (identity_id, event_type, source_ip, user_agent, created_at, metadata)
+SELECT CASE WHEN n = 0 THEN NULL ELSE ('00000000-0000-4000-8000-00000000a0a' || n)::uuid END,
+       CASE WHEN k = 3 AND n % 2 = 1 THEN 'login.succeeded' ELSE 'login.failed' END,
+       ('203.0.113.' || (101 + n % 2))::inet, 'python-requests/2.31.0',
+       now() - interval '3 days' + (n * 10 + k) * interval '7 minutes', '{}'::jsonb
+FROM generate_series(0, 6) n, generate_series(1, 3 + n) k;
 
 \ir ../src/audit/schema.sql
 VACUUM ANALYZE security_audit;

@@ -319,3 +319,119 @@ fn schema_can_run_twice() {
         "{idx}"
     );
 }
+
+/// Broken, the pipelined reads would let a statement run outside the read's transaction (sent
+/// before BEGIN, after the ROLLBACK, or in a transaction of its own), without READ ONLY,
+/// REPEATABLE READ or statement_timeout. Here `security_audit` is a view whose every read calls a
+/// guard that raises unless it runs in a READ ONLY, REPEATABLE READ transaction with the step's
+/// statement_timeout, and the first one of the session: each transaction takes a session-level
+/// advisory lock (which outlives its rollback) named after its start time, so a second
+/// transaction finds two.
+#[test]
+fn every_statement_of_a_read_runs_in_its_one_read_only_repeatable_read_transaction() {
+    let db = TestDb::with_schema();
+    takeover(&db);
+    db.sql(
+        "ALTER TABLE security_audit RENAME TO security_audit_rows;
+CREATE FUNCTION atoctl_test_guard() RETURNS boolean LANGUAGE plpgsql VOLATILE AS $f$
+BEGIN
+  IF current_setting('transaction_read_only') <> 'on'
+     OR current_setting('transaction_isolation') <> 'repeatable read'
+     OR current_setting('statement_timeout') <> '7s' THEN
+    RAISE EXCEPTION 'guard: read_only=% isolation=% statement_timeout=%',
+      current_setting('transaction_read_only'), current_setting('transaction_isolation'),
+      current_setting('statement_timeout');
+  END IF;
+  PERFORM pg_advisory_lock(7013, hashtext(transaction_timestamp()::text));
+  IF (SELECT count(*) FROM pg_locks
+      WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND classid = 7013) > 1 THEN
+    RAISE EXCEPTION 'guard: a second transaction in the session';
+  END IF;
+  RETURN true;
+END $f$;
+CREATE VIEW security_audit AS SELECT * FROM security_audit_rows WHERE (SELECT atoctl_test_guard());",
+    );
+    // The guard is there: another timeout than the one it expects fails the step, with the
+    // server's message.
+    let out = db
+        .atoctl()
+        .args(["pattern-scan", "--identity", ID, "--timeout", "8"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("guard: read_only=on isolation=repeatable read statement_timeout=8s"),
+        "{err}"
+    );
+
+    // pattern-scan: the new IPs, then the statistics and the identities sent together with the
+    // ROLLBACK behind them.
+    let out = db
+        .atoctl()
+        .args([
+            "pattern-scan",
+            "--identity",
+            ID,
+            "--timeout",
+            "7",
+            "-o",
+            "ids",
+        ])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    let mut ids: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect();
+    ids.sort();
+    assert_eq!(ids, [VICTIM_IN, VICTIM_FAILED]);
+    // --by both adds the user agents' statement between the two rounds.
+    let out = db
+        .atoctl()
+        .args([
+            "pattern-scan",
+            "--identity",
+            ID,
+            "--timeout",
+            "7",
+            "--by",
+            "both",
+        ])
+        .args(["--stuffing", "--min-identities", "1", "-o", "json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // audit-query: the settings, work_mem, the DECLARE and the first FETCH sent together, more
+    // FETCHes, and the look back for the located event before the window.
+    let out = db
+        .atoctl()
+        .args([
+            "audit-query",
+            "--identity",
+            ID,
+            "--timeout",
+            "7",
+            "-o",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let expected = db.sql(&format!(
+        "SELECT count(*) FROM security_audit_rows WHERE identity_id = '{ID}' AND created_at >= now() - interval '1 day'"
+    ));
+    assert_eq!(doc["counts"]["events"].to_string(), expected.trim());
+}

@@ -6,19 +6,20 @@
 //! Parameters are always bound; nothing from the command line is formatted into SQL.
 
 use std::borrow::Cow;
+use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
 use std::str::FromStr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use futures::{Stream, StreamExt};
 use tokio_postgres::error::SqlState;
 use tokio_postgres::types::{FromSql, ToSql, Type};
-use tokio_postgres::{Client, Config, IsolationLevel, Row, Statement};
+use tokio_postgres::{Client, Config, Row, RowStream};
 
-use super::queries::Query;
+use super::queries::{Param, Query};
 use crate::error::{AppError, Result};
 
 /// The database URL: `--database-url` / `ATOCTL_DATABASE_URL` (clap resolves both), then
@@ -241,8 +242,43 @@ impl rustls::client::danger::ServerCertVerifier for Unverified {
     }
 }
 
-/// Connects; the connection task runs in the background until the client is dropped.
-pub async fn connect(target: &Target, timeout: Duration) -> Result<Client> {
+/// A connection to the audit database: the client, and the task that carries its messages.
+/// It derefs to the client.
+pub struct Connection {
+    client: Client,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl std::ops::Deref for Connection {
+    type Target = Client;
+
+    fn deref(&self) -> &Client {
+        &self.client
+    }
+}
+
+impl std::ops::DerefMut for Connection {
+    fn deref_mut(&mut self) -> &mut Client {
+        &mut self.client
+    }
+}
+
+impl Connection {
+    /// Ends the session in order: once every answer asked for has come, the connection task
+    /// sends Terminate and shuts the socket down, without waiting for the server. A session
+    /// that just stops (the process exits with the socket open) is logged by the server as a
+    /// broken connection ("could not receive data from client: Connection reset by peer").
+    /// Best effort, within [`CLIENT_GRACE`]: the step's answer is complete by then.
+    pub async fn close(self) {
+        let Connection { client, task } = self;
+        drop(client);
+        let _ = tokio::time::timeout(CLIENT_GRACE, task).await;
+    }
+}
+
+/// Connects; the connection task runs in the background until the client is dropped (or
+/// [`Connection::close`]).
+pub async fn connect(target: &Target, timeout: Duration) -> Result<Connection> {
     let mut config = target.config.clone();
     if config.get_connect_timeout().is_none() {
         config.connect_timeout(timeout);
@@ -281,11 +317,11 @@ pub async fn connect(target: &Target, timeout: Duration) -> Result<Client> {
             ));
         }
     };
-    tokio::spawn(async move {
+    let task = tokio::spawn(async move {
         // Errors surface on the client's next call; nothing to do here.
         let _ = connection.await;
     });
-    Ok(client)
+    Ok(Connection { client, task })
 }
 
 /// How much longer than `--timeout` atoctl waits for an answer to a statement before it gives
@@ -366,123 +402,265 @@ fn bounded<'s>(
 pub const SETTINGS_SQL: &str =
     "SELECT set_config('statement_timeout', $1, true), set_config('jit', 'off', true)";
 
+/// How every read begins (the statement tokio-postgres's transaction builder sends).
+pub const BEGIN_SQL: &str = "START TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY";
+
 /// `DECLARE name NO SCROLL CURSOR FOR <query>`.
 pub fn declare_sql(name: &str, q: &Query) -> String {
     format!("DECLARE {name} NO SCROLL CURSOR FOR {}", q.sql)
 }
 
-/// One consistent, read-only view of the audit database.
-pub struct ReadTx<'a> {
-    tx: tokio_postgres::Transaction<'a>,
-    timeout: Duration,
+/// The answer to a request already sent, still to be read. Its client-side deadline starts when
+/// atoctl begins to wait for it ([`Answer::read`]), not when it was sent: a query's rows may be
+/// read slowly (a slow reader downstream) while the answers sent behind them wait, complete.
+struct Answer<T> {
+    stage: &'static str,
+    answer: Pin<Box<dyn Future<Output = Result<T>> + Send>>,
 }
 
-impl<'a> ReadTx<'a> {
-    /// BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; statement_timeout = the step's timeout.
-    pub async fn begin(client: &'a mut Client, timeout: Duration) -> Result<ReadTx<'a>> {
-        let tx = within(timeout, "BEGIN", async {
-            client
-                .build_transaction()
-                .read_only(true)
-                .isolation_level(IsolationLevel::RepeatableRead)
-                .start()
-                .await
-                .map_err(|e| db_error(&e, timeout))
-        })
-        .await?;
+impl<T> Answer<T> {
+    async fn read(self, timeout: Duration) -> Result<T> {
+        within(timeout, self.stage, self.answer).await
+    }
+}
+
+/// Sends a request now and returns its answer, to be read later. tokio-postgres writes a
+/// request when its future is first polled, and PostgreSQL answers requests in the order they
+/// were sent: requests sent one after the other before any answer is read share one round trip.
+async fn send_now<T: Send + 'static>(
+    stage: &'static str,
+    request: impl Future<Output = Result<T>> + Send + 'static,
+) -> Answer<T> {
+    let mut request: Pin<Box<dyn Future<Output = Result<T>> + Send>> = Box::pin(request);
+    let answer = match futures::poll!(request.as_mut()) {
+        Poll::Ready(answer) => Box::pin(std::future::ready(answer)),
+        Poll::Pending => request,
+    };
+    Answer { stage, answer }
+}
+
+/// One statement with its parameters' types given (`Param::ty`): PostgreSQL parses, binds and
+/// runs it from one batch of messages (Parse, Bind, Describe, Execute, Sync), with no round trip
+/// to prepare it first. The request owns its text and parameters, so that its answer can be
+/// read after the caller's `Query` is gone.
+async fn request(
+    client: Arc<Client>,
+    timeout: Duration,
+    sql: String,
+    params: Vec<Param>,
+) -> Result<RowStream> {
+    let typed: Vec<(&(dyn ToSql + Sync), Type)> =
+        params.iter().map(|p| (p.sql(), p.ty())).collect();
+    client
+        .query_typed_raw(&sql, typed)
+        .await
+        .map_err(|e| db_error(&e, timeout))
+}
+
+/// Like [`request`], for a statement whose answer has no rows to keep (the settings, a DECLARE):
+/// read to its end, so that an error in running it is this answer's.
+async fn command(
+    client: Arc<Client>,
+    timeout: Duration,
+    sql: String,
+    params: Vec<Param>,
+) -> Result<()> {
+    let typed: Vec<(&(dyn ToSql + Sync), Type)> =
+        params.iter().map(|p| (p.sql(), p.ty())).collect();
+    client
+        .query_typed(&sql, &typed)
+        .await
+        .map(drop)
+        .map_err(|e| db_error(&e, timeout))
+}
+
+/// A simple-protocol statement without parameters (BEGIN, ROLLBACK).
+async fn simple(client: Arc<Client>, timeout: Duration, sql: &'static str) -> Result<()> {
+    client
+        .batch_execute(sql)
+        .await
+        .map_err(|e| db_error(&e, timeout))
+}
+
+/// One consistent, read-only view of the audit database, on a connection of its own.
+///
+/// Its statements are pipelined, so that a light read costs one or two round trips after the
+/// connection: BEGIN and the settings go out with the first query, and so does whatever sends
+/// no rows back (a setting, a DECLARE), their answers read before the next rows; every
+/// statement carries its parameters' types, so that none needs a round trip to be prepared;
+/// [`ReadTx::send`] sends a query whose rows are read later, so that several go out together;
+/// and [`ReadTx::end_after`] sends the ROLLBACK behind the last of them. Every answer is read
+/// in the order its request was sent, under its own client-side deadline and stage name. An
+/// error aborts the transaction on the server, so that the statements sent behind a failed
+/// one fail too: none runs outside the transaction, and the first error is the one reported.
+pub struct ReadTx {
+    client: Arc<Client>,
+    task: Option<tokio::task::JoinHandle<()>>,
+    timeout: Duration,
+    /// Answers without rows still to be read (BEGIN, the settings, a setting, a DECLARE), oldest
+    /// first: read before the rows of any query sent after them.
+    unread: Mutex<VecDeque<Answer<()>>>,
+    /// The ROLLBACK, once sent.
+    ending: Mutex<Option<Answer<()>>>,
+    /// [`ReadTx::finish`] read the ROLLBACK's answer.
+    finished: bool,
+}
+
+/// A query sent whose rows are still to be read ([`ReadTx::send`]).
+pub struct SentQuery {
+    answer: Answer<RowStream>,
+}
+
+impl ReadTx {
+    /// Connects, and begins: BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY, and
+    /// statement_timeout = the step's timeout. Both are sent now and go out with the first
+    /// query; their answers are read before its rows.
+    pub async fn open(target: &Target, timeout: Duration) -> Result<ReadTx> {
+        let Connection { client, task } = connect(target, timeout).await?;
+        let client = Arc::new(client);
+        let begin = send_now("BEGIN", simple(client.clone(), timeout, BEGIN_SQL)).await;
         let ms = format!("{}ms", timeout.as_millis().max(1));
-        within(timeout, "the transaction's settings", async {
-            tx.query_one(SETTINGS_SQL, &[&ms])
-                .await
-                .map_err(|e| db_error(&e, timeout))
+        let settings = send_now(
+            "the transaction's settings",
+            command(
+                client.clone(),
+                timeout,
+                SETTINGS_SQL.into(),
+                vec![Param::Text(ms)],
+            ),
+        )
+        .await;
+        Ok(ReadTx {
+            client,
+            task: Some(task),
+            timeout,
+            unread: Mutex::new(VecDeque::from([begin, settings])),
+            ending: Mutex::new(None),
+            finished: false,
         })
-        .await?;
-        Ok(ReadTx { tx, timeout })
     }
 
-    /// Sets a planner or executor setting for the rest of the transaction (`SET LOCAL`).
-    pub async fn set_local(&self, name: &str, value: &str) -> Result<()> {
-        within(self.timeout, "a setting", async {
-            self.tx
-                .query_one("SELECT set_config($1, $2, true)", &[&name, &value])
-                .await
-                .map_err(|e| db_error(&e, self.timeout))
-        })
-        .await?;
-        Ok(())
+    fn unread(&self) -> std::sync::MutexGuard<'_, VecDeque<Answer<()>>> {
+        self.unread.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn ending(&self) -> std::sync::MutexGuard<'_, Option<Answer<()>>> {
+        self.ending.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Reads the answers without rows sent so far, oldest first; the first error is the read's.
+    async fn read_unread(&self) -> Result<()> {
+        loop {
+            let next = self.unread().pop_front();
+            match next {
+                Some(answer) => answer.read(self.timeout).await?,
+                None => return Ok(()),
+            }
+        }
+    }
+
+    /// Sets a planner or executor setting for the rest of the transaction (`SET LOCAL`). Sent
+    /// now; its answer is read with the next query's.
+    pub async fn set_local(&self, name: &str, value: &str) {
+        let answer = send_now(
+            "a setting",
+            command(
+                self.client.clone(),
+                self.timeout,
+                "SELECT set_config($1, $2, true)".into(),
+                vec![Param::Text(name.into()), Param::Text(value.into())],
+            ),
+        )
+        .await;
+        self.unread().push_back(answer);
     }
 
     /// Opens a server-side cursor over a query (`DECLARE name NO SCROLL CURSOR FOR …`, with the
     /// query's parameters bound). PostgreSQL plans a cursor for fetching its first rows early,
     /// so it reads an index in order instead of sorting the whole answer first; the rows are
     /// then read with [`ReadTx::fetch`], and other statements can run between two fetches.
-    pub async fn declare(&self, name: &str, q: &Query) -> Result<()> {
-        let params: Vec<&(dyn ToSql + Sync)> = q.params.iter().map(|p| p.sql()).collect();
-        let sql = declare_sql(name, q);
-        within(self.timeout, "a query (DECLARE)", async {
-            self.tx
-                .execute_raw(sql.as_str(), params)
-                .await
-                .map_err(|e| db_error(&e, self.timeout))
-        })
-        .await?;
-        Ok(())
+    /// Sent now; its answer is read with the first FETCH's.
+    pub async fn declare(&self, name: &str, q: &Query) {
+        let answer = send_now(
+            "a query (DECLARE)",
+            command(
+                self.client.clone(),
+                self.timeout,
+                declare_sql(name, q),
+                q.params.clone(),
+            ),
+        )
+        .await;
+        self.unread().push_back(answer);
     }
 
-    /// Prepares `FETCH FORWARD count FROM name`, to be run with [`ReadTx::fetch`].
-    pub async fn prepare_fetch(&self, name: &str, count: u32) -> Result<Statement> {
-        within(self.timeout, "a query (prepare)", async {
-            self.tx
-                .prepare(&format!("FETCH FORWARD {count} FROM {name}"))
-                .await
-                .map_err(|e| db_error(&e, self.timeout))
-        })
-        .await
+    /// Sends `FETCH FORWARD count FROM name` now; its rows are read with [`ReadTx::read`].
+    pub async fn fetch(&self, name: &str, count: u32) -> SentQuery {
+        SentQuery {
+            answer: send_now(
+                "a query (FETCH)",
+                request(
+                    self.client.clone(),
+                    self.timeout,
+                    format!("FETCH FORWARD {count} FROM {name}"),
+                    Vec::new(),
+                ),
+            )
+            .await,
+        }
     }
 
-    /// Runs a prepared FETCH and streams its rows.
-    pub async fn fetch(&self, fetch: &Statement) -> Result<impl Stream<Item = Result<Row>> + '_> {
-        let timeout = self.timeout;
-        let rows = within(timeout, "a query (FETCH)", async {
-            self.tx
-                .query_raw(fetch, std::iter::empty::<&(dyn ToSql + Sync)>())
-                .await
-                .map_err(|e| db_error(&e, timeout))
-        })
-        .await?;
-        Ok(bounded(
-            rows.map(move |r| r.map_err(|e| db_error(&e, timeout))),
-            timeout,
-        ))
+    /// Sends a query now; its rows are read later with [`ReadTx::read`] or
+    /// [`ReadTx::read_all`], in the order the queries were sent (an answer not read holds up
+    /// the ones after it).
+    pub async fn send(&self, q: &Query) -> SentQuery {
+        SentQuery {
+            answer: send_now(
+                "a query",
+                request(
+                    self.client.clone(),
+                    self.timeout,
+                    q.sql.clone(),
+                    q.params.clone(),
+                ),
+            )
+            .await,
+        }
     }
 
-    /// Runs a query and streams its rows: rows arrive as the server sends them, so memory
+    /// The rows of a query sent, streamed: rows arrive as the server sends them, so memory
     /// stays flat however many match.
-    pub async fn stream(&self, q: &Query) -> Result<impl Stream<Item = Result<Row>> + '_> {
-        let params: Vec<&(dyn ToSql + Sync)> = q.params.iter().map(|p| p.sql()).collect();
+    pub async fn read(&self, sent: SentQuery) -> Result<impl Stream<Item = Result<Row>> + use<>> {
+        self.read_unread().await?;
+        let rows = sent.answer.read(self.timeout).await?;
         let timeout = self.timeout;
-        let rows = within(timeout, "a query", async {
-            self.tx
-                .query_raw(q.sql.as_str(), params)
-                .await
-                .map_err(|e| db_error(&e, timeout))
-        })
-        .await?;
         Ok(bounded(
             rows.map(move |r| r.map_err(|e| db_error(&e, timeout))),
             timeout,
         ))
     }
 
-    /// Runs a query whose answer is small and collects it.
-    pub async fn all(&self, q: &Query) -> Result<Vec<Row>> {
+    /// The rows of a query sent whose answer is small, collected.
+    pub async fn read_all(&self, sent: SentQuery) -> Result<Vec<Row>> {
         let mut out = Vec::new();
-        let s = self.stream(q).await?;
+        let s = self.read(sent).await?;
         futures::pin_mut!(s);
         while let Some(row) = s.next().await {
             out.push(row?);
         }
         Ok(out)
+    }
+
+    /// Runs a query and streams its rows.
+    pub async fn stream(&self, q: &Query) -> Result<impl Stream<Item = Result<Row>> + use<>> {
+        let sent = self.send(q).await;
+        self.read(sent).await
+    }
+
+    /// Runs a query whose answer is small and collects it.
+    pub async fn all(&self, q: &Query) -> Result<Vec<Row>> {
+        let sent = self.send(q).await;
+        self.read_all(sent).await
     }
 
     /// Whether the application keeps `user_email_changes`.
@@ -497,13 +675,50 @@ impl<'a> ReadTx<'a> {
         }
     }
 
-    /// Ends the transaction (read only: nothing to commit, rolling back is the same).
-    pub async fn finish(self) -> Result<()> {
-        let timeout = self.timeout;
-        within(timeout, "the end of the transaction", async {
-            self.tx.rollback().await.map_err(|e| db_error(&e, timeout))
-        })
-        .await
+    /// Sends the end of the transaction now, behind the queries already sent, whose rows can
+    /// still be read: its answer comes right after theirs, and [`ReadTx::finish`] only reads it.
+    pub async fn end_after(&self) {
+        if self.ending().is_some() {
+            return;
+        }
+        let answer = send_now(
+            "the end of the transaction",
+            simple(self.client.clone(), self.timeout, "ROLLBACK"),
+        )
+        .await;
+        *self.ending() = Some(answer);
+    }
+
+    /// Ends the transaction (read only: nothing to commit, rolling back is the same), then the
+    /// session, in order ([`Connection::close`]).
+    pub async fn finish(mut self) -> Result<()> {
+        self.read_unread().await?;
+        self.end_after().await;
+        let ending = self.ending().take();
+        if let Some(answer) = ending {
+            answer.read(self.timeout).await?;
+        }
+        self.finished = true;
+        let task = self.task.take();
+        let client = self.client.clone();
+        drop(self);
+        // The client goes when its last holder does (a query sent and never read still holds
+        // it): only then can the session end.
+        if let (Some(client), Some(task)) = (Arc::into_inner(client), task) {
+            Connection { client, task }.close().await;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for ReadTx {
+    /// A read abandoned (an error, a reader gone) still ends its transaction: the ROLLBACK is
+    /// sent without waiting for its answer, as tokio-postgres does for its transactions.
+    fn drop(&mut self) {
+        if self.finished || self.ending().is_some() {
+            return;
+        }
+        let _ = futures::FutureExt::now_or_never(self.client.batch_execute("ROLLBACK"));
     }
 }
 

@@ -7,7 +7,7 @@
 //! and identity ids travel in binary (`timestamptz`, `uuid`): no text formatting on the server.
 
 use serde_json::{Value, json};
-use tokio_postgres::types::ToSql;
+use tokio_postgres::types::{ToSql, Type};
 
 use super::window::Window;
 
@@ -31,6 +31,17 @@ impl Param {
             Param::OptTextArray(v) => v,
             Param::Float(v) => v,
             Param::Int(v) => v,
+        }
+    }
+
+    /// The type the parameter is sent as (the statements cast from it in SQL): given with the
+    /// statement, PostgreSQL needs no round trip to tell atoctl what it expects.
+    pub fn ty(&self) -> Type {
+        match self {
+            Param::Text(_) | Param::OptText(_) => Type::TEXT,
+            Param::TextArray(_) | Param::OptTextArray(_) => Type::TEXT_ARRAY,
+            Param::Float(_) => Type::FLOAT8,
+            Param::Int(_) => Type::INT8,
         }
     }
 

@@ -19,14 +19,11 @@
 //! stays flat however many rows match.
 
 use std::borrow::Cow;
-use std::future::Future;
 use std::net::IpAddr;
-use std::pin::Pin;
-use std::task::Poll;
 
 use futures::StreamExt;
 use jiff::Timestamp;
-use tokio_postgres::{Row, Statement};
+use tokio_postgres::Row;
 
 use super::db::{self, ReadTx};
 use super::flags::{Flag, Flags};
@@ -284,38 +281,21 @@ impl Timeline {
         let notes = vec![
             "work_mem is set to 64MB for the transaction before the cursor, so that the baseline's IPs are hashed however many there are".into(),
             format!(
-                "flags other than new-ip come from the event type and the metadata; impossible travel pairs consecutive located events (statement 3 after a batch whose oldest located event waits, and at the end); pairs closer than {MIN_TRAVEL_KM} km are never impossible travel"
+                "flags other than new-ip come from the event type and the metadata; impossible travel pairs consecutive located events (statement 3: sent with the first FETCH for the located event before the window, and after a batch whose oldest located event waits); pairs closer than {MIN_TRAVEL_KM} km are never impossible travel"
             ),
         ];
         (vec![declare, fetch, partner], notes)
     }
 
     /// Reads the events in `tx` (then ends it) and pushes them into `sink`, newest first.
-    pub async fn stream<S: Sink>(&self, tx: ReadTx<'_>, sink: &mut S) -> Result<(), S::Error> {
+    pub async fn stream<S: Sink>(&self, tx: ReadTx, sink: &mut S) -> Result<(), S::Error> {
         // The baseline's distinct IPs must be hashed whatever the planner estimates their number
         // to be (the alternative rescans them for every event).
-        tx.set_local("work_mem", "64MB").await?;
+        tx.set_local("work_mem", "64MB").await;
         sink.begin()?;
-        tx.declare(CURSOR, &self.events).await?;
-        // Every batch size the loop may ask for (the powers of two from FIRST_BATCH to
-        // MAX_BATCH), prepared now, in one round trip: nothing can be prepared while the rows of
-        // a FETCH are arriving. They all read the same cursor, so one has its columns checked.
-        let sizes: Vec<u32> = std::iter::successors(Some(FIRST_BATCH), |s| Some(s * 2))
-            .take_while(|s| *s <= MAX_BATCH)
-            .collect();
-        let fetches: Vec<Statement> =
-            futures::future::try_join_all(sizes.iter().map(|&n| tx.prepare_fetch(CURSOR, n)))
-                .await?;
-        if let Some(f) = fetches.first() {
-            db::check_text(f.columns(), &[COL_TYPE, COL_UA, COL_METADATA])?;
-        }
-        let fetch_of = |size: u32| {
-            sizes
-                .iter()
-                .position(|&n| n == size)
-                .map(|i| &fetches[i])
-                .ok_or_else(|| AppError::failed(format!("no FETCH prepared for {size} rows")))
-        };
+        // BEGIN, the settings, work_mem, the DECLARE and the first FETCH go out together: one
+        // round trip before the first rows.
+        tx.declare(CURSOR, &self.events).await;
         let mut p = Pairing {
             sink,
             max_speed: self.max_speed_kmh,
@@ -327,8 +307,25 @@ impl Timeline {
         };
         let (mut seen_rows, mut seen_bytes) = (0usize, 0usize);
         let mut asked = FIRST_BATCH;
-        let mut next = Some(Sent::send(tx.fetch(fetch_of(asked)?)).await);
+        let mut next = Some(tx.fetch(CURSOR, asked).await);
+        // The located event before the window, asked for with the first batch: it is the
+        // partner of the oldest located event of the window, which waits for it at the end
+        // of the cursor. Its candidates are read after the first batch; a light window then
+        // needs no round trip after the first one but the ROLLBACK's.
+        let mut before_window = Some(
+            tx.send(&queries::travel_partner(
+                &self.identity,
+                &self.window,
+                Param::Text(self.window.from_param()),
+                Param::Int(0),
+                Param::Int(PARTNER_FIRST),
+            ))
+            .await,
+        );
+        let mut before_window_rows: Option<Vec<Row>> = None;
         let mut stopped = false;
+        // Every FETCH reads the same cursor: the columns of its first row are checked once.
+        let mut checked = false;
         // The next FETCH is sent as soon as the rows of the current one no longer wait for an
         // earlier batch, so that PostgreSQL reads on while the sink works. When an event of an
         // earlier batch still waits at the end of a batch (a long run of unlocated events), the
@@ -337,10 +334,14 @@ impl Timeline {
             p.batch += 1;
             let this_batch = asked;
             let mut rows = 0u32;
-            let stream = sent.answer().await?;
+            let stream = tx.read(sent).await?;
             futures::pin_mut!(stream);
             while let Some(row) = stream.next().await {
                 let row = row?;
+                if !checked {
+                    db::check_text(row.columns(), &[COL_TYPE, COL_UA, COL_METADATA])?;
+                    checked = true;
+                }
                 rows += 1;
                 seen_rows += 1;
                 seen_bytes += row.raw_size_bytes();
@@ -349,16 +350,31 @@ impl Timeline {
                     stopped = true;
                     break 'batches;
                 }
-                if next.is_none() && p.waiting_since().is_none_or(|b| b == p.batch) {
+                // The first batch is small: the next FETCH waits for its last row, so that a
+                // window that fits in it costs no second FETCH.
+                if next.is_none()
+                    && p.waiting_since().is_none_or(|b| b == p.batch)
+                    && (p.batch > 1 || rows == this_batch)
+                {
                     asked = batch_size(seen_rows, seen_bytes);
-                    next = Some(Sent::send(tx.fetch(fetch_of(asked)?)).await);
+                    next = Some(tx.fetch(CURSOR, asked).await);
                 }
+            }
+            if let Some(sent) = before_window.take() {
+                before_window_rows = Some(tx.read_all(sent).await?);
             }
             if next.is_some() {
                 continue;
             }
             if let Some(before) = p.waiting() {
-                let older = partner(&tx, &self.identity, &self.window, before).await?;
+                // At the end of the cursor, every event after the waiting one has been seen:
+                // its partner is the located event before the window.
+                let known = if rows < this_batch {
+                    before_window_rows.take()
+                } else {
+                    None
+                };
+                let older = partner(&tx, &self.identity, &self.window, before, known).await?;
                 if p.resolve(older)? == Control::Stop {
                     stopped = true;
                     break;
@@ -368,7 +384,7 @@ impl Timeline {
                 break;
             }
             asked = batch_size(seen_rows, seen_bytes);
-            next = Some(Sent::send(tx.fetch(fetch_of(asked)?)).await);
+            next = Some(tx.fetch(CURSOR, asked).await);
         }
         // A FETCH still under way (the sink stopped) is dropped with the transaction.
         drop(next);
@@ -506,49 +522,32 @@ fn batch_size(rows: usize, bytes: usize) -> u32 {
         .min(MAX_BATCH)
 }
 
-/// A request already sent, whose answer is awaited later. tokio-postgres sends a query when
-/// its future is first polled and the answers come in order, so a FETCH can be sent while the
-/// rows of the previous one are still being read.
-enum Sent<F: Future> {
-    Waiting(Pin<Box<F>>),
-    Answered(F::Output),
-}
-
-impl<F: Future> Sent<F> {
-    async fn send(f: F) -> Self {
-        let mut f = Box::pin(f);
-        match futures::poll!(f.as_mut()) {
-            Poll::Ready(answer) => Sent::Answered(answer),
-            Poll::Pending => Sent::Waiting(f),
-        }
-    }
-
-    async fn answer(self) -> F::Output {
-        match self {
-            Sent::Waiting(f) => f.await,
-            Sent::Answered(answer) => answer,
-        }
-    }
-}
-
 /// The newest located event before `(time, id)` back to the start of the baseline, if any.
+/// `known`: the answer of the first query, when it is already in (its first `PARTNER_FIRST`
+/// candidates).
 async fn partner(
-    tx: &ReadTx<'_>,
+    tx: &ReadTx,
     identity: &str,
     w: &Window,
     before: (i64, i64),
+    mut known: Option<Vec<Row>>,
 ) -> crate::error::Result<Option<Located>> {
     let (mut at_us, mut id) = before;
     let mut limit = PARTNER_FIRST;
     loop {
-        let q = queries::travel_partner(
-            identity,
-            w,
-            Param::Text(time_text(at_us)),
-            Param::Int(id),
-            Param::Int(limit),
-        );
-        let rows = tx.all(&q).await?;
+        let rows = match known.take() {
+            Some(rows) => rows,
+            None => {
+                let q = queries::travel_partner(
+                    identity,
+                    w,
+                    Param::Text(time_text(at_us)),
+                    Param::Int(id),
+                    Param::Int(limit),
+                );
+                tx.all(&q).await?
+            }
+        };
         for row in &rows {
             id = db::get(row, 0)?;
             at_us = db::get::<db::Micros>(row, 1)?.0;

@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 
 use crate::audit::flags::Flag;
 use crate::audit::timeline::{Column, Control, FlaggedEvent, Leg, Sink, Timeline};
-use crate::audit::{self, ReadTx, Window, db};
+use crate::audit::{self, ReadTx, Window};
 use crate::cli::AuditQueryArgs;
 use crate::context::Ctx;
 use crate::error::{AppError, Exit, Result};
@@ -119,8 +119,7 @@ async fn query(
     head: Head<'_>,
     journal: bool,
 ) -> Result<Summary> {
-    let mut client = db::connect(target, ctx.timeout).await?;
-    let tx = ReadTx::begin(&mut client, ctx.timeout).await?;
+    let tx = ReadTx::open(target, ctx.timeout).await?;
     let out = BufWriter::with_capacity(256 * 1024, crate::output::results());
     let summary = Summary {
         keep_flagged: journal,

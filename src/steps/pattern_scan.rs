@@ -222,8 +222,7 @@ async fn scan(
     by: queries::Match,
     incident: Option<String>,
 ) -> Result<Found> {
-    let mut client = db::connect(db_target, ctx.timeout).await?;
-    let tx = ReadTx::begin(&mut client, ctx.timeout).await?;
+    let tx = ReadTx::open(db_target, ctx.timeout).await?;
     let mut found = Found::default();
     let mut seeds: BTreeMap<String, Vec<&'static str>> = BTreeMap::new();
     let mut order: Vec<String> = Vec::new();
@@ -310,8 +309,23 @@ async fn scan(
         }
     }
 
+    // The statistics and the identities go out together, with the end of the transaction
+    // behind them: one round trip for the rest of the scan.
+    let agent_list: Vec<String> = found.agents.iter().map(|x| x.user_agent.clone()).collect();
+    let search = (by.ip && !ips.is_empty()) || (by.ua && !agent_list.is_empty());
+    let mut stats = None;
     if !ips.is_empty() {
-        for row in tx.all(&queries::ip_stats(&ips, w)).await? {
+        stats = Some(tx.send(&queries::ip_stats(&ips, w)).await);
+    }
+    let mut others = None;
+    if search {
+        let q = queries::identities(&ips, &agent_list, by, target, w);
+        others = Some(tx.send(&q).await);
+    }
+    tx.end_after().await;
+
+    if let Some(stats) = stats {
+        for row in tx.read_all(stats).await? {
             found.ip_stats.push(json!({
                 "ip": db::text(&row, 0)?,
                 "events": db::get::<i64>(&row, 1)?,
@@ -338,11 +352,8 @@ async fn scan(
     let colour = console::colors_enabled() && crate::output::results_is_terminal();
     head(&mut out, mode, target, w, &found, by).map_err(out_err)?;
 
-    let agent_list: Vec<String> = found.agents.iter().map(|x| x.user_agent.clone()).collect();
-    let search = (by.ip && !ips.is_empty()) || (by.ua && !agent_list.is_empty());
-    if search {
-        let q = queries::identities(&ips, &agent_list, by, target, w);
-        let rows = tx.stream(&q).await?;
+    if let Some(others) = others {
+        let rows = tx.read(others).await?;
         futures::pin_mut!(rows);
         let mut first = true;
         while let Some(row) = rows.next().await {

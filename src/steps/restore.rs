@@ -169,8 +169,7 @@ async fn read_changes(
     id: IdentityId,
     w: &Window,
 ) -> Result<Changes> {
-    let mut client = audit::db::connect(db, ctx.timeout).await?;
-    let tx = audit::ReadTx::begin(&mut client, ctx.timeout).await?;
+    let tx = audit::ReadTx::open(db, ctx.timeout).await?;
     let ids = id.to_string();
     let mut changes = Changes::default();
     for row in tx.all(&audit::queries::restore_changes(&ids, w)).await? {
@@ -249,8 +248,7 @@ async fn read_changes(
 /// The identity whose e-mail was changed away from `addr`, found in the audit database; said
 /// on stderr. Several: the operator must choose (exit 1 naming them).
 async fn by_old_address(ctx: &Ctx, db: &audit::Target, addr: &str) -> Result<Option<Target>> {
-    let mut client = audit::db::connect(db, ctx.timeout).await?;
-    let tx = audit::ReadTx::begin(&mut client, ctx.timeout).await?;
+    let tx = audit::ReadTx::open(db, ctx.timeout).await?;
     let mut found: Vec<(String, Timestamp)> = Vec::new();
     let mut add = |rows: Vec<tokio_postgres::Row>| -> Result<()> {
         for r in rows {

@@ -325,7 +325,7 @@ pub async fn run(ctx: &Ctx, a: &RestoreArgs, source: &str) -> Result<Exit> {
     let Some(found) = audit::db::within(
         ctx.timeout,
         "finding the change",
-        find(&client, &key, false, ctx.timeout),
+        find(&*client, &key, false, ctx.timeout),
     )
     .await?
     else {
