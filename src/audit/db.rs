@@ -518,10 +518,16 @@ impl ReadTx {
     pub async fn open(target: &Target, timeout: Duration) -> Result<ReadTx> {
         let Connection { client, task } = connect(target, timeout).await?;
         let client = Arc::new(client);
-        let begin = send_now("BEGIN", simple(client.clone(), timeout, BEGIN_SQL)).await;
+        // Their answers are awaited only with the first query's, which goes out with them: a
+        // stall there is named as the three together.
+        let begin = send_now(
+            "BEGIN and the first query (sent together)",
+            simple(client.clone(), timeout, BEGIN_SQL),
+        )
+        .await;
         let ms = format!("{}ms", timeout.as_millis().max(1));
         let settings = send_now(
-            "the transaction's settings",
+            "the transaction's settings and the first query (sent together)",
             command(
                 client.clone(),
                 timeout,
