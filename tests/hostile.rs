@@ -223,13 +223,9 @@ fn silent_port() -> u16 {
     port
 }
 
-/// Broken, a database URL pointing at something that accepts TCP and never answers (a stalled
-/// proxy) would hang the step until someone killed it: statement_timeout needs a server that
-/// speaks.
-#[test]
-fn a_database_that_never_answers_fails_naming_the_stage() {
-    let port = silent_port();
-    let url = format!("postgres://postgres@127.0.0.1:{port}/audit");
+/// `audit-query --timeout 1` against the database at `url`, which must fail (exit 1): its
+/// error line.
+fn audit_query_failing_at(url: &str) -> String {
     let r = run(atoctl_testkit::atoctl().args([
         "audit-query",
         "--identity",
@@ -237,10 +233,20 @@ fn a_database_that_never_answers_fails_naming_the_stage() {
         "--timeout",
         "1",
         "--database-url",
-        &url,
+        url,
     ]));
     assert_eq!(r.code, 1, "{r:?}");
-    let line = r.error_line();
+    r.error_line()
+}
+
+/// Broken, a database URL pointing at something that accepts TCP and never answers (a stalled
+/// proxy) would hang the step until someone killed it: statement_timeout needs a server that
+/// speaks.
+#[test]
+fn a_database_that_never_answers_fails_naming_the_stage() {
+    let port = silent_port();
+    let url = format!("postgres://postgres@127.0.0.1:{port}/audit");
+    let line = audit_query_failing_at(&url);
     assert!(line.contains("did not complete the connection"), "{line}");
     assert!(line.contains("TCP and login"), "{line}");
     // With TLS asked for, the stage says so.
@@ -947,17 +953,7 @@ fn stalling_proxy(db: &audit_support::TestDb, marker: &'static [u8]) -> String {
 fn a_database_that_stalls_mid_query_fails_naming_the_query() {
     let db = audit_support::TestDb::with_schema();
     let url = stalling_proxy(&db, b"security_audit");
-    let r = run(atoctl_testkit::atoctl().args([
-        "audit-query",
-        "--identity",
-        "aaaaaaaa-0000-4000-8000-000000000001",
-        "--timeout",
-        "1",
-        "--database-url",
-        &url,
-    ]));
-    assert_eq!(r.code, 1, "{r:?}");
-    let line = r.error_line();
+    let line = audit_query_failing_at(&url);
     assert!(line.contains("stopped answering during"), "{line}");
     assert!(line.contains("query"), "{line}");
     assert!(!line.contains("did not complete the connection"), "{line}");
