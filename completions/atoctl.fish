@@ -34,7 +34,7 @@ complete -c atoctl -n "__fish_atoctl_needs_command" -l operator -d 'Who runs the
 complete -c atoctl -n "__fish_atoctl_needs_command" -s o -l output -d 'Output format: `table` for people, `json` (one JSON document on stdout) for scripts; pattern-scan also takes `ids`' -r -f -a "table\t'Tables and sentences for people'
 json\t'One JSON document on stdout'
 ids\t'Identity ids only, one a line (pattern-scan)'"
-complete -c atoctl -n "__fish_atoctl_needs_command" -l timeout -d 'Per-request timeout in seconds' -r
+complete -c atoctl -n "__fish_atoctl_needs_command" -l timeout -d 'Per-request timeout in seconds. Deadlines follow from it: a call stops retrying at 20×, a listing ends at 15× (incomplete), a step\'s reads before it changes anything end at 30×, each audit-database exchange at this plus 2 s' -r
 complete -c atoctl -n "__fish_atoctl_needs_command" -l force-append -d 'Append to the incident journal even when it is damaged (`incident verify` fails): the damage is said, and the new entries chain on after it'
 complete -c atoctl -n "__fish_atoctl_needs_command" -s y -l yes -d 'Answer yes to every confirmation'
 complete -c atoctl -n "__fish_atoctl_needs_command" -l dry-run -d 'Print exactly what would be sent (method, URL, body with secrets redacted; SQL), planned from the live state (the reads made for it, GETs only, are sent and listed); change nothing, journal nothing'
@@ -70,7 +70,7 @@ complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and not __fish_s
 complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and not __fish_seen_subcommand_from open verify note show close help" -s o -l output -d 'Output format: `table` for people, `json` (one JSON document on stdout) for scripts; pattern-scan also takes `ids`' -r -f -a "table\t'Tables and sentences for people'
 json\t'One JSON document on stdout'
 ids\t'Identity ids only, one a line (pattern-scan)'"
-complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and not __fish_seen_subcommand_from open verify note show close help" -l timeout -d 'Per-request timeout in seconds' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and not __fish_seen_subcommand_from open verify note show close help" -l timeout -d 'Per-request timeout in seconds. Deadlines follow from it: a call stops retrying at 20×, a listing ends at 15× (incomplete), a step\'s reads before it changes anything end at 30×, each audit-database exchange at this plus 2 s' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and not __fish_seen_subcommand_from open verify note show close help" -l force-append -d 'Append to the incident journal even when it is damaged (`incident verify` fails): the damage is said, and the new entries chain on after it'
 complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and not __fish_seen_subcommand_from open verify note show close help" -s y -l yes -d 'Answer yes to every confirmation'
 complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and not __fish_seen_subcommand_from open verify note show close help" -l dry-run -d 'Print exactly what would be sent (method, URL, body with secrets redacted; SQL), planned from the live state (the reads made for it, GETs only, are sent and listed); change nothing, journal nothing'
@@ -95,7 +95,7 @@ complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_
 complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from open" -s o -l output -d 'Output format: `table` for people, `json` (one JSON document on stdout) for scripts; pattern-scan also takes `ids`' -r -f -a "table\t'Tables and sentences for people'
 json\t'One JSON document on stdout'
 ids\t'Identity ids only, one a line (pattern-scan)'"
-complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from open" -l timeout -d 'Per-request timeout in seconds' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from open" -l timeout -d 'Per-request timeout in seconds. Deadlines follow from it: a call stops retrying at 20×, a listing ends at 15× (incomplete), a step\'s reads before it changes anything end at 30×, each audit-database exchange at this plus 2 s' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from open" -l force-append -d 'Append to the incident journal even when it is damaged (`incident verify` fails): the damage is said, and the new entries chain on after it'
 complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from open" -s y -l yes -d 'Answer yes to every confirmation'
 complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from open" -l dry-run -d 'Print exactly what would be sent (method, URL, body with secrets redacted; SQL), planned from the live state (the reads made for it, GETs only, are sent and listed); change nothing, journal nothing'
@@ -112,7 +112,7 @@ complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_
 complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from verify" -s o -l output -d 'Output format: `table` for people, `json` (one JSON document on stdout) for scripts; pattern-scan also takes `ids`' -r -f -a "table\t'Tables and sentences for people'
 json\t'One JSON document on stdout'
 ids\t'Identity ids only, one a line (pattern-scan)'"
-complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from verify" -l timeout -d 'Per-request timeout in seconds' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from verify" -l timeout -d 'Per-request timeout in seconds. Deadlines follow from it: a call stops retrying at 20×, a listing ends at 15× (incomplete), a step\'s reads before it changes anything end at 30×, each audit-database exchange at this plus 2 s' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from verify" -l force-append -d 'Append to the incident journal even when it is damaged (`incident verify` fails): the damage is said, and the new entries chain on after it'
 complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from verify" -s y -l yes -d 'Answer yes to every confirmation'
 complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from verify" -l dry-run -d 'Print exactly what would be sent (method, URL, body with secrets redacted; SQL), planned from the live state (the reads made for it, GETs only, are sent and listed); change nothing, journal nothing'
@@ -130,7 +130,7 @@ complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_
 complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from note" -s o -l output -d 'Output format: `table` for people, `json` (one JSON document on stdout) for scripts; pattern-scan also takes `ids`' -r -f -a "table\t'Tables and sentences for people'
 json\t'One JSON document on stdout'
 ids\t'Identity ids only, one a line (pattern-scan)'"
-complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from note" -l timeout -d 'Per-request timeout in seconds' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from note" -l timeout -d 'Per-request timeout in seconds. Deadlines follow from it: a call stops retrying at 20×, a listing ends at 15× (incomplete), a step\'s reads before it changes anything end at 30×, each audit-database exchange at this plus 2 s' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from note" -l force-append -d 'Append to the incident journal even when it is damaged (`incident verify` fails): the damage is said, and the new entries chain on after it'
 complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from note" -s y -l yes -d 'Answer yes to every confirmation'
 complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from note" -l dry-run -d 'Print exactly what would be sent (method, URL, body with secrets redacted; SQL), planned from the live state (the reads made for it, GETs only, are sent and listed); change nothing, journal nothing'
@@ -146,7 +146,7 @@ complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_
 complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from show" -s o -l output -d 'Output format: `table` for people, `json` (one JSON document on stdout) for scripts; pattern-scan also takes `ids`' -r -f -a "table\t'Tables and sentences for people'
 json\t'One JSON document on stdout'
 ids\t'Identity ids only, one a line (pattern-scan)'"
-complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from show" -l timeout -d 'Per-request timeout in seconds' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from show" -l timeout -d 'Per-request timeout in seconds. Deadlines follow from it: a call stops retrying at 20×, a listing ends at 15× (incomplete), a step\'s reads before it changes anything end at 30×, each audit-database exchange at this plus 2 s' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from show" -l force-append -d 'Append to the incident journal even when it is damaged (`incident verify` fails): the damage is said, and the new entries chain on after it'
 complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from show" -s y -l yes -d 'Answer yes to every confirmation'
 complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from show" -l dry-run -d 'Print exactly what would be sent (method, URL, body with secrets redacted; SQL), planned from the live state (the reads made for it, GETs only, are sent and listed); change nothing, journal nothing'
@@ -163,7 +163,7 @@ complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_
 complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from close" -s o -l output -d 'Output format: `table` for people, `json` (one JSON document on stdout) for scripts; pattern-scan also takes `ids`' -r -f -a "table\t'Tables and sentences for people'
 json\t'One JSON document on stdout'
 ids\t'Identity ids only, one a line (pattern-scan)'"
-complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from close" -l timeout -d 'Per-request timeout in seconds' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from close" -l timeout -d 'Per-request timeout in seconds. Deadlines follow from it: a call stops retrying at 20×, a listing ends at 15× (incomplete), a step\'s reads before it changes anything end at 30×, each audit-database exchange at this plus 2 s' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from close" -l force-append -d 'Append to the incident journal even when it is damaged (`incident verify` fails): the damage is said, and the new entries chain on after it'
 complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from close" -s y -l yes -d 'Answer yes to every confirmation'
 complete -c atoctl -n "__fish_atoctl_using_subcommand incident; and __fish_seen_subcommand_from close" -l dry-run -d 'Print exactly what would be sent (method, URL, body with secrets redacted; SQL), planned from the live state (the reads made for it, GETs only, are sent and listed); change nothing, journal nothing'
@@ -186,7 +186,7 @@ complete -c atoctl -n "__fish_atoctl_using_subcommand identity" -l operator -d '
 complete -c atoctl -n "__fish_atoctl_using_subcommand identity" -s o -l output -d 'Output format: `table` for people, `json` (one JSON document on stdout) for scripts; pattern-scan also takes `ids`' -r -f -a "table\t'Tables and sentences for people'
 json\t'One JSON document on stdout'
 ids\t'Identity ids only, one a line (pattern-scan)'"
-complete -c atoctl -n "__fish_atoctl_using_subcommand identity" -l timeout -d 'Per-request timeout in seconds' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand identity" -l timeout -d 'Per-request timeout in seconds. Deadlines follow from it: a call stops retrying at 20×, a listing ends at 15× (incomplete), a step\'s reads before it changes anything end at 30×, each audit-database exchange at this plus 2 s' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand identity" -l force-append -d 'Append to the incident journal even when it is damaged (`incident verify` fails): the damage is said, and the new entries chain on after it'
 complete -c atoctl -n "__fish_atoctl_using_subcommand identity" -s y -l yes -d 'Answer yes to every confirmation'
 complete -c atoctl -n "__fish_atoctl_using_subcommand identity" -l dry-run -d 'Print exactly what would be sent (method, URL, body with secrets redacted; SQL), planned from the live state (the reads made for it, GETs only, are sent and listed); change nothing, journal nothing'
@@ -203,7 +203,7 @@ complete -c atoctl -n "__fish_atoctl_using_subcommand sessions" -l operator -d '
 complete -c atoctl -n "__fish_atoctl_using_subcommand sessions" -s o -l output -d 'Output format: `table` for people, `json` (one JSON document on stdout) for scripts; pattern-scan also takes `ids`' -r -f -a "table\t'Tables and sentences for people'
 json\t'One JSON document on stdout'
 ids\t'Identity ids only, one a line (pattern-scan)'"
-complete -c atoctl -n "__fish_atoctl_using_subcommand sessions" -l timeout -d 'Per-request timeout in seconds' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand sessions" -l timeout -d 'Per-request timeout in seconds. Deadlines follow from it: a call stops retrying at 20×, a listing ends at 15× (incomplete), a step\'s reads before it changes anything end at 30×, each audit-database exchange at this plus 2 s' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand sessions" -l active -d 'Only sessions that are still active'
 complete -c atoctl -n "__fish_atoctl_using_subcommand sessions" -l force-append -d 'Append to the incident journal even when it is damaged (`incident verify` fails): the damage is said, and the new entries chain on after it'
 complete -c atoctl -n "__fish_atoctl_using_subcommand sessions" -s y -l yes -d 'Answer yes to every confirmation'
@@ -224,7 +224,7 @@ complete -c atoctl -n "__fish_atoctl_using_subcommand revoke" -l operator -d 'Wh
 complete -c atoctl -n "__fish_atoctl_using_subcommand revoke" -s o -l output -d 'Output format: `table` for people, `json` (one JSON document on stdout) for scripts; pattern-scan also takes `ids`' -r -f -a "table\t'Tables and sentences for people'
 json\t'One JSON document on stdout'
 ids\t'Identity ids only, one a line (pattern-scan)'"
-complete -c atoctl -n "__fish_atoctl_using_subcommand revoke" -l timeout -d 'Per-request timeout in seconds' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand revoke" -l timeout -d 'Per-request timeout in seconds. Deadlines follow from it: a call stops retrying at 20×, a listing ends at 15× (incomplete), a step\'s reads before it changes anything end at 30×, each audit-database exchange at this plus 2 s' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand revoke" -l stdin -d 'Read identities from stdin, one a line: UUIDs or login identifiers (blank lines and # comments ignored)'
 complete -c atoctl -n "__fish_atoctl_using_subcommand revoke" -l force-append -d 'Append to the incident journal even when it is damaged (`incident verify` fails): the damage is said, and the new entries chain on after it'
 complete -c atoctl -n "__fish_atoctl_using_subcommand revoke" -s y -l yes -d 'Answer yes to every confirmation'
@@ -242,7 +242,7 @@ complete -c atoctl -n "__fish_atoctl_using_subcommand disable-password" -l opera
 complete -c atoctl -n "__fish_atoctl_using_subcommand disable-password" -s o -l output -d 'Output format: `table` for people, `json` (one JSON document on stdout) for scripts; pattern-scan also takes `ids`' -r -f -a "table\t'Tables and sentences for people'
 json\t'One JSON document on stdout'
 ids\t'Identity ids only, one a line (pattern-scan)'"
-complete -c atoctl -n "__fish_atoctl_using_subcommand disable-password" -l timeout -d 'Per-request timeout in seconds' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand disable-password" -l timeout -d 'Per-request timeout in seconds. Deadlines follow from it: a call stops retrying at 20×, a listing ends at 15× (incomplete), a step\'s reads before it changes anything end at 30×, each audit-database exchange at this plus 2 s' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand disable-password" -l force-append -d 'Append to the incident journal even when it is damaged (`incident verify` fails): the damage is said, and the new entries chain on after it'
 complete -c atoctl -n "__fish_atoctl_using_subcommand disable-password" -s y -l yes -d 'Answer yes to every confirmation'
 complete -c atoctl -n "__fish_atoctl_using_subcommand disable-password" -l dry-run -d 'Print exactly what would be sent (method, URL, body with secrets redacted; SQL), planned from the live state (the reads made for it, GETs only, are sent and listed); change nothing, journal nothing'
@@ -259,7 +259,7 @@ complete -c atoctl -n "__fish_atoctl_using_subcommand lock" -l operator -d 'Who 
 complete -c atoctl -n "__fish_atoctl_using_subcommand lock" -s o -l output -d 'Output format: `table` for people, `json` (one JSON document on stdout) for scripts; pattern-scan also takes `ids`' -r -f -a "table\t'Tables and sentences for people'
 json\t'One JSON document on stdout'
 ids\t'Identity ids only, one a line (pattern-scan)'"
-complete -c atoctl -n "__fish_atoctl_using_subcommand lock" -l timeout -d 'Per-request timeout in seconds' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand lock" -l timeout -d 'Per-request timeout in seconds. Deadlines follow from it: a call stops retrying at 20×, a listing ends at 15× (incomplete), a step\'s reads before it changes anything end at 30×, each audit-database exchange at this plus 2 s' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand lock" -l force-append -d 'Append to the incident journal even when it is damaged (`incident verify` fails): the damage is said, and the new entries chain on after it'
 complete -c atoctl -n "__fish_atoctl_using_subcommand lock" -s y -l yes -d 'Answer yes to every confirmation'
 complete -c atoctl -n "__fish_atoctl_using_subcommand lock" -l dry-run -d 'Print exactly what would be sent (method, URL, body with secrets redacted; SQL), planned from the live state (the reads made for it, GETs only, are sent and listed); change nothing, journal nothing'
@@ -276,7 +276,7 @@ complete -c atoctl -n "__fish_atoctl_using_subcommand unlock" -l operator -d 'Wh
 complete -c atoctl -n "__fish_atoctl_using_subcommand unlock" -s o -l output -d 'Output format: `table` for people, `json` (one JSON document on stdout) for scripts; pattern-scan also takes `ids`' -r -f -a "table\t'Tables and sentences for people'
 json\t'One JSON document on stdout'
 ids\t'Identity ids only, one a line (pattern-scan)'"
-complete -c atoctl -n "__fish_atoctl_using_subcommand unlock" -l timeout -d 'Per-request timeout in seconds' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand unlock" -l timeout -d 'Per-request timeout in seconds. Deadlines follow from it: a call stops retrying at 20×, a listing ends at 15× (incomplete), a step\'s reads before it changes anything end at 30×, each audit-database exchange at this plus 2 s' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand unlock" -l force-append -d 'Append to the incident journal even when it is damaged (`incident verify` fails): the damage is said, and the new entries chain on after it'
 complete -c atoctl -n "__fish_atoctl_using_subcommand unlock" -s y -l yes -d 'Answer yes to every confirmation'
 complete -c atoctl -n "__fish_atoctl_using_subcommand unlock" -l dry-run -d 'Print exactly what would be sent (method, URL, body with secrets redacted; SQL), planned from the live state (the reads made for it, GETs only, are sent and listed); change nothing, journal nothing'
@@ -296,7 +296,7 @@ complete -c atoctl -n "__fish_atoctl_using_subcommand recover" -l operator -d 'W
 complete -c atoctl -n "__fish_atoctl_using_subcommand recover" -s o -l output -d 'Output format: `table` for people, `json` (one JSON document on stdout) for scripts; pattern-scan also takes `ids`' -r -f -a "table\t'Tables and sentences for people'
 json\t'One JSON document on stdout'
 ids\t'Identity ids only, one a line (pattern-scan)'"
-complete -c atoctl -n "__fish_atoctl_using_subcommand recover" -l timeout -d 'Per-request timeout in seconds' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand recover" -l timeout -d 'Per-request timeout in seconds. Deadlines follow from it: a call stops retrying at 20×, a listing ends at 15× (incomplete), a step\'s reads before it changes anything end at 30×, each audit-database exchange at this plus 2 s' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand recover" -l force-append -d 'Append to the incident journal even when it is damaged (`incident verify` fails): the damage is said, and the new entries chain on after it'
 complete -c atoctl -n "__fish_atoctl_using_subcommand recover" -s y -l yes -d 'Answer yes to every confirmation'
 complete -c atoctl -n "__fish_atoctl_using_subcommand recover" -l dry-run -d 'Print exactly what would be sent (method, URL, body with secrets redacted; SQL), planned from the live state (the reads made for it, GETs only, are sent and listed); change nothing, journal nothing'
@@ -312,7 +312,7 @@ complete -c atoctl -n "__fish_atoctl_using_subcommand schema" -l operator -d 'Wh
 complete -c atoctl -n "__fish_atoctl_using_subcommand schema" -s o -l output -d 'Output format: `table` for people, `json` (one JSON document on stdout) for scripts; pattern-scan also takes `ids`' -r -f -a "table\t'Tables and sentences for people'
 json\t'One JSON document on stdout'
 ids\t'Identity ids only, one a line (pattern-scan)'"
-complete -c atoctl -n "__fish_atoctl_using_subcommand schema" -l timeout -d 'Per-request timeout in seconds' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand schema" -l timeout -d 'Per-request timeout in seconds. Deadlines follow from it: a call stops retrying at 20×, a listing ends at 15× (incomplete), a step\'s reads before it changes anything end at 30×, each audit-database exchange at this plus 2 s' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand schema" -l force-append -d 'Append to the incident journal even when it is damaged (`incident verify` fails): the damage is said, and the new entries chain on after it'
 complete -c atoctl -n "__fish_atoctl_using_subcommand schema" -s y -l yes -d 'Answer yes to every confirmation'
 complete -c atoctl -n "__fish_atoctl_using_subcommand schema" -l dry-run -d 'Print exactly what would be sent (method, URL, body with secrets redacted; SQL), planned from the live state (the reads made for it, GETs only, are sent and listed); change nothing, journal nothing'
@@ -335,7 +335,7 @@ complete -c atoctl -n "__fish_atoctl_using_subcommand audit-query" -l operator -
 complete -c atoctl -n "__fish_atoctl_using_subcommand audit-query" -s o -l output -d 'Output format: `table` for people, `json` (one JSON document on stdout) for scripts; pattern-scan also takes `ids`' -r -f -a "table\t'Tables and sentences for people'
 json\t'One JSON document on stdout'
 ids\t'Identity ids only, one a line (pattern-scan)'"
-complete -c atoctl -n "__fish_atoctl_using_subcommand audit-query" -l timeout -d 'Per-request timeout in seconds' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand audit-query" -l timeout -d 'Per-request timeout in seconds. Deadlines follow from it: a call stops retrying at 20×, a listing ends at 15× (incomplete), a step\'s reads before it changes anything end at 30×, each audit-database exchange at this plus 2 s' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand audit-query" -l force-append -d 'Append to the incident journal even when it is damaged (`incident verify` fails): the damage is said, and the new entries chain on after it'
 complete -c atoctl -n "__fish_atoctl_using_subcommand audit-query" -s y -l yes -d 'Answer yes to every confirmation'
 complete -c atoctl -n "__fish_atoctl_using_subcommand audit-query" -l dry-run -d 'Print exactly what would be sent (method, URL, body with secrets redacted; SQL), planned from the live state (the reads made for it, GETs only, are sent and listed); change nothing, journal nothing'
@@ -364,7 +364,7 @@ complete -c atoctl -n "__fish_atoctl_using_subcommand pattern-scan" -l operator 
 complete -c atoctl -n "__fish_atoctl_using_subcommand pattern-scan" -s o -l output -d 'Output format: `table` for people, `json` (one JSON document on stdout) for scripts; pattern-scan also takes `ids`' -r -f -a "table\t'Tables and sentences for people'
 json\t'One JSON document on stdout'
 ids\t'Identity ids only, one a line (pattern-scan)'"
-complete -c atoctl -n "__fish_atoctl_using_subcommand pattern-scan" -l timeout -d 'Per-request timeout in seconds' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand pattern-scan" -l timeout -d 'Per-request timeout in seconds. Deadlines follow from it: a call stops retrying at 20×, a listing ends at 15× (incomplete), a step\'s reads before it changes anything end at 30×, each audit-database exchange at this plus 2 s' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand pattern-scan" -l stuffing -d 'Credential-stuffing view: IPs with failed logins across many identities (they join the suspicious IPs)'
 complete -c atoctl -n "__fish_atoctl_using_subcommand pattern-scan" -l force-append -d 'Append to the incident journal even when it is damaged (`incident verify` fails): the damage is said, and the new entries chain on after it'
 complete -c atoctl -n "__fish_atoctl_using_subcommand pattern-scan" -s y -l yes -d 'Answer yes to every confirmation'
@@ -388,7 +388,7 @@ complete -c atoctl -n "__fish_atoctl_using_subcommand hibp-check" -l operator -d
 complete -c atoctl -n "__fish_atoctl_using_subcommand hibp-check" -s o -l output -d 'Output format: `table` for people, `json` (one JSON document on stdout) for scripts; pattern-scan also takes `ids`' -r -f -a "table\t'Tables and sentences for people'
 json\t'One JSON document on stdout'
 ids\t'Identity ids only, one a line (pattern-scan)'"
-complete -c atoctl -n "__fish_atoctl_using_subcommand hibp-check" -l timeout -d 'Per-request timeout in seconds' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand hibp-check" -l timeout -d 'Per-request timeout in seconds. Deadlines follow from it: a call stops retrying at 20×, a listing ends at 15× (incomplete), a step\'s reads before it changes anything end at 30×, each audit-database exchange at this plus 2 s' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand hibp-check" -l stdin -d 'Read the password from stdin (one line; only the trailing \\n or \\r\\n is removed)'
 complete -c atoctl -n "__fish_atoctl_using_subcommand hibp-check" -l ntlm -d 'NTLM mode: check NT hashes (MD4 of the UTF-16LE password), as Active Directory stores them'
 complete -c atoctl -n "__fish_atoctl_using_subcommand hibp-check" -l force-append -d 'Append to the incident journal even when it is damaged (`incident verify` fails): the damage is said, and the new entries chain on after it'
@@ -411,7 +411,7 @@ complete -c atoctl -n "__fish_atoctl_using_subcommand report" -l operator -d 'Wh
 complete -c atoctl -n "__fish_atoctl_using_subcommand report" -s o -l output -d 'Output format: `table` for people, `json` (one JSON document on stdout) for scripts; pattern-scan also takes `ids`' -r -f -a "table\t'Tables and sentences for people'
 json\t'One JSON document on stdout'
 ids\t'Identity ids only, one a line (pattern-scan)'"
-complete -c atoctl -n "__fish_atoctl_using_subcommand report" -l timeout -d 'Per-request timeout in seconds' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand report" -l timeout -d 'Per-request timeout in seconds. Deadlines follow from it: a call stops retrying at 20×, a listing ends at 15× (incomplete), a step\'s reads before it changes anything end at 30×, each audit-database exchange at this plus 2 s' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand report" -l force-append -d 'Append to the incident journal even when it is damaged (`incident verify` fails): the damage is said, and the new entries chain on after it'
 complete -c atoctl -n "__fish_atoctl_using_subcommand report" -s y -l yes -d 'Answer yes to every confirmation'
 complete -c atoctl -n "__fish_atoctl_using_subcommand report" -l dry-run -d 'Print exactly what would be sent (method, URL, body with secrets redacted; SQL), planned from the live state (the reads made for it, GETs only, are sent and listed); change nothing, journal nothing'
@@ -436,7 +436,7 @@ complete -c atoctl -n "__fish_atoctl_using_subcommand respond" -l operator -d 'W
 complete -c atoctl -n "__fish_atoctl_using_subcommand respond" -s o -l output -d 'Output format: `table` for people, `json` (one JSON document on stdout) for scripts; pattern-scan also takes `ids`' -r -f -a "table\t'Tables and sentences for people'
 json\t'One JSON document on stdout'
 ids\t'Identity ids only, one a line (pattern-scan)'"
-complete -c atoctl -n "__fish_atoctl_using_subcommand respond" -l timeout -d 'Per-request timeout in seconds' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand respond" -l timeout -d 'Per-request timeout in seconds. Deadlines follow from it: a call stops retrying at 20×, a listing ends at 15× (incomplete), a step\'s reads before it changes anything end at 30×, each audit-database exchange at this plus 2 s' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand respond" -l allow-unsigned -d 'Take a webhook payload that no secret authenticates with --yes (without it, each step is confirmed on the terminal anyway)'
 complete -c atoctl -n "__fish_atoctl_using_subcommand respond" -l password-stdin -d 'Read the password for hibp-check steps from stdin (one line) instead of a prompt'
 complete -c atoctl -n "__fish_atoctl_using_subcommand respond" -l force-append -d 'Append to the incident journal even when it is damaged (`incident verify` fails): the damage is said, and the new entries chain on after it'
@@ -454,7 +454,7 @@ complete -c atoctl -n "__fish_atoctl_using_subcommand playbook; and not __fish_s
 complete -c atoctl -n "__fish_atoctl_using_subcommand playbook; and not __fish_seen_subcommand_from check show help" -s o -l output -d 'Output format: `table` for people, `json` (one JSON document on stdout) for scripts; pattern-scan also takes `ids`' -r -f -a "table\t'Tables and sentences for people'
 json\t'One JSON document on stdout'
 ids\t'Identity ids only, one a line (pattern-scan)'"
-complete -c atoctl -n "__fish_atoctl_using_subcommand playbook; and not __fish_seen_subcommand_from check show help" -l timeout -d 'Per-request timeout in seconds' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand playbook; and not __fish_seen_subcommand_from check show help" -l timeout -d 'Per-request timeout in seconds. Deadlines follow from it: a call stops retrying at 20×, a listing ends at 15× (incomplete), a step\'s reads before it changes anything end at 30×, each audit-database exchange at this plus 2 s' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand playbook; and not __fish_seen_subcommand_from check show help" -l force-append -d 'Append to the incident journal even when it is damaged (`incident verify` fails): the damage is said, and the new entries chain on after it'
 complete -c atoctl -n "__fish_atoctl_using_subcommand playbook; and not __fish_seen_subcommand_from check show help" -s y -l yes -d 'Answer yes to every confirmation'
 complete -c atoctl -n "__fish_atoctl_using_subcommand playbook; and not __fish_seen_subcommand_from check show help" -l dry-run -d 'Print exactly what would be sent (method, URL, body with secrets redacted; SQL), planned from the live state (the reads made for it, GETs only, are sent and listed); change nothing, journal nothing'
@@ -473,7 +473,7 @@ complete -c atoctl -n "__fish_atoctl_using_subcommand playbook; and __fish_seen_
 complete -c atoctl -n "__fish_atoctl_using_subcommand playbook; and __fish_seen_subcommand_from check" -s o -l output -d 'Output format: `table` for people, `json` (one JSON document on stdout) for scripts; pattern-scan also takes `ids`' -r -f -a "table\t'Tables and sentences for people'
 json\t'One JSON document on stdout'
 ids\t'Identity ids only, one a line (pattern-scan)'"
-complete -c atoctl -n "__fish_atoctl_using_subcommand playbook; and __fish_seen_subcommand_from check" -l timeout -d 'Per-request timeout in seconds' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand playbook; and __fish_seen_subcommand_from check" -l timeout -d 'Per-request timeout in seconds. Deadlines follow from it: a call stops retrying at 20×, a listing ends at 15× (incomplete), a step\'s reads before it changes anything end at 30×, each audit-database exchange at this plus 2 s' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand playbook; and __fish_seen_subcommand_from check" -l force-append -d 'Append to the incident journal even when it is damaged (`incident verify` fails): the damage is said, and the new entries chain on after it'
 complete -c atoctl -n "__fish_atoctl_using_subcommand playbook; and __fish_seen_subcommand_from check" -s y -l yes -d 'Answer yes to every confirmation'
 complete -c atoctl -n "__fish_atoctl_using_subcommand playbook; and __fish_seen_subcommand_from check" -l dry-run -d 'Print exactly what would be sent (method, URL, body with secrets redacted; SQL), planned from the live state (the reads made for it, GETs only, are sent and listed); change nothing, journal nothing'
@@ -489,7 +489,7 @@ complete -c atoctl -n "__fish_atoctl_using_subcommand playbook; and __fish_seen_
 complete -c atoctl -n "__fish_atoctl_using_subcommand playbook; and __fish_seen_subcommand_from show" -s o -l output -d 'Output format: `table` for people, `json` (one JSON document on stdout) for scripts; pattern-scan also takes `ids`' -r -f -a "table\t'Tables and sentences for people'
 json\t'One JSON document on stdout'
 ids\t'Identity ids only, one a line (pattern-scan)'"
-complete -c atoctl -n "__fish_atoctl_using_subcommand playbook; and __fish_seen_subcommand_from show" -l timeout -d 'Per-request timeout in seconds' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand playbook; and __fish_seen_subcommand_from show" -l timeout -d 'Per-request timeout in seconds. Deadlines follow from it: a call stops retrying at 20×, a listing ends at 15× (incomplete), a step\'s reads before it changes anything end at 30×, each audit-database exchange at this plus 2 s' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand playbook; and __fish_seen_subcommand_from show" -l force-append -d 'Append to the incident journal even when it is damaged (`incident verify` fails): the damage is said, and the new entries chain on after it'
 complete -c atoctl -n "__fish_atoctl_using_subcommand playbook; and __fish_seen_subcommand_from show" -s y -l yes -d 'Answer yes to every confirmation'
 complete -c atoctl -n "__fish_atoctl_using_subcommand playbook; and __fish_seen_subcommand_from show" -l dry-run -d 'Print exactly what would be sent (method, URL, body with secrets redacted; SQL), planned from the live state (the reads made for it, GETs only, are sent and listed); change nothing, journal nothing'
@@ -519,7 +519,7 @@ complete -c atoctl -n "__fish_atoctl_using_subcommand restore" -l operator -d 'W
 complete -c atoctl -n "__fish_atoctl_using_subcommand restore" -s o -l output -d 'Output format: `table` for people, `json` (one JSON document on stdout) for scripts; pattern-scan also takes `ids`' -r -f -a "table\t'Tables and sentences for people'
 json\t'One JSON document on stdout'
 ids\t'Identity ids only, one a line (pattern-scan)'"
-complete -c atoctl -n "__fish_atoctl_using_subcommand restore" -l timeout -d 'Per-request timeout in seconds' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand restore" -l timeout -d 'Per-request timeout in seconds. Deadlines follow from it: a call stops retrying at 20×, a listing ends at 15× (incomplete), a step\'s reads before it changes anything end at 30×, each audit-database exchange at this plus 2 s' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand restore" -l all-oauth2 -d 'Revoke every OAuth2 consent of the identity, also those granted before the window'
 complete -c atoctl -n "__fish_atoctl_using_subcommand restore" -l force-append -d 'Append to the incident journal even when it is damaged (`incident verify` fails): the damage is said, and the new entries chain on after it'
 complete -c atoctl -n "__fish_atoctl_using_subcommand restore" -s y -l yes -d 'Answer yes to every confirmation'
@@ -538,7 +538,7 @@ complete -c atoctl -n "__fish_atoctl_using_subcommand drill" -l operator -d 'Who
 complete -c atoctl -n "__fish_atoctl_using_subcommand drill" -s o -l output -d 'Output format: `table` for people, `json` (one JSON document on stdout) for scripts; pattern-scan also takes `ids`' -r -f -a "table\t'Tables and sentences for people'
 json\t'One JSON document on stdout'
 ids\t'Identity ids only, one a line (pattern-scan)'"
-complete -c atoctl -n "__fish_atoctl_using_subcommand drill" -l timeout -d 'Per-request timeout in seconds' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand drill" -l timeout -d 'Per-request timeout in seconds. Deadlines follow from it: a call stops retrying at 20×, a listing ends at 15× (incomplete), a step\'s reads before it changes anything end at 30×, each audit-database exchange at this plus 2 s' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand drill" -l force-append -d 'Append to the incident journal even when it is damaged (`incident verify` fails): the damage is said, and the new entries chain on after it'
 complete -c atoctl -n "__fish_atoctl_using_subcommand drill" -s y -l yes -d 'Answer yes to every confirmation'
 complete -c atoctl -n "__fish_atoctl_using_subcommand drill" -l dry-run -d 'Print exactly what would be sent (method, URL, body with secrets redacted; SQL), planned from the live state (the reads made for it, GETs only, are sent and listed); change nothing, journal nothing'
@@ -554,7 +554,7 @@ complete -c atoctl -n "__fish_atoctl_using_subcommand completions" -l operator -
 complete -c atoctl -n "__fish_atoctl_using_subcommand completions" -s o -l output -d 'Output format: `table` for people, `json` (one JSON document on stdout) for scripts; pattern-scan also takes `ids`' -r -f -a "table\t'Tables and sentences for people'
 json\t'One JSON document on stdout'
 ids\t'Identity ids only, one a line (pattern-scan)'"
-complete -c atoctl -n "__fish_atoctl_using_subcommand completions" -l timeout -d 'Per-request timeout in seconds' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand completions" -l timeout -d 'Per-request timeout in seconds. Deadlines follow from it: a call stops retrying at 20×, a listing ends at 15× (incomplete), a step\'s reads before it changes anything end at 30×, each audit-database exchange at this plus 2 s' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand completions" -l force-append -d 'Append to the incident journal even when it is damaged (`incident verify` fails): the damage is said, and the new entries chain on after it'
 complete -c atoctl -n "__fish_atoctl_using_subcommand completions" -s y -l yes -d 'Answer yes to every confirmation'
 complete -c atoctl -n "__fish_atoctl_using_subcommand completions" -l dry-run -d 'Print exactly what would be sent (method, URL, body with secrets redacted; SQL), planned from the live state (the reads made for it, GETs only, are sent and listed); change nothing, journal nothing'
@@ -571,7 +571,7 @@ complete -c atoctl -n "__fish_atoctl_using_subcommand man" -l operator -d 'Who r
 complete -c atoctl -n "__fish_atoctl_using_subcommand man" -s o -l output -d 'Output format: `table` for people, `json` (one JSON document on stdout) for scripts; pattern-scan also takes `ids`' -r -f -a "table\t'Tables and sentences for people'
 json\t'One JSON document on stdout'
 ids\t'Identity ids only, one a line (pattern-scan)'"
-complete -c atoctl -n "__fish_atoctl_using_subcommand man" -l timeout -d 'Per-request timeout in seconds' -r
+complete -c atoctl -n "__fish_atoctl_using_subcommand man" -l timeout -d 'Per-request timeout in seconds. Deadlines follow from it: a call stops retrying at 20×, a listing ends at 15× (incomplete), a step\'s reads before it changes anything end at 30×, each audit-database exchange at this plus 2 s' -r
 complete -c atoctl -n "__fish_atoctl_using_subcommand man" -l force-append -d 'Append to the incident journal even when it is damaged (`incident verify` fails): the damage is said, and the new entries chain on after it'
 complete -c atoctl -n "__fish_atoctl_using_subcommand man" -s y -l yes -d 'Answer yes to every confirmation'
 complete -c atoctl -n "__fish_atoctl_using_subcommand man" -l dry-run -d 'Print exactly what would be sent (method, URL, body with secrets redacted; SQL), planned from the live state (the reads made for it, GETs only, are sent and listed); change nothing, journal nothing'

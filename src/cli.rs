@@ -237,7 +237,9 @@ pub struct GlobalArgs {
     #[arg(long, global = true)]
     pub dry_run: bool,
 
-    /// Per-request timeout in seconds
+    /// Per-request timeout in seconds. Deadlines follow from it: a call stops retrying at 20×,
+    /// a listing ends at 15× (incomplete), a step's reads before it changes anything end at 30×,
+    /// each audit-database exchange at this plus 2 s
     #[arg(
         long,
         env = "ATOCTL_TIMEOUT",
