@@ -435,3 +435,55 @@ CREATE VIEW security_audit AS SELECT * FROM security_audit_rows WHERE (SELECT at
     ));
     assert_eq!(doc["counts"]["events"].to_string(), expected.trim());
 }
+
+/// Broken, a deployment whose text columns are `citext` (a type the driver must look up) would
+/// see a pipelined read stall in the middle of a large answer, and the stall journaled as the
+/// database's: every text column is read as `text`, so atoctl reads such a table as any other.
+#[test]
+fn a_citext_column_is_read_like_text() {
+    let db = TestDb::with_schema();
+    db.sql(&format!(
+        "CREATE EXTENSION IF NOT EXISTS citext;
+ALTER TABLE security_audit ALTER COLUMN user_agent TYPE citext;
+ALTER TABLE security_audit ALTER COLUMN event_type TYPE citext;
+INSERT INTO security_audit (identity_id, event_type, source_ip, user_agent, created_at, metadata)
+SELECT '{ID}', 'login.succeeded', '198.51.100.7', repeat('Mozilla/5.0 ', 350) || g,
+       now() - g * interval '1 second', '{{}}'::jsonb
+FROM generate_series(1, 3000) g;"
+    ));
+    let out = db
+        .atoctl()
+        .args([
+            "audit-query",
+            "--identity",
+            ID,
+            "--timeout",
+            "10",
+            "-o",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["counts"]["events"], serde_json::json!(3000), "{err}");
+    let out = db
+        .atoctl()
+        .args([
+            "pattern-scan",
+            "--identity",
+            ID,
+            "--by",
+            "both",
+            "--timeout",
+            "10",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -399,8 +399,10 @@ fn bounded<'s>(
 /// The settings of every transaction: the statement timeout, and no JIT compilation. atoctl's
 /// statements read a few index ranges; PostgreSQL's JIT, which starts above a cost estimate,
 /// spent seconds compiling them (3.3 s of 7.5 s on audit-query's benchmark) to save nothing.
-pub const SETTINGS_SQL: &str =
-    "SELECT set_config('statement_timeout', $1, true), set_config('jit', 'off', true)";
+/// `statement_timeout` and read-only are set for the session too, not only the transaction:
+/// sent in the same batch as BEGIN, these statements would run in autocommit if BEGIN failed,
+/// and they must not run there without a deadline or with the right to write.
+pub const SETTINGS_SQL: &str = "SELECT set_config('statement_timeout', $1, false), set_config('default_transaction_read_only', 'on', false), set_config('jit', 'off', true)";
 
 /// How every read begins (the statement tokio-postgres's transaction builder sends).
 pub const BEGIN_SQL: &str = "START TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY";

@@ -87,8 +87,11 @@ impl Query {
 ///   anyway: impossible travel pairs every located event of the window, whatever is shown.
 ///
 /// The place and impossible travel come from `metadata` in atoctl ([`super::travel`]).
+///
+/// Every text column is read as `text`: a column of another type (`citext`) would make the
+/// driver look the type up in the middle of the answer, which a pipelined read cannot serve.
 pub fn events(identity: &str, w: &Window, types: Option<Vec<String>>) -> Query {
-    let sql = "SELECT e.id, e.event_type, e.source_ip, e.user_agent, e.created_at, e.metadata::text,
+    let sql = "SELECT e.id, e.event_type::text, e.source_ip, e.user_agent::text, e.created_at, e.metadata::text,
        e.source_ip IS NOT NULL AND NOT (e.source_ip IN (
          SELECT DISTINCT b.source_ip FROM security_audit b
          WHERE b.identity_id = $1::text::uuid AND b.created_at >= $4::text::timestamptz
@@ -121,7 +124,7 @@ ORDER BY e.created_at DESC, e.id DESC"
 pub fn restore_changes(identity: &str, w: &Window) -> Query {
     Query {
         purpose: "the identity's changes in the window that restore reverses, oldest first".into(),
-        sql: "SELECT e.id, e.event_type, e.created_at, e.metadata::text
+        sql: "SELECT e.id, e.event_type::text, e.created_at, e.metadata::text
 FROM security_audit e
 WHERE e.identity_id = $1::text::uuid
   AND e.created_at >= $2::text::timestamptz AND e.created_at < $3::text::timestamptz
@@ -179,7 +182,7 @@ pub fn email_changes(identity: &str, w: &Window) -> Query {
     Query {
         purpose: "the user's e-mail changes in the window (user_email_changes), oldest first"
             .into(),
-        sql: "SELECT c.id, c.email_from, c.email_to, c.created_at
+        sql: "SELECT c.id, c.email_from::text, c.email_to::text, c.created_at
 FROM user_email_changes c
 WHERE c.user_id = $1::text::uuid
   AND c.created_at >= $2::text::timestamptz AND c.created_at < $3::text::timestamptz
@@ -301,7 +304,7 @@ pub fn agents(
     AND ($4::text IS NULL OR e.identity_id = $4::text::uuid)
   LIMIT $7::int8
 )
-SELECT a.user_agent, (
+SELECT a.user_agent::text, (
   SELECT count(DISTINCT r.identity_id) FROM (
     SELECT b.identity_id FROM security_audit b
     WHERE md5(b.user_agent) = md5(a.user_agent) AND b.user_agent = a.user_agent
@@ -417,7 +420,7 @@ GROUP BY m.identity_id
 )
 SELECT m.identity_id,
        array_remove(array_agg(DISTINCT host(m.source_ip)), NULL),
-       array_remove(array_agg(DISTINCT m.user_agent), NULL),
+       array_remove(array_agg(DISTINCT m.user_agent::text), NULL),
        {tail}
 FROM m
 GROUP BY m.identity_id

@@ -386,8 +386,10 @@ impl Timeline {
             asked = batch_size(seen_rows, seen_bytes);
             next = Some(tx.fetch(CURSOR, asked).await);
         }
-        // A FETCH still under way (the sink stopped) is dropped with the transaction.
+        // A FETCH still under way (the sink stopped), and the located event before the window
+        // if its answer was not read, are dropped before the transaction ends.
         drop(next);
+        drop(before_window);
         tx.finish().await?;
         if !stopped {
             sink.finish()?;

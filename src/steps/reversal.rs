@@ -85,6 +85,11 @@ WHERE user_id = $1::text::uuid
   AND created_at > (SELECT reversed_at FROM user_email_changes WHERE id = $2)
 ORDER BY created_at, id";
 
+/// The write transaction's settings: its statement_timeout and no JIT, for it alone (the
+/// reads' settings also make the session read-only).
+const WRITE_SETTINGS_SQL: &str =
+    "SELECT set_config('statement_timeout', $1, true), set_config('jit', 'off', true)";
+
 const UNLOCK_SQL: &str = "SELECT pg_advisory_unlock(hashtextextended('atoctl.reversal:' || $1, 0))";
 
 const LOCK_SQL: &str = "SELECT pg_try_advisory_lock(hashtextextended('atoctl.reversal:' || $1, 0))";
@@ -206,7 +211,7 @@ async fn reverse(
     let err = |e: tokio_postgres::Error| write_error(&e, timeout);
     let tx = client.transaction().await.map_err(err)?;
     let ms = format!("{}ms", timeout.as_millis().max(1));
-    tx.query_one(audit::db::SETTINGS_SQL, &[&ms])
+    tx.query_one(WRITE_SETTINGS_SQL, &[&ms])
         .await
         .map_err(err)?;
     let users = user.to_string();
