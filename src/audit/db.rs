@@ -637,7 +637,9 @@ impl ReadTx {
     }
 
     /// The rows of a query sent, streamed: rows arrive as the server sends them, so memory
-    /// stays flat however many match.
+    /// stays flat however many match. The answers without rows sent so far are read first, all
+    /// of them: a setting or DECLARE sent after `sent` would sit behind its rows and wait out
+    /// the deadline, so none may be sent between a query and the read of its rows.
     pub async fn read(&self, sent: SentQuery) -> Result<impl Stream<Item = Result<Row>> + use<>> {
         self.read_unread().await?;
         let rows = sent.answer.read(self.timeout).await?;
