@@ -26,6 +26,9 @@ pub struct Ctx {
     /// Progress bars and colour on stderr.
     pub stderr_tty: bool,
     pub retry: RetryPolicy,
+    /// The journal whose chain this command checked already (a step checks the identity's open
+    /// incident before its first request and again where it opens it: once is enough).
+    chain_checked: std::sync::OnceLock<PathBuf>,
 }
 
 impl Ctx {
@@ -58,7 +61,18 @@ impl Ctx {
             stderr_tty,
             retry,
             args,
+            chain_checked: std::sync::OnceLock::new(),
         })
+    }
+
+    /// [`journal::check_chain`] of `path`, once per command.
+    fn check_chain(&self, path: &Path) -> Result<()> {
+        if self.chain_checked.get().is_some_and(|p| p == path) {
+            return Ok(());
+        }
+        journal::check_chain(path, self.args.force_append)?;
+        let _ = self.chain_checked.set(path.to_path_buf());
+        Ok(())
     }
 
     /// Who runs the step: `--operator`/`ATOCTL_OPERATOR`, else the login name (`USER`,
@@ -223,7 +237,7 @@ impl Ctx {
             return Ok(());
         };
         match journal::open_incidents_of(&self.incidents_dir(), &id.to_string()).first() {
-            Some(g) => journal::check_chain(&g.path, self.args.force_append),
+            Some(g) => self.check_chain(&g.path),
             None => Ok(()),
         }
     }
@@ -272,7 +286,7 @@ impl Ctx {
                 if let Some(id) = identity {
                     let open = journal::open_incidents_of(&dir, id);
                     if let Some(g) = open.first() {
-                        journal::check_chain(&g.path, self.args.force_append)?;
+                        self.check_chain(&g.path)?;
                         let j = Journal::open(&g.path, self.operator())?;
                         let shown = std::path::absolute(&g.path).unwrap_or_else(|_| g.path.clone());
                         output::note(&format!(

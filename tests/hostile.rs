@@ -449,6 +449,20 @@ fn a_damaged_journal_stops_every_appending_step_unless_forced() {
         "{:?}",
         env.kratos.requests()
     );
+    // Forced, the damage is said once, though the chain is checked before the first request
+    // and where the journal is opened.
+    let r = run(env
+        .cmd()
+        .env_remove("ATOCTL_INCIDENT")
+        .env("ATOCTL_INCIDENT_DIR", &dir)
+        .args(["lock", "--identity", &id, "--yes", "--force-append"]));
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(
+        r.stderr.matches("appending anyway").count(),
+        1,
+        "{}",
+        r.stderr
+    );
     // The operator who knows appends anyway; the damage stays where it is.
     let r = env.run(&["revoke", "--identity", &id, "--yes", "--force-append"]);
     assert_eq!(r.code, 0, "{r:?}");
