@@ -186,13 +186,6 @@ impl Ctx {
         .with_hint("pass --yes to confirm, or --dry-run to see the requests"))
     }
 
-    /// What a changing step checks before it sends anything, even a read: that it may change
-    /// (a terminal to ask on, or `--yes`) and that the journal given is usable (a regular file,
-    /// its chain whole unless `--force-append`).
-    pub fn ready_to_change(&self, what: &str) -> Result<()> {
-        self.ensure_may_change(what)
-    }
-
     /// Asks on the terminal unless `--yes`; a "no" is exit 2. Says whether a person was asked
     /// (and so time may have passed).
     pub fn confirm(&self, question: &str) -> Result<bool> {

@@ -128,16 +128,12 @@ impl Client {
         let mut out: Vec<Consent> = Vec::new();
         let mut seen = std::collections::HashSet::new();
         let mut path = consent_list_path(subject);
-        let started = std::time::Instant::now();
-        let deadline = self
-            .http
-            .timeout()
-            .saturating_mul(crate::kratos::LISTING_DEADLINE_TIMEOUTS);
+        let deadline = crate::kratos::ListingDeadline::start(self.http.timeout());
         let mut pages = 0u32;
         loop {
             // Hydra's keyset pages always end (no `next` on the last one); a server whose pages
             // do not, or that repeats itself, is not followed without end.
-            if pages >= MAX_CONSENT_PAGES || (pages > 0 && started.elapsed() >= deadline) {
+            if pages >= MAX_CONSENT_PAGES || (pages > 0 && deadline.passed()) {
                 return Err(ApiError::unending(
                     "GET",
                     &self.url(&path),
@@ -148,17 +144,14 @@ impl Client {
                 ));
             }
             // The page in flight (its retries, a rate-limit hold) ends at the deadline too.
-            let left = deadline.saturating_sub(started.elapsed());
-            let Ok(ans) =
-                tokio::time::timeout(left, self.call(Method::GET, &path, 200, LIST_BUCKET)).await
-            else {
+            let page = self.call(Method::GET, &path, 200, LIST_BUCKET);
+            let Some(ans) = deadline.bound(page).await else {
                 return Err(ApiError::unending(
                     "GET",
                     &self.url(&path),
                     format!(
-                        "the consent listing passed its deadline ({} s, {}× --timeout) after {pages} pages ({} consents)",
-                        deadline.as_secs(),
-                        crate::kratos::LISTING_DEADLINE_TIMEOUTS,
+                        "the consent listing passed {} after {pages} pages ({} consents)",
+                        deadline.named(),
                         out.len()
                     ),
                 ));

@@ -451,12 +451,15 @@ async fn request(
     sql: String,
     params: Vec<Param>,
 ) -> Result<RowStream> {
-    let typed: Vec<(&(dyn ToSql + Sync), Type)> =
-        params.iter().map(|p| (p.sql(), p.ty())).collect();
     client
-        .query_typed_raw(&sql, typed)
+        .query_typed_raw(&sql, typed(&params))
         .await
         .map_err(|e| db_error(&e, timeout))
+}
+
+/// Parameters with their types, as `query_typed` takes them.
+fn typed(params: &[Param]) -> Vec<(&(dyn ToSql + Sync), Type)> {
+    params.iter().map(|p| (p.sql(), p.ty())).collect()
 }
 
 /// Like [`request`], for a statement whose answer has no rows to keep (the settings, a DECLARE):
@@ -467,10 +470,8 @@ async fn command(
     sql: String,
     params: Vec<Param>,
 ) -> Result<()> {
-    let typed: Vec<(&(dyn ToSql + Sync), Type)> =
-        params.iter().map(|p| (p.sql(), p.ty())).collect();
     client
-        .query_typed(&sql, &typed)
+        .query_typed(&sql, &typed(&params))
         .await
         .map(drop)
         .map_err(|e| db_error(&e, timeout))

@@ -50,6 +50,40 @@ pub const MAX_SESSION_PAGES: u32 = 40;
 /// A listing stops after this many times `--timeout` in all (30 s with `--timeout 2`).
 pub const LISTING_DEADLINE_TIMEOUTS: u32 = 15;
 
+/// The deadline of one listing (Kratos's sessions, Hydra's consents):
+/// [`LISTING_DEADLINE_TIMEOUTS`] × `--timeout` from its start, the page in flight included.
+pub struct ListingDeadline {
+    started: std::time::Instant,
+    limit: std::time::Duration,
+}
+
+impl ListingDeadline {
+    pub fn start(timeout: std::time::Duration) -> ListingDeadline {
+        ListingDeadline {
+            started: std::time::Instant::now(),
+            limit: timeout.saturating_mul(LISTING_DEADLINE_TIMEOUTS),
+        }
+    }
+
+    pub fn passed(&self) -> bool {
+        self.started.elapsed() >= self.limit
+    }
+
+    /// `page`'s answer, or `None` when the deadline comes first (the request is dropped).
+    pub async fn bound<T>(&self, page: impl std::future::Future<Output = T>) -> Option<T> {
+        let left = self.limit.saturating_sub(self.started.elapsed());
+        tokio::time::timeout(left, page).await.ok()
+    }
+
+    /// How messages name it: `the listing's deadline (30 s, 15× --timeout)`.
+    pub fn named(&self) -> String {
+        format!(
+            "the listing's deadline ({} s, {LISTING_DEADLINE_TIMEOUTS}× --timeout)",
+            self.limit.as_secs()
+        )
+    }
+}
+
 /// Rate-limit buckets (the OpenAPI document's `x-ory-ratelimit-bucket`, reference §0).
 mod bucket {
     pub const HIGH: &str = "kratos-admin-high";
@@ -296,11 +330,7 @@ impl Client {
         let mut pages = 0u32;
         let mut page = 0u64;
         let want = id.to_string();
-        let started = std::time::Instant::now();
-        let deadline = self
-            .http
-            .timeout()
-            .saturating_mul(LISTING_DEADLINE_TIMEOUTS);
+        let deadline = ListingDeadline::start(self.http.timeout());
         let mut cut_short = None;
         // Pages in a row that added no session (the first page comes twice: reference §14).
         let mut idle = 0u32;
@@ -313,10 +343,10 @@ impl Client {
                     ));
                     break;
                 }
-                if started.elapsed() >= deadline {
+                if deadline.passed() {
                     cut_short = Some(format!(
-                        "atoctl stopped at the listing's deadline ({} s, {LISTING_DEADLINE_TIMEOUTS}× --timeout) after {pages} pages",
-                        deadline.as_secs()
+                        "atoctl stopped at {} after {pages} pages",
+                        deadline.named()
                     ));
                     break;
                 }
@@ -332,14 +362,13 @@ impl Client {
             let path = paths::identity_sessions(id, active, SESSION_PAGE_SIZE, token.as_deref());
             // The page in flight (its retries, a rate-limit hold) ends at the deadline too:
             // the listing then holds what came before it, or is an error if nothing came.
-            let left = deadline.saturating_sub(started.elapsed());
             let fetch = self.expect(Method::GET, &path, None, Spec::page(bucket::MEDIUM), &[200]);
-            let ans = match tokio::time::timeout(left, fetch).await {
-                Ok(ans) => ans?,
-                Err(_) => {
+            let ans = match deadline.bound(fetch).await {
+                Some(ans) => ans?,
+                None => {
                     let why = format!(
-                        "atoctl stopped at the listing's deadline ({} s, {LISTING_DEADLINE_TIMEOUTS}× --timeout) during page {}",
-                        deadline.as_secs(),
+                        "atoctl stopped at {} during page {}",
+                        deadline.named(),
                         pages + 1
                     );
                     if page == 0 {

@@ -124,7 +124,7 @@ pub async fn run_ids(
         )
         .await;
     }
-    ctx.ready_to_change("end sessions")?;
+    ctx.ensure_may_change("end sessions")?;
     let cx = Cx::new(ctx, None, a.concurrency as usize)?;
     ctx.confirm(&format!(
         "End every session of {} ({} at a time)?",

@@ -285,7 +285,7 @@ pub async fn run<C: Change>(ctx: &Ctx, step: C) -> Result<Exit> {
 pub async fn run_resuming<C: Change>(ctx: &Ctx, step: C, cut_off: Option<&Record>) -> Result<Exit> {
     ctx.reject_ids_output(C::STEP)?;
     if !ctx.dry_run() {
-        ctx.ready_to_change(C::WHAT)?;
+        ctx.ensure_may_change(C::WHAT)?;
         ctx.check_open_incident(step.identity())?;
     }
     if ctx.dry_run() && ctx.args.kratos_admin_url.is_none() {

@@ -70,7 +70,7 @@ pub async fn run(ctx: &Ctx, a: &RespondArgs) -> Result<Exit> {
         )));
     }
     if !ctx.dry_run() {
-        ctx.ready_to_change("run the playbook")?;
+        ctx.ensure_may_change("run the playbook")?;
     }
     let password = if a.password_stdin {
         Some(read_password()?)

@@ -60,7 +60,7 @@ pub async fn run(ctx: &Ctx, a: &RestoreArgs) -> Result<Exit> {
     let window = Window::resolve(now, a.since.as_deref(), a.from.as_deref(), None, "30d")?;
     let db = audit::target(ctx)?;
     if !ctx.dry_run() {
-        ctx.ready_to_change("restore the identity")?;
+        ctx.ensure_may_change("restore the identity")?;
     }
     let target = match life::identity_id(ctx, identity).await {
         Ok(t) => t,

@@ -317,7 +317,7 @@ pub async fn run(ctx: &Ctx, a: &RestoreArgs, source: &str) -> Result<Exit> {
         return Err(crate::context::missing_kratos_url());
     }
     if !ctx.dry_run() {
-        ctx.ready_to_change("reverse an e-mail change")?;
+        ctx.ensure_may_change("reverse an e-mail change")?;
     }
     let url = match &a.write_database_url {
         Some(u) => u.clone(),
