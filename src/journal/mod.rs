@@ -398,7 +398,7 @@ pub fn lock_waiting(file: &File, path: &Path, shared: bool) -> Result<()> {
     }
 }
 
-/// A journal a changing step appends to must be whole: a damaged one (a torn or altered line,
+/// A journal a command appends to (a step, changing or reading, a note) must be whole: a damaged one (a torn or altered line,
 /// a broken chain) is refused with exit 5 before anything is sent, unless `force` says the
 /// operator knows (then the damage is said, and appending goes on after it).
 pub fn check_chain(path: &Path, force: bool) -> Result<()> {

@@ -364,7 +364,16 @@ pub async fn run_ids(
         summary_entry.put("not_done", &not_started);
     }
     rec.record(vec![summary_entry]).await?;
+    let mut doc = json!({
+        "results": results,
+        "summary": counts.json(total),
+        "failed": failed_ids.iter().map(|(i, _)| i).collect::<Vec<_>>(),
+        "seconds": elapsed.as_secs_f64(),
+        "journal": rec.path,
+    });
     if let Some(sig) = interrupted {
+        doc["interrupted"] = json!(sig.name());
+        doc["not_done"] = json!(not_started);
         let said = format!(
             "interrupted after {} of {} by {}: {} not started (listed in the journal {}); run the same command again with the rest",
             done_ids.len(),
@@ -374,28 +383,14 @@ pub async fn run_ids(
             rec.path
         );
         if json {
-            output::print_json(&json!({
-                "results": results,
-                "summary": counts.json(total),
-                "failed": failed_ids.iter().map(|(i, _)| i).collect::<Vec<_>>(),
-                "interrupted": sig.name(),
-                "not_done": not_started,
-                "seconds": elapsed.as_secs_f64(),
-                "journal": rec.path,
-            }))?;
+            output::print_json(&doc)?;
         } else {
             output::line(&format!("summary: {said}"));
         }
         return Err(AppError::new(sig.exit(), said));
     }
     if json {
-        output::print_json(&json!({
-            "results": results,
-            "summary": counts.json(total),
-            "failed": failed_ids.iter().map(|(i, _)| i).collect::<Vec<_>>(),
-            "seconds": elapsed.as_secs_f64(),
-            "journal": rec.path,
-        }))?;
+        output::print_json(&doc)?;
     } else {
         output::line(&format!(
             "summary: {} in {:.1}s: {} ok ({} ended), {} skipped (no sessions), {} not found, {} failed",
