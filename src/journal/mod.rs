@@ -25,7 +25,8 @@ use sha2::{Digest, Sha256};
 use crate::error::{AppError, Exit, Result};
 
 pub use verify::{
-    Core, Damage, Lines, Verifier, VerifyReport, each_line, verify_file, verify_open,
+    Core, Damage, Lines, Verifier, VerifyReport, each_line, verify_file, verify_file_through,
+    verify_open,
 };
 pub use writer::{JournalWriter, Pending};
 

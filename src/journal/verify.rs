@@ -37,6 +37,15 @@ pub struct Damage {
 /// Checks the chain and the shape of every line. `Err(Ok(damage))` is a damaged journal,
 /// `Err(Err(e))` a file that cannot be read at all.
 pub fn verify_file(path: &Path) -> std::result::Result<VerifyReport, Result<Damage, AppError>> {
+    verify_file_through(path, None).map(|(report, _)| report)
+}
+
+/// [`verify_file`], also finding, in the same pass, the line whose SHA-256 begins with `head`
+/// (a head hash recorded earlier): its 1-based number (the last such line), or `None`.
+pub fn verify_file_through(
+    path: &Path,
+    head: Option<&str>,
+) -> std::result::Result<(VerifyReport, Option<u64>), Result<Damage, AppError>> {
     let cannot = |e: std::io::Error| {
         Err(AppError::usage(format!(
             "cannot read journal {}: {e}",
@@ -48,14 +57,16 @@ pub fn verify_file(path: &Path) -> std::result::Result<VerifyReport, Result<Dama
     // Under a shared lock: an append in progress (it holds the exclusive one while it writes)
     // is never read half-written and taken for a torn line.
     super::lock_waiting(&file, path, true).map_err(Err)?;
-    verify_open(file, path)
+    verify_open(file, path, head)
 }
 
-/// [`verify_file`] on a file already open (and locked by the caller when appends may run).
+/// [`verify_file_through`] on a file already open (and locked by the caller when appends may
+/// run).
 pub fn verify_open(
     file: std::fs::File,
     path: &Path,
-) -> std::result::Result<VerifyReport, Result<Damage, AppError>> {
+    head: Option<&str>,
+) -> std::result::Result<(VerifyReport, Option<u64>), Result<Damage, AppError>> {
     let cannot = |e: std::io::Error| {
         Err(AppError::usage(format!(
             "cannot read journal {}: {e}",
@@ -63,13 +74,20 @@ pub fn verify_open(
         )))
     };
     let mut v = Verifier::new();
+    let mut at = None;
     each_line(file, |line, torn| {
         v.next(line, torn);
+        if let Some(h) = head
+            && v.damage().is_none()
+            && v.prev.starts_with(h.as_bytes())
+        {
+            at = Some(v.count);
+        }
         // Past the first damage nothing more is proven: stop reading.
         v.damage().is_none()
     })
     .map_err(cannot)?;
-    v.finish().map_err(Ok)
+    v.finish().map(|report| (report, at)).map_err(Ok)
 }
 
 /// [`verify_file`] on bytes in memory.

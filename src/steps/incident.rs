@@ -99,26 +99,6 @@ async fn open(ctx: &Ctx, a: &IncidentOpenArgs) -> Result<Exit> {
     Ok(Exit::Ok)
 }
 
-/// Where a recorded head hash sits in the chain: `Some(n)`, the number of entries after it
-/// (0: it is the head); `None`, not a line of this journal.
-fn entries_after(path: &std::path::Path, head: &str) -> Result<Option<u64>> {
-    use sha2::{Digest, Sha256};
-    let file = std::fs::File::open(path)
-        .map_err(|e| AppError::failed(format!("cannot read journal {}: {e}", path.display())))?;
-    journal::lock_waiting(&file, path, true)?;
-    let mut at: Option<u64> = None;
-    let mut n = 0u64;
-    journal::each_line(file, |line, _| {
-        n += 1;
-        if hex::encode(Sha256::digest(line)).starts_with(head) {
-            at = Some(n);
-        }
-        true
-    })
-    .map_err(|e| AppError::failed(format!("cannot read journal {}: {e}", path.display())))?;
-    Ok(at.map(|line| n - line))
-}
-
 fn verify(ctx: &Ctx, a: &IncidentVerifyArgs) -> Result<Exit> {
     let path = journal_path(ctx)?;
     let head = match &a.head {
@@ -133,13 +113,11 @@ fn verify(ctx: &Ctx, a: &IncidentVerifyArgs) -> Result<Exit> {
         }
         None => None,
     };
-    match journal::verify_file(&path) {
-        Ok(r) => {
-            // With --head: where the recorded head sits in the chain (None: not in it).
-            let after = match &head {
-                Some(h) => Some((h, entries_after(&path, h)?)),
-                None => None,
-            };
+    match journal::verify_file_through(&path, head.as_deref()) {
+        Ok((r, at)) => {
+            // With --head: how many entries came after the recorded head (None: it is not in
+            // the chain).
+            let after = head.as_ref().map(|h| (h, at.map(|line| r.entries - line)));
             if let Some((h, None)) = &after {
                 if ctx.json() {
                     output::print_json(&json!({
